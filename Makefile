@@ -1,0 +1,33 @@
+# Two commands: `make run` (the app with a demo company in SQLite) and `make test` (everything).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+export CRM_IMPL_DATABASE_URL ?= sqlite:///crm_impl.db
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	@test -x $(PY) || python3 -m uv venv -q --python 3.11 $(VENV)
+	python3 -m uv pip install -q --python $(PY) -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/crm-impl init
+	$(VENV)/bin/crm-impl demo --if-empty
+	CRM_IMPL_DEMO_MODE=true $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) crm_impl.db crm_impl.db-wal crm_impl.db-shm

@@ -1,0 +1,20 @@
+"""crm-impl entry point: page config, the sign-in gate, and navigation built from the user's roles."""
+
+import streamlit as st
+
+from crm_impl.config import get_settings
+from crm_impl.i18n import t
+from crm_impl.ui import login, nav, sidebar
+from crm_impl.ui import session as ui_session
+
+st.set_page_config(page_title="crm-impl", page_icon=":material/hub:", layout="wide")
+ui_session.boot(get_settings().database_url)
+user = ui_session.current_user()
+ui_session.apply_locale(user)
+
+if user is None:
+    page = st.navigation([st.Page(login.show, title=t("login.title"), icon=":material/login:")])
+else:
+    page = st.navigation(nav.build(ui_session.actor()))
+    sidebar.show(user)
+page.run()

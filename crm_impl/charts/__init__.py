@@ -1,0 +1,1 @@
+"""Pure Altair builders: DataFrame in, alt.Chart out. No database, no Streamlit."""

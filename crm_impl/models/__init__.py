@@ -1,0 +1,23 @@
+"""All tables, imported here so SQLModel.metadata (and Alembic) sees every one of them."""
+
+from crm_impl.models.audit import AuditEntry
+from crm_impl.models.auth import LoginThrottle, UserAccount
+from crm_impl.models.base import utcnow
+from crm_impl.models.pipeline import Account, Activity, Contact, Deal, StageChange, StageDefinition
+from crm_impl.models.team import Person, Project, RoleAssignment
+
+__all__ = [
+    "Account",
+    "Activity",
+    "AuditEntry",
+    "Contact",
+    "Deal",
+    "LoginThrottle",
+    "Person",
+    "Project",
+    "RoleAssignment",
+    "StageChange",
+    "StageDefinition",
+    "UserAccount",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Use cases: the only code that writes. Each call: permission -> validation -> write -> audit."""

@@ -1,0 +1,55 @@
+"""Small building blocks every page uses: the permission guard, running a service call with
+translated errors, and CSV downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.errors import DomainError
+from crm_impl.i18n import t
+from crm_impl.permissions import Actor
+from crm_impl.ui import session as ui_session
+from crm_impl.ui.nav import spec_for
+
+T = TypeVar("T")
+
+
+def page(path: str) -> Actor:
+    """Title the page and refuse (showing no data) when the user may not open it."""
+    spec = spec_for(path)
+    actor = ui_session.actor()
+    st.title(t(spec.title_key))
+    if not actor.can(spec.action):
+        st.error(t("error.page_forbidden"), icon=":material/block:")
+        st.stop()
+    return actor
+
+
+def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) -> T | None:
+    """Call a service in its own unit of work; commit on success, show the translated error
+    (and write nothing) on failure."""
+    try:
+        with ui_session.uow() as uow:
+            result = fn(session=uow.session, actor=ui_session.actor(), **kwargs)
+            uow.commit()
+    except DomainError as err:
+        st.error(err.message(), icon=":material/error:")
+        return None
+    if success_key:
+        st.toast(t(success_key), icon=":material/check_circle:")
+    return result
+
+
+def csv_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
+    st.download_button(
+        t("common.export_csv"),
+        df.to_csv(index=False).encode("utf-8-sig"),
+        file_name=filename,
+        mime="text/csv",
+        icon=":material/download:",
+        key=key,
+    )

@@ -1,0 +1,57 @@
+"""The page registry: every screen, its section, icon and the read permission it needs.
+
+Navigation is built from it: pages the user may open are listed in the sidebar, the others
+stay routable but hidden, so opening one by URL shows a refusal instead of a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from crm_impl.i18n import t
+from crm_impl.permissions import Actor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the project root, e.g. "pages/overview.py"
+    title_key: str
+    icon: str
+    section_key: str
+    action: str  # read permission needed to open it
+
+
+PAGES: list[PageSpec] = [
+    PageSpec("pages/overview.py", "page.overview", ":material/dashboard:", "section.home", "overview.read"),
+    PageSpec("pages/account.py", "page.account", ":material/person:", "section.home", "overview.read"),
+    PageSpec("pages/admin_users.py", "page.users", ":material/group:", "section.admin", "user.read"),
+    PageSpec("pages/admin_audit.py", "page.audit", ":material/history:", "section.admin", "audit.read"),
+]
+
+SECTION_ORDER = ["section.home", "section.pipeline", "section.rollout", "section.admin"]
+
+
+def spec_for(path: str) -> PageSpec:
+    return next(p for p in PAGES if p.path == path)
+
+
+def build(actor: Actor) -> dict[str, list[st.Page]]:
+    sections: dict[str, list[st.Page]] = {}
+    order = SECTION_ORDER + sorted({p.section_key for p in PAGES} - set(SECTION_ORDER))
+    for section in order:
+        for spec in (p for p in PAGES if p.section_key == section):
+            page = st.Page(
+                str(ROOT / spec.path),
+                title=t(spec.title_key),
+                icon=spec.icon,
+                url_path=Path(spec.path).stem,
+                default=spec.path == "pages/overview.py",
+                visibility="visible" if actor.can(spec.action) else "hidden",
+            )
+            sections.setdefault(t(section), []).append(page)
+    return sections

@@ -1,0 +1,75 @@
+"""Who is signed in, for how long, and in which language — kept in st.session_state."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from crm_impl.config import get_settings
+from crm_impl.db import UnitOfWork, get_engine, read_session, upgrade
+from crm_impl.i18n import LANGUAGES, set_locale
+from crm_impl.models import UserAccount
+from crm_impl.permissions import Actor
+from crm_impl.services.auth import actor_for
+
+USER_KEY = "user_id"
+
+
+@st.cache_resource(show_spinner=False)
+def boot(database_url: str) -> bool:
+    """Migrate the schema to head once per process and database."""
+    upgrade(database_url)
+    get_engine(database_url)
+    return True
+
+
+def current_user() -> UserAccount | None:
+    """The signed-in, active user; signs out after the configured idle time."""
+    user_id = st.session_state.get(USER_KEY)
+    if user_id is None:
+        return None
+    idle = get_settings().idle_timeout_minutes * 60
+    now = time.time()
+    last = st.session_state.get("last_seen", now)
+    if idle > 0 and now - last > idle:
+        sign_out(reason="auth.idle_signed_out")
+        return None
+    st.session_state["last_seen"] = now
+    with read_session() as session:
+        user = session.get(UserAccount, user_id)
+    if user is None or not user.is_active:
+        sign_out()
+        return None
+    return user
+
+
+def sign_in(user: UserAccount) -> None:
+    st.session_state[USER_KEY] = user.id
+    st.session_state["last_seen"] = time.time()
+    st.session_state["locale"] = user.locale
+
+
+def sign_out(reason: str | None = None) -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if reason:
+        st.session_state["signout_reason"] = reason
+
+
+def actor() -> Actor:
+    user = current_user()
+    if user is None:
+        return Actor(id=None, username="anonymous", roles=())
+    return actor_for(user)
+
+
+def apply_locale(user: UserAccount | None) -> str:
+    lang = st.session_state.get("locale") or (user.locale if user else get_settings().locale)
+    lang = lang if lang in LANGUAGES else "en"
+    set_locale(lang)
+    return lang
+
+
+def uow() -> UnitOfWork:
+    return UnitOfWork()

@@ -1,0 +1,84 @@
+"""Overview: the active project, its team, and a snapshot of the live pipeline."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.charts.overview import open_by_stage
+from crm_impl.db import read_session
+from crm_impl.i18n import fmt_date, fmt_money, fmt_number, fmt_pct, get_locale, t
+from crm_impl.services import overview, projects, stages
+from crm_impl.ui import common, sidebar
+from crm_impl.ui import session as ui_session
+
+common.page("pages/overview.py")
+user = ui_session.current_user()
+project_id = sidebar.active_project_id(user) if user else None
+
+with read_session() as session:
+    project = projects.get_project(session=session, project_id=project_id) if project_id else None
+    team = overview.team_counts(session=session, project_id=project_id) if project_id else None
+    snap = overview.pipeline_snapshot(session=session)
+    by_stage = overview.open_deals_by_stage(session=session)
+    names = {
+        s.key: (s.name_pl if get_locale() == "pl" else s.name_en) for s in stages.list_stages(session=session)
+    }
+    active = overview.active_users(session=session)
+
+st.subheader(t("overview.project"))
+if project is None:
+    st.info(t("overview.no_project"), icon=":material/info:")
+else:
+    st.markdown(f"**{project.name}** · {project.client_name} · {project.vendor_name}")
+    days = (project.go_live_date - date.today()).days if project.go_live_date else None
+    c = st.columns(4)
+    c[0].metric(
+        t("overview.go_live"),
+        fmt_date(project.go_live_date),
+        t("overview.days_to_go", days=days) if days is not None else None,
+        delta_color="off",
+    )
+    c[1].metric(
+        t("overview.team_size"),
+        fmt_number(team["total"]),
+        t("overview.team_split", client=team["client"], vendor=team["vendor"]),
+        delta_color="off",
+    )
+    c[2].metric(t("overview.roles_filled"), f"{team['roles']} / 10")
+    c[3].metric(t("overview.active_users"), fmt_number(active))
+
+st.subheader(t("overview.pipeline"))
+c = st.columns(5)
+currency = project.currency if project else "PLN"
+c[0].metric(
+    t("metric.open_deals"),
+    fmt_number(snap["open_deals"]),
+    t("overview.open_accounts", n=snap["open_accounts"]),
+    delta_color="off",
+)
+c[1].metric(t("metric.pipeline_value"), fmt_money(snap["pipeline_value"], currency))
+c[2].metric(t("metric.weighted_value"), fmt_money(snap["weighted_value"], currency))
+c[3].metric(
+    t("overview.won_recent", days=snap["days"]),
+    fmt_money(snap["won_value_recent"], currency),
+    t("overview.won_count", n=snap["won_recent"]),
+    delta_color="off",
+)
+c[4].metric(t("overview.win_rate_recent", days=snap["days"]), fmt_pct(snap["win_rate_recent"]))
+
+if snap["open_deals"]:
+    df = pd.DataFrame(by_stage, columns=["key", "deals", "value"])
+    df["stage"] = df["key"].map(names)
+    df["position"] = range(len(df))
+    st.altair_chart(
+        open_by_stage(
+            df,
+            stage_title=t("field.stage"),
+            count_title=t("metric.open_deals"),
+            value_title=t("metric.pipeline_value"),
+        ),
+        use_container_width=True,
+    )
+else:
+    st.info(t("overview.no_deals"), icon=":material/info:")

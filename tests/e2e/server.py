@@ -1,0 +1,91 @@
+"""Start the app on a free port with its own database (used by e2e tests and screenshots)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_database(url: str, *, demo: bool = True, extra_env: dict[str, str] | None = None) -> None:
+    env = {**os.environ, "CRM_IMPL_DATABASE_URL": url, **(extra_env or {})}
+    subprocess.run([str(BIN / "crm-impl"), "init"], check=True, env=env, capture_output=True)
+    if demo:
+        subprocess.run(
+            [str(BIN / "crm-impl"), "demo", "--if-empty"], check=True, env=env, capture_output=True
+        )
+
+
+@contextmanager
+def running_app(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    full_env = {**os.environ, "CRM_IMPL_DATABASE_URL": db_url, "CRM_IMPL_DEMO_MODE": "true", **(env or {})}
+    proc = subprocess.Popen(
+        [
+            str(BIN / "streamlit"),
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30000)
