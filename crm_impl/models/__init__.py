@@ -3,7 +3,19 @@
 from crm_impl.models.audit import AuditEntry
 from crm_impl.models.auth import LoginThrottle, UserAccount
 from crm_impl.models.base import utcnow
-from crm_impl.models.pipeline import Account, Activity, Contact, Deal, StageChange, StageDefinition
+from crm_impl.models.pipeline import (
+    Account,
+    Activity,
+    Contact,
+    Deal,
+    DealProduct,
+    ErpBalance,
+    LostReason,
+    Product,
+    SalesBudget,
+    StageChange,
+    StageDefinition,
+)
 from crm_impl.models.team import Person, Project, RoleAssignment
 
 __all__ = [
@@ -12,6 +24,11 @@ __all__ = [
     "AuditEntry",
     "Contact",
     "Deal",
+    "DealProduct",
+    "ErpBalance",
+    "LostReason",
+    "Product",
+    "SalesBudget",
     "LoginThrottle",
     "Person",
     "Project",

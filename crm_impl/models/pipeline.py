@@ -99,3 +99,56 @@ class Activity(Versioned, table=True):
     done_at: datetime | None = None
     notes: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Product(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    series: str = Field(default="", max_length=60)
+    price: Decimal = money_field()
+    active: bool = Field(default=True)
+
+
+class DealProduct(SQLModel, table=True):
+    __tablename__ = "deal_product"
+
+    deal_id: int = Field(foreign_key="deal.id", primary_key=True)
+    product_id: int = Field(foreign_key="product.id", primary_key=True, index=True)
+    quantity: Decimal = money_field(default=Decimal("1"))
+    unit_price: Decimal = money_field()
+
+
+class LostReason(Versioned, table=True):
+    __tablename__ = "lost_reason"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True)
+    name_en: str = Field(max_length=80)
+    name_pl: str = Field(max_length=80)
+    position: int = Field(default=0)
+    active: bool = Field(default=True)
+
+
+class ErpBalance(SQLModel, table=True):
+    """Settlements imported from the ERP (slide 7): one row per account and as-of date."""
+
+    __tablename__ = "erp_balance"
+    __table_args__ = (Index("ix_erp_balance_account_asof", "account_id", "as_of", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    as_of: date
+    receivable: Decimal = money_field()
+    overdue: Decimal = money_field()
+    balance: Decimal = money_field()
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class SalesBudget(Versioned, table=True):
+    """The sales budget per month, against which stage costs are compared (slide 5)."""
+
+    __tablename__ = "sales_budget"
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(unique=True)
+    amount: Decimal = money_field()

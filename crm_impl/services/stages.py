@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from crm_impl.models import StageDefinition
+from crm_impl.models import LostReason, StageDefinition
 
 # key, English, Polish, kind, default probability, cost of working one deal through it (PLN), rot days
 DEFAULT_STAGES: tuple[tuple[str, str, str, str, float, int, int], ...] = (
@@ -22,8 +22,23 @@ DEFAULT_STAGES: tuple[tuple[str, str, str, str, float, int, int], ...] = (
 )
 
 
+DEFAULT_LOST_REASONS: tuple[tuple[str, str, str], ...] = (
+    ("price", "Price too high", "Za wysoka cena"),
+    ("competitor", "Chose a competitor", "Wybrał konkurencję"),
+    ("no_budget", "No budget", "Brak budżetu"),
+    ("no_decision", "No decision", "Brak decyzji"),
+    ("timing", "Wrong timing", "Nieodpowiedni moment"),
+    ("lost_contact", "Lost contact", "Utracony kontakt"),
+)
+
+
 def ensure_default_stages(*, session: Session) -> None:
-    """Create the default stages when none exist (first start); never touches edited ones."""
+    """Create the default stages and lost reasons when none exist (first start); never touches
+    edited ones."""
+    if session.exec(select(LostReason.id).limit(1)).first() is None:
+        for position, (key, en, pl) in enumerate(DEFAULT_LOST_REASONS, start=1):
+            session.add(LostReason(key=key, name_en=en, name_pl=pl, position=position))
+        session.commit()
     if session.exec(select(StageDefinition.id).limit(1)).first() is not None:
         return
     for position, (key, en, pl, kind, prob, cost, rot) in enumerate(DEFAULT_STAGES, start=1):

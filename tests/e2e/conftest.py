@@ -1,0 +1,64 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against a server on a free port.
+
+Locally the tests skip when Chromium or Playwright is missing; in CI that fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, prepare_database, running_app, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    need(os.path.exists(CHROMIUM), "Chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server with its own demo database, shared by the tests of one module."""
+    path: Path = tmp_path_factory.mktemp("e2e") / "e2e.db"
+    db = f"sqlite:///{path}"
+    prepare_database(db)
+    with running_app(db) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser, app_url):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.goto(app_url)
+    wait_ready(pg)
+    yield pg
+    context.close()
+
+
+def sign_in_as(page, role_label: str) -> None:  # type: ignore[no-untyped-def]
+    """Demo one-click sign-in by the role's English button label, e.g. "Sales rep"."""
+    page.locator('[data-testid="stButton"] button', has_text=role_label).first.click()
+    wait_ready(page)
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30000)
+
+
+def go_to(page, url_path: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a page through the sidebar (a full reload would start a new, signed-out session)."""
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').first.click()
+    wait_ready(page)
+
+
+SignIn = Callable[[object, str], None]
