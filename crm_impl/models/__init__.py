@@ -16,9 +16,37 @@ from crm_impl.models.pipeline import (
     StageChange,
     StageDefinition,
 )
+from crm_impl.models.rollout import (
+    BaselineItem,
+    BusinessGoal,
+    ChangeRequest,
+    GoalMeasurement,
+    Idea,
+    IntegrationInterface,
+    Milestone,
+    Phase,
+    PhaseBaseline,
+    PlanSettings,
+    RaciEntry,
+    Requirement,
+    Risk,
+)
 from crm_impl.models.team import Person, Project, RoleAssignment
 
 __all__ = [
+    "BaselineItem",
+    "BusinessGoal",
+    "ChangeRequest",
+    "GoalMeasurement",
+    "Idea",
+    "IntegrationInterface",
+    "Milestone",
+    "Phase",
+    "PhaseBaseline",
+    "PlanSettings",
+    "RaciEntry",
+    "Requirement",
+    "Risk",
     "Account",
     "Activity",
     "AuditEntry",
