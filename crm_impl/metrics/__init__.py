@@ -1,0 +1,1 @@
+"""Pure metric functions: pandas in, pandas or numbers out; no database, no Streamlit."""
