@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from crm_impl.cli_report import report_app
 from crm_impl.db import UnitOfWork, get_engine, upgrade
 from crm_impl.errors import DomainError
 from crm_impl.i18n import set_locale
@@ -22,6 +23,7 @@ from crm_impl.permissions import SYSTEM, Actor
 app = typer.Typer(help="crm-impl: CRM rollout and live sales pipeline.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(report_app, name="report")
 
 _state: dict[str, Any] = {"url": None, "as": None}
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from crm_impl import demo_pipeline
 from crm_impl.models import (
     Account,
     Activity,
@@ -333,6 +334,7 @@ def load(
         row["deal_id"] = deal_ids[row.pop("deal_index")]
     session.execute(insert(StageChange), change_rows)
     session.execute(insert(Activity), activity_rows)
+    demo_pipeline.load(session=session, seed=seed, today=today)
 
     summary = DemoSummary(
         users=len(users),
