@@ -63,7 +63,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "sales_manager": frozenset(
         _EVERYONE_READS | {"deal.write", "deal.write_any", "stage.configure", "import.run", "idea.submit"}
     ),
-    "sales_rep": frozenset({"overview.read", "pipeline.read", "deal.write", "idea.submit"}),
+    "sales_rep": frozenset({"overview.read", "pipeline.read", "plan.read", "deal.write", "idea.submit"}),
 }
 
 

@@ -12,7 +12,7 @@ from crm_impl.errors import NotFound, ValidationError
 from crm_impl.models import Person, Project, RoleAssignment
 from crm_impl.models.team import PROJECT_ROLES, SIDES
 from crm_impl.permissions import Actor, require
-from crm_impl.services import audit, validation
+from crm_impl.services import audit, plan, validation
 
 
 def list_projects(*, session: Session) -> list[Project]:
@@ -67,6 +67,7 @@ def create_project(
         after=audit.snapshot(project),
         project_id=project.id,
     )
+    plan.on_project_created(session=session, actor=actor, project=project)
     return project
 
 
