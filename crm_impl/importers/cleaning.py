@@ -1,0 +1,208 @@
+"""Vectorised cleaning of one chunk: strip, value-map, null values, then per-field checks.
+
+Every check works on whole columns (pandas string methods), and only failing cells are turned
+into RowErrors. Text is stored as typed; it is never rendered as HTML, and cells that would run
+as spreadsheet formulas or carry HTML/script are rejected instead of being stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process, utils
+
+from crm_impl.importers.reading import MAX_CELL_CHARS
+from crm_impl.importers.report import RowError
+from crm_impl.services.validation import MAX_AMOUNT, nip_valid
+
+TEXT_KINDS = {"text", "ref", "email", "nip", "phone"}
+NUMBER_KINDS = {"money", "signed_money", "number"}
+_FORMULA_ANY = r"^[=@\t\r]"
+_FORMULA_SIGN = r"^[+\-]."
+_PHONE_OK = r"^\+?[\d\s().\-/]+$"
+_MARKUP = r"<\s*/?\s*[A-Za-z!?]|javascript\s*:"
+_EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y %H:%M",
+    "%d-%m-%Y %H:%M",
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str = "text"  # text, ref, email, nip, phone, money, signed_money, number, date
+    required: bool = False
+    max_len: int = 200
+
+
+def parse_numbers(text: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Series]:
+    """Numbers as typed in either convention: "1 234,50", "1.234,50", "1,234.50", "1234.5".
+    Returns (floats with NaN where unreadable, normalised text)."""
+    t = text.str.replace(r"[\s\u00a0\u202f'’]", "", regex=True)
+    t = t.str.replace(r"(?i)(zł|pln|eur|usd|gbp|€|\$|£)$", "", regex=True)
+    if decimal == ",":
+        comma_dec = pd.Series(True, index=t.index)
+    elif decimal == ".":
+        comma_dec = pd.Series(False, index=t.index)
+    else:
+        comma_dec = t.str.rfind(",") > t.str.rfind(".")
+    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_dot = t.str.replace(",", "", regex=False)
+    norm = as_comma.where(comma_dec, as_dot)
+    ok = norm.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+    numbers = pd.to_numeric(norm.where(ok, None), errors="coerce").astype("float64")
+    return numbers, norm
+
+
+def parse_dates(text: pd.Series, fmt: str = "auto") -> pd.Series:
+    """Dates: one explicit format, or ISO first and then the day-first forms (never month-first)."""
+    filled = text.where(text != "", None)
+    if fmt and fmt != "auto":
+        return pd.to_datetime(filled, format=fmt, errors="coerce")
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    for candidate in DATE_FORMATS:
+        missing = out.isna() & filled.notna()
+        if not missing.any():
+            break
+        out[missing] = pd.to_datetime(filled[missing], format=candidate, errors="coerce")
+    return out
+
+
+def suggest(value: str, choices: list[str], cutoff: float = 60) -> str | None:
+    """The closest known value to an unknown one ("GTXPro" -> "GTX Pro"), or None."""
+    if not value or not choices:
+        return None
+    best = process.extractOne(
+        value, choices, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=cutoff
+    )
+    return best[0] if best else None
+
+
+class ErrorSink:
+    def __init__(self, index: pd.Index, lines: list[int]) -> None:
+        self.bad = pd.Series(False, index=index)
+        self.errors: list[RowError] = []
+        self.lines = pd.Series(lines, index=index)
+        self._taken: set[tuple[int, str]] = set()
+
+    def flag(
+        self,
+        mask: pd.Series,
+        column: str,
+        key: str,
+        values: pd.Series | None = None,
+        suggestions: dict[str, str | None] | None = None,
+        **params: object,
+    ) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        for idx in mask[mask].index:
+            line = int(self.lines[idx])
+            if (line, column) in self._taken:  # first reason per cell is enough
+                continue
+            self._taken.add((line, column))
+            value = "" if values is None else str(values[idx])[:200]
+            suggestion = suggestions.get(value) if suggestions else None
+            self.errors.append(RowError(line, column, key, value, dict(params), suggestion))
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, pd.Series]  # field -> cleaned text, numbers (float) or datetimes
+    amounts: dict[str, pd.Series]  # money field -> normalised decimal text ("1234.50")
+    sink: ErrorSink  # .bad: bool per row (at least one error); .errors: the reasons
+
+
+def clean(
+    df: pd.DataFrame,
+    lines: list[int],
+    specs: list[FieldSpec],
+    sources: dict[str, str],
+    values_map: dict[str, dict[str, str]],
+    *,
+    null_values: list[str],
+    decimal: str,
+    date_format: str,
+) -> Cleaned:
+    """Clean the mapped columns of one chunk. `sources` maps field -> source column."""
+    sink = ErrorSink(df.index, lines)
+    out: dict[str, pd.Series] = {}
+    amounts: dict[str, pd.Series] = {}
+    nulls = set(null_values)
+    for spec in specs:
+        column = sources.get(spec.name)
+        if column is None:
+            continue
+        raw = df[column].astype(str).str.strip()
+        if spec.name in values_map and values_map[spec.name]:
+            raw = raw.replace(values_map[spec.name])
+        s = raw.where(~raw.isin(nulls), "")
+        empty = s == ""
+        sink.flag(
+            s.str.len() > MAX_CELL_CHARS,
+            column,
+            "imports.error.huge",
+            s.str.slice(0, 40) + "…",
+            max=MAX_CELL_CHARS,
+        )
+        sink.flag(s.str.contains(_FORMULA_ANY, regex=True), column, "imports.error.formula", s)
+        if spec.kind in TEXT_KINDS:
+            sign = s.str.contains(_FORMULA_SIGN, regex=True)
+            if spec.kind == "phone":
+                sign &= ~s.str.fullmatch(_PHONE_OK)
+            sink.flag(sign, column, "imports.error.formula", s)
+            sink.flag(s.str.contains(_MARKUP, regex=True, case=False), column, "imports.error.markup", s)
+        if spec.required:
+            sink.flag(empty, column, "imports.error.required", s)
+        if spec.kind in TEXT_KINDS:
+            sink.flag(
+                s.str.len() > spec.max_len,
+                column,
+                "imports.error.too_long",
+                s.str.slice(0, 40) + "…",
+                max=spec.max_len,
+            )
+            if spec.kind == "email":
+                sink.flag(~empty & ~s.str.fullmatch(_EMAIL), column, "imports.error.email", s)
+                s = s.str.lower()
+            elif spec.kind == "nip":
+                s = s.str.replace(r"[\s-]", "", regex=True)
+                checks = s[~empty].map(nip_valid)
+                sink.flag(~checks.reindex(s.index, fill_value=True), column, "imports.error.nip", s)
+            out[spec.name] = s
+        elif spec.kind in NUMBER_KINDS:
+            numbers, norm = parse_numbers(s, decimal)
+            sink.flag(~empty & numbers.isna(), column, "imports.error.number", s)
+            limit = float(MAX_AMOUNT) if spec.kind != "number" else 1e9
+            sink.flag(numbers.abs() > limit, column, "imports.error.too_large", s, max=f"{limit:,.0f}")
+            if spec.kind == "money":
+                sink.flag(numbers < 0, column, "imports.error.negative", s)
+            out[spec.name] = numbers
+            amounts[spec.name] = norm
+        elif spec.kind == "date":
+            parsed = parse_dates(s, date_format)
+            sink.flag(~empty & parsed.isna(), column, "imports.error.date", s)
+            out[spec.name] = parsed
+    return Cleaned(out, amounts, sink)
+
+
+def to_decimal(norm: pd.Series, numbers: pd.Series) -> list[Decimal | None]:
+    """Exact money values from the normalised text (no float rounding)."""
+    cent = Decimal("0.01")
+    return [
+        None if np.isnan(n) else Decimal(t).quantize(cent)
+        for t, n in zip(norm.tolist(), numbers.tolist(), strict=True)
+    ]
