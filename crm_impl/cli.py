@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from crm_impl.cli_import import register as register_imports
 from crm_impl.cli_report import report_app
 from crm_impl.db import UnitOfWork, get_engine, upgrade
 from crm_impl.errors import DomainError
@@ -24,6 +25,7 @@ app = typer.Typer(help="crm-impl: CRM rollout and live sales pipeline.", no_args
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(report_app, name="report")
+register_imports(app)  # crm-impl import …, crm-impl export …
 
 _state: dict[str, Any] = {"url": None, "as": None}
 
