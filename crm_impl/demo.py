@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from crm_impl import demo_pipeline
+from crm_impl import demo_pipeline, demo_plan
 from crm_impl.models import (
     Account,
     Activity,
@@ -335,6 +335,7 @@ def load(
     session.execute(insert(StageChange), change_rows)
     session.execute(insert(Activity), activity_rows)
     demo_pipeline.load(session=session, seed=seed, today=today)
+    demo_plan.load(session=session, project=project, people=by_login, today=today)
 
     summary = DemoSummary(
         users=len(users),

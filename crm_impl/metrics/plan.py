@@ -189,3 +189,41 @@ def similar_texts(text: str, candidates: pd.DataFrame, *, limit: int = 5, cutoff
         for _match, score, index in hits
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def gantt_frame(variance: pd.DataFrame, *, today: date, with_baseline: bool) -> pd.DataFrame:
+    """Bars for the Gantt from `schedule_variance` output: planned, baseline (when compared) and
+    actual (an unfinished phase runs to today)."""
+    keep = ["name", "variance_days", "slipped"]
+    planned = variance[keep].assign(
+        series="planned", start=variance["planned_start"], end=variance["planned_end"]
+    )
+    frames = [planned]
+    if with_baseline:
+        frames.append(
+            variance[keep].assign(
+                series="baseline", start=variance["reference_start"], end=variance["reference_end"]
+            )
+        )
+    started = variance[variance["actual_start"].notna()]
+    if len(started):
+        running_end = pd.to_datetime(started["actual_start"]).clip(lower=pd.Timestamp(today)).dt.date
+        end = started["actual_end"].where(started["actual_end"].notna(), running_end)
+        frames.append(started[keep].assign(series="actual", start=started["actual_start"], end=end))
+    bars = pd.concat(frames, ignore_index=True)
+    bars["start"] = pd.to_datetime(bars["start"])
+    bars["end"] = pd.to_datetime(bars["end"]) + pd.Timedelta(days=1)  # an end date is inclusive
+    return bars
+
+
+def milestone_status(milestones: pd.DataFrame, *, today: date) -> pd.DataFrame:
+    """Milestones with `late`: done after the due date, or not done and already overdue."""
+    df = milestones.copy()
+    due = pd.to_datetime(df["due_date"])
+    done = pd.to_datetime(df["done_date"])
+    df["late"] = (done > due) | (done.isna() & (due < pd.Timestamp(today)))
+    df["state"] = "open"
+    df.loc[done.notna(), "state"] = "done"
+    df.loc[df["late"], "state"] = "late"
+    df["due"] = due
+    return df
