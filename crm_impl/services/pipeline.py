@@ -781,6 +781,21 @@ def pick_accounts(
     return [(int(i), str(name)) for i, name in session.exec(query).all()]
 
 
+def account_names(*, session: Session, account_ids: list[int]) -> dict[int, str]:
+    if not account_ids:
+        return {}
+    rows = session.exec(select(Account.id, Account.name).where(Account.id.in_(account_ids))).all()  # type: ignore[union-attr]
+    return {int(i): str(name) for i, name in rows}
+
+
+def deal_titles(*, session: Session, deal_ids: list[int]) -> dict[int, str]:
+    if not deal_ids:
+        return {}
+    rows = session.exec(select(Deal.id, Deal.title).where(Deal.id.in_(deal_ids))).all()  # type: ignore[union-attr]
+    found = {int(i): str(title) for i, title in rows}
+    return {i: found[i] for i in deal_ids if i in found}
+
+
 def owners(*, session: Session) -> dict[int, str]:
     rows = session.exec(
         select(UserAccount.id, UserAccount.display_name, UserAccount.username).order_by(

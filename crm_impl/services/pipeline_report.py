@@ -115,3 +115,21 @@ def forecast_report(
 ) -> dict[str, Any]:
     require(actor, "pipeline.read")
     return forecast_from_frames(pipeline_data.load(session), today, horizon)
+
+
+def dashboard_from_frames(frames: PipelineFrames, today: date | None = None) -> dict[str, Any]:
+    """Everything the pipeline dashboard draws, computed once per data version."""
+    day, now = _now(today)
+    d, s, c = frames.deals, frames.stages, frames.changes
+    return {
+        "summary": pm.summary(d, s, now),
+        "share": pm.stage_share(d, s),
+        "funnel": pm.funnel(c, d, s),
+        "time_in_stage": pm.time_in_stage(c, s),
+        "trends": pm.monthly_trends(d, s),
+        "stage_cost": pm.stage_cost(c, d, s),
+        "cost_vs_budget": pm.cost_vs_budget(c, d, s, frames.budget),
+        "stale_by_owner": pm.stale_by_owner(d, s, now),
+        "on_time": pm.on_time_fulfilment(d),
+        "outlook": fc.relationship_outlook(d, s, day),
+    }
