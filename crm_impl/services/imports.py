@@ -929,7 +929,9 @@ def pipeline_report_frames(*, session: Session, actor: Actor, today: Any = None)
             summary.extend({"metric": f"{key}.{k}", "value": v} for k, v in value.items())
         else:
             summary.append({"metric": key, "value": value})
-    return {"summary": pd.DataFrame(summary), "stages": pd.DataFrame(report.get("stages", []))}
+    frame = pd.DataFrame(summary, columns=["metric", "value"])
+    frame["value"] = frame["value"].map(lambda v: "" if v is None else str(v))  # one type per column
+    return {"summary": frame, "stages": pd.DataFrame(report.get("stages", []))}
 
 
 def load_mapping(text_or_path: str | Path) -> Mapping:

@@ -78,6 +78,20 @@ PAGES: list[PageSpec] = [
         "section.admin",
         "stage.configure",
     ),
+    PageSpec(
+        "pages/pipeline_import.py",
+        "page.pipeline_import",
+        ":material/upload_file:",
+        "section.pipeline",
+        "import.run",
+    ),
+    PageSpec(
+        "pages/pipeline_export.py",
+        "page.pipeline_export",
+        ":material/download:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
     PageSpec("pages/admin_users.py", "page.users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin_audit.py", "page.audit", ":material/history:", "section.admin", "audit.read"),
 ]
