@@ -202,7 +202,8 @@ def clean(
 def to_decimal(norm: pd.Series, numbers: pd.Series) -> list[Decimal | None]:
     """Exact money values from the normalised text (no float rounding)."""
     cent = Decimal("0.01")
+    limit = float(MAX_AMOUNT)
     return [
-        None if np.isnan(n) else Decimal(t).quantize(cent)
+        None if np.isnan(n) or abs(n) > limit else Decimal(t).quantize(cent)  # bad rows are flagged
         for t, n in zip(norm.tolist(), numbers.tolist(), strict=True)
     ]

@@ -447,7 +447,7 @@ def _contacts(run: _Run, c: Cleaned, write: bool) -> None:
             query = query.where(
                 func.lower(Contact.full_name) == name[idx].lower(), Contact.account_id == account_id
             )
-        existing = run.session.exec(query.limit(1)).first()  # type: ignore[call-overload]
+        existing = run.session.execute(query.limit(1)).scalars().first()
         values = {
             "full_name": name[idx],
             "account_id": account_id,
@@ -491,9 +491,13 @@ def _settlements(run: _Run, c: Cleaned, write: bool) -> None:
         day = as_of[idx].date()
         account_id = int(accounts[idx])
         values = {f: money[f][pos] or Decimal("0") for f in money}
-        existing = run.session.exec(
-            select(ErpBalance).where(ErpBalance.account_id == account_id, ErpBalance.as_of == day)  # type: ignore[call-overload]
-        ).first()
+        existing = (
+            run.session.execute(
+                select(ErpBalance).where(ErpBalance.account_id == account_id, ErpBalance.as_of == day)
+            )
+            .scalars()
+            .first()
+        )
         if existing is None:
             run.report.created += 1
             if write:
