@@ -77,7 +77,7 @@ else:
         "series": t("plan.field.series"),
         "today": t("plan.today"),
     }
-    st.altair_chart(gantt(bars, ms, today=today, labels=labels, order=order), use_container_width=True)
+    st.altair_chart(gantt(bars, ms, today=today, labels=labels, order=order), width="stretch")
     st.subheader(t("plan.schedule.variance"))
     st.altair_chart(
         variance_bars(
@@ -85,13 +85,13 @@ else:
             labels={"variance": t("plan.field.variance_days"), "phase": t("plan.field.phase")},
             order=list(phases["name"]),
         ),
-        use_container_width=True,
+        width="stretch",
     )
     vcols = ["name", "reference_end", "expected_end", "start_variance_days", "variance_days", "slipped"]
     st.dataframe(
         variance[vcols],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "name": t("plan.field.phase"),
             "reference_end": st.column_config.DateColumn(t("plan.field.reference_end")),

@@ -51,7 +51,7 @@ def request_change(
         after_go_live=bool(project.go_live_date and now.date() >= project.go_live_date),
     )
     session.add(change)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -83,7 +83,7 @@ def decide_change(
     change.status = "approved" if approve else "rejected"
     change.decided_by, change.decided_at, change.decision_note = actor.username, utcnow(), clean_note
     session.add(change)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,

@@ -57,7 +57,7 @@ def submit_idea(
         submitted_by_id=submitter.id,  # type: ignore[union-attr, arg-type]
     )
     session.add(idea)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -145,7 +145,7 @@ def triage_idea(
     idea.status = {"accept": "accepted", "duplicate": "duplicate", "reject": "rejected"}[decision]
     idea.triaged_by, idea.triaged_at = actor.username, utcnow()
     session.add(idea)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,

@@ -81,7 +81,7 @@ def update_project_plan(
         settings = PlanSettings(project_id=project_id)
     settings.scope_creep_limit, settings.changes_per_month_limit = limit, per_month
     session.add(settings)
-    session.flush()
+    chk.flush(session)
     after = {**audit.snapshot(project), "scope_creep_limit": limit, "changes_per_month_limit": per_month}
     audit.record(
         session=session,
@@ -151,7 +151,7 @@ def create_phase(
     chk.unique_name(session, Phase, "name", values["name"], project_id=project_id, field="field.name")
     chk.apply(phase, values, list(_phase_cleaners(session)))
     session.add(phase)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -187,7 +187,7 @@ def update_phase(
     before = audit.snapshot(phase)
     chk.apply(phase, values, [*changes, "status"])
     session.add(phase)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -311,7 +311,7 @@ def create_milestone(
     chk.unique_name(session, Milestone, "name", values["name"], project_id=project_id, field="field.name")
     chk.apply(milestone, values, list(changes))
     session.add(milestone)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -345,7 +345,7 @@ def update_milestone(
     before = audit.snapshot(milestone)
     chk.apply(milestone, values, list(changes))
     session.add(milestone)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -384,7 +384,7 @@ def save_baseline(*, session: Session, actor: Actor, project_id: int, name: str)
         raise ValidationError("error.no_phases")
     baseline = PhaseBaseline(project_id=project_id, name=clean, created_by=actor.username)
     session.add(baseline)
-    session.flush()
+    chk.flush(session)
     milestones = session.exec(select(Milestone).where(Milestone.project_id == project_id)).all()
     for p in phases:
         session.add(
@@ -401,7 +401,7 @@ def save_baseline(*, session: Session, actor: Actor, project_id: int, name: str)
         session.add(
             BaselineItem(baseline_id=baseline.id, kind="milestone", ref_id=m.id, name=m.name, end=m.due_date)
         )
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -507,7 +507,7 @@ def save_raci(*, session: Session, actor: Actor, project_id: int, cells: list[di
             after={"letter": letter},
             project_id=project_id,
         )
-    session.flush()
+    chk.flush(session)
     return changed
 
 

@@ -127,3 +127,16 @@ def merged(
 def apply(obj: SQLModel, values: dict[str, Any], keys: list[str] | set[str]) -> None:
     for key in keys:
         setattr(obj, key, values[key])
+
+
+def flush(session: Session) -> None:
+    """Flush, turning a lost optimistic-locking race (the row's version moved on between our read
+    and our write) into the same ConflictError a stale form gets."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from crm_impl.errors import ConflictError
+
+    try:
+        session.flush()
+    except StaleDataError as err:
+        raise ConflictError() from err

@@ -52,7 +52,7 @@ def _phase(session: Session, value: Any) -> int | None:
 
 def _create(session: Session, actor: Actor, row: SQLModel, entity: str, project_id: int) -> None:
     session.add(row)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -75,7 +75,7 @@ def _update(
     before = audit.snapshot(row)
     chk.apply(row, values, keys)
     session.add(row)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,

@@ -38,7 +38,7 @@ def update_person(
     before = audit.snapshot(person)
     chk.apply(person, values, list(changes))
     session.add(person)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -70,7 +70,7 @@ def update_assignment(
     before = audit.snapshot(row)
     chk.apply(row, values, list(changes))
     session.add(row)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,
@@ -89,7 +89,7 @@ def remove_assignment(*, session: Session, actor: Actor, assignment_id: int) -> 
     row = chk.get(session, RoleAssignment, assignment_id, "role_assignment")
     before = audit.snapshot(row)
     session.delete(row)
-    session.flush()
+    chk.flush(session)
     audit.record(
         session=session,
         actor=actor,

@@ -30,7 +30,7 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
             num_rows="dynamic" if can_write else "fixed",
             disabled=not can_write,
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_config={
                 "text": t("plan.field.gate_criteria"),
                 "done": st.column_config.CheckboxColumn("✓"),
@@ -61,7 +61,7 @@ def baselines(
     st.dataframe(
         cmp,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_order=["kind", "name", "end_a", "end_b", "start_shift_days", "end_shift_days", "presence"],
         column_config={
             "kind": t("plan.field.kind"),

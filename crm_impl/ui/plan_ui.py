@@ -69,16 +69,14 @@ def edit_table(
     view = df.reset_index(drop=True)
     order = [c for c in view.columns if c not in hidden and c in column_config]
     if not can_edit or update is None:
-        st.dataframe(
-            view, hide_index=True, use_container_width=True, column_order=order, column_config=column_config
-        )
+        st.dataframe(view, hide_index=True, width="stretch", column_order=order, column_config=column_config)
         return
     with st.form(f"{key}_form", border=False):
         st.data_editor(
             view,
             key=key,
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_order=order,
             column_config=column_config,
             disabled=[c for c in view.columns if c not in editable],
