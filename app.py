@@ -15,6 +15,6 @@ ui_session.apply_locale(user)
 if user is None:
     page = st.navigation([st.Page(login.show, title=t("login.title"), icon=":material/login:")])
 else:
-    page = st.navigation(nav.build(ui_session.actor()))
+    page = st.navigation(nav.build(ui_session.actor()), expanded=True)
     sidebar.show(user)
 page.run()
