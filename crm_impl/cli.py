@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+import crm_impl.cli_plan  # noqa: F401  (adds `report plan` to the report group)
 from crm_impl.cli_import import register as register_imports
 from crm_impl.cli_report import report_app
 from crm_impl.db import UnitOfWork, get_engine, upgrade

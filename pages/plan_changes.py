@@ -27,20 +27,20 @@ c[0].metric(
     t("plan.changes.effort_creep"),
     fmt_pct(creep["effort_ratio"], 1),
     t("plan.changes.limit", limit=fmt_pct(creep["limit"])),
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )
 c[1].metric(t("plan.changes.cost_creep"), fmt_pct(creep["cost_ratio"], 1))
 c[2].metric(
     t("plan.changes.metric_effort"),
     fmt_number(creep["approved_effort_days"]),
     f"{t('plan.changes.baseline')}: {fmt_number(project.baseline_effort_days)}",
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )
 c[3].metric(
     t("plan.changes.pending"),
     fmt_number(creep["pending_count"]),
     fmt_number(creep["pending_effort_days"]) + " d",
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )
 if creep["effort_ratio"] is None:
     st.info(t("plan.changes.no_baseline"), icon=":material/info:")

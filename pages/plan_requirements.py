@@ -28,13 +28,13 @@ c[1].metric(
     t("plan.requirements.coverage"),
     fmt_pct(cov["process_share"]),
     f"{cov['with_process']} / {cov['total']}",
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )
 c[2].metric(
     t("plan.requirements.core_share"),
     fmt_pct(cov["core_share"]),
     f"{cov['core']} / {cov['total']}",
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )
 
 if len(reqs):

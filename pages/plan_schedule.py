@@ -38,18 +38,17 @@ choice = st.selectbox(
     format_func=lambda b: t("plan.schedule.plan_only") if b is None else base_names[b],
 )
 variance = m.schedule_variance(phases, items.get(choice) if choice else None, today=today)
-c = st.columns(5)
+c = st.columns([1.4, 1, 1, 1, 1])
 days_left = (project.go_live_date - today).days if project.go_live_date else None
 c[0].metric(
     t("plan.schedule.go_live_in"),
     fmt_date(project.go_live_date),
     t("overview.days_to_go", days=days_left) if days_left is not None else None,
     delta_color="off",
+    delta_arrow="off",
 )
 c[1].metric(t("plan.schedule.done_phases"), f"{int((phases['status'] == 'done').sum())} / {len(phases)}")
-c[2].metric(
-    t("plan.schedule.slipped_n", n=int(variance["slipped"].sum())), fmt_number(int(variance["slipped"].sum()))
-)
+c[2].metric(t("plan.schedule.slipped_n"), fmt_number(int(variance["slipped"].sum())))
 c[3].metric(
     t("plan.schedule.max_slip"),
     t("plan.schedule.days", n=int(variance["variance_days"].max() or 0)) if len(variance) else "–",
@@ -59,6 +58,7 @@ c[4].metric(
     fmt_pct(creep["effort_ratio"], 1),
     t("plan.changes.limit", limit=fmt_pct(creep["limit"])),
     delta_color="inverse" if creep["over_limit"] else "off",
+    delta_arrow="off",
 )
 
 # ---- Gantt
