@@ -73,9 +73,11 @@ class UnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         self.session.rollback()
         self.session.close()
+        if isinstance(exc, StaleDataError):  # a service's flush hit a row bumped meanwhile
+            raise ConflictError() from exc
 
     def commit(self) -> None:
         try:

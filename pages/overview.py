@@ -7,7 +7,7 @@ import streamlit as st
 
 from crm_impl.charts.overview import open_by_stage
 from crm_impl.db import read_session
-from crm_impl.i18n import fmt_date, fmt_money, fmt_number, fmt_pct, get_locale, t
+from crm_impl.i18n import fmt_date, fmt_money, fmt_money_short, fmt_number, fmt_pct, get_locale, t
 from crm_impl.services import overview, projects, stages
 from crm_impl.ui import common, sidebar
 from crm_impl.ui import session as ui_session
@@ -38,12 +38,14 @@ else:
         fmt_date(project.go_live_date),
         t("overview.days_to_go", days=days) if days is not None else None,
         delta_color="off",
+        delta_arrow="off",
     )
     c[1].metric(
         t("overview.team_size"),
         fmt_number(team["total"]),
         t("overview.team_split", client=team["client"], vendor=team["vendor"]),
         delta_color="off",
+        delta_arrow="off",
     )
     c[2].metric(t("overview.roles_filled"), f"{team['roles']} / 10")
     c[3].metric(t("overview.active_users"), fmt_number(active))
@@ -56,14 +58,24 @@ c[0].metric(
     fmt_number(snap["open_deals"]),
     t("overview.open_accounts", n=snap["open_accounts"]),
     delta_color="off",
+    delta_arrow="off",
 )
-c[1].metric(t("metric.pipeline_value"), fmt_money(snap["pipeline_value"], currency))
-c[2].metric(t("metric.weighted_value"), fmt_money(snap["weighted_value"], currency))
+c[1].metric(
+    t("metric.pipeline_value"),
+    fmt_money_short(snap["pipeline_value"], currency),
+    help=fmt_money(snap["pipeline_value"], currency),
+)
+c[2].metric(
+    t("metric.weighted_value"),
+    fmt_money_short(snap["weighted_value"], currency),
+    help=fmt_money(snap["weighted_value"], currency),
+)
 c[3].metric(
     t("overview.won_recent", days=snap["days"]),
-    fmt_money(snap["won_value_recent"], currency),
+    fmt_money_short(snap["won_value_recent"], currency),
     t("overview.won_count", n=snap["won_recent"]),
     delta_color="off",
+    delta_arrow="off",
 )
 c[4].metric(t("overview.win_rate_recent", days=snap["days"]), fmt_pct(snap["win_rate_recent"]))
 

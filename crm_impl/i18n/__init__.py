@@ -93,6 +93,17 @@ def fmt_money(value: float | int | Decimal | None, currency: str = "PLN", digits
     )
 
 
+def fmt_money_short(value: float | int | Decimal | None, currency: str = "PLN") -> str:
+    """Money for tight spaces such as metric tiles: 19.5M PLN / 19,5 mln zł."""
+    if value is None:
+        return "–"
+    if abs(value) < 100_000:
+        return fmt_money(value, currency)
+    number = babel_numbers.format_compact_decimal(value, locale=_babel(), fraction_digits=1)
+    symbol = babel_numbers.get_currency_symbol(currency, locale=_babel())
+    return f"{number}\xa0{symbol}"
+
+
 def fmt_pct(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
