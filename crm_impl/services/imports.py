@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
 from crm_impl.config import get_settings, local_tz
@@ -155,7 +155,8 @@ def _noon_utc(parsed: pd.Series) -> pd.Series:
 
 
 def _py(series: pd.Series) -> list[Any]:
-    return [None if pd.isna(v) else v.to_pydatetime() for v in series.tolist()]
+    values = series.dt.to_pydatetime().tolist() if len(series) else []
+    return [None if v is pd.NaT or v is None else v for v in values]
 
 
 def _dates(series: pd.Series) -> list[Any]:
@@ -695,9 +696,7 @@ def _deals(run: _Run, c: Cleaned, write: bool) -> None:
     ]
     conn = run.session.connection()
     table = Deal.__table__  # type: ignore[attr-defined]
-    ids = (
-        conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
-    )
+    ids = _insert_with_ids(conn, table, rows)
     entries, stage_ids, through = ints(d["entry"]), ints(d["stage_id"]), d["through"].tolist()
     changes: list[dict[str, Any]] = []
     for deal_id, entry_id, sid, thru, cr, la, own in zip(
@@ -725,6 +724,31 @@ def _deals(run: _Run, c: Cleaned, write: bool) -> None:
     if lines:
         conn.execute(insert(DealProduct.__table__), lines)  # type: ignore[attr-defined]
     run.report.extra["stage_changes"] = run.report.extra.get("stage_changes", 0) + len(changes)
+
+
+def _insert_with_ids(conn: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows with ids reserved up front, so one executemany does it (RETURNING in row
+    order would fall back to one statement per row on SQLite). PostgreSQL: ids from the
+    sequence. SQLite: the first row's insert takes the write lock, so no one else can insert
+    until commit and the following ids are free."""
+    if conn.dialect.name == "postgresql":
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar_one()
+        ids = list(
+            conn.execute(
+                text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
+                {"s": seq, "n": len(rows)},
+            ).scalars()
+        )
+        rest = rows
+    else:
+        first = int(conn.execute(insert(table).returning(table.c.id), rows[:1]).scalar_one())
+        ids = list(range(first, first + len(rows)))
+        rest = rows[1:]
+    for row, new_id in zip(rest, ids[len(ids) - len(rest) :], strict=True):
+        row["id"] = new_id
+    if rest:
+        conn.execute(insert(table), rest)
+    return ids
 
 
 def _titles(run: _Run, c: Cleaned, ref: pd.Series, index: pd.Index) -> pd.Series:
