@@ -27,20 +27,23 @@ c[0].metric(
     t("plan.changes.effort_creep"),
     fmt_pct(creep["effort_ratio"], 1),
     t("plan.changes.limit", limit=fmt_pct(creep["limit"])),
-    delta_color="off", delta_arrow="off",
+    delta_color="off",
+    delta_arrow="off",
 )
 c[1].metric(t("plan.changes.cost_creep"), fmt_pct(creep["cost_ratio"], 1))
 c[2].metric(
     t("plan.changes.metric_effort"),
     fmt_number(creep["approved_effort_days"]),
     f"{t('plan.changes.baseline')}: {fmt_number(project.baseline_effort_days)}",
-    delta_color="off", delta_arrow="off",
+    delta_color="off",
+    delta_arrow="off",
 )
 c[3].metric(
     t("plan.changes.pending"),
     fmt_number(creep["pending_count"]),
     fmt_number(creep["pending_effort_days"]) + " d",
-    delta_color="off", delta_arrow="off",
+    delta_color="off",
+    delta_arrow="off",
 )
 if creep["effort_ratio"] is None:
     st.info(t("plan.changes.no_baseline"), icon=":material/info:")
@@ -112,15 +115,14 @@ if actor.can("change.approve"):
                 key=f"{key}_{change_id}",
                 icon=":material/gavel:",
             ):
-                if common.run(
+                plan_ui.save(
                     changes.decide_change,
                     "plan.changes.decided",
                     change_id=int(change_id),
                     expected_version=int(row["version"]),
                     approve=approve,
                     note=note,
-                ):
-                    st.rerun()
+                )
 
 # ---- request
 if actor.can("change.request"):
@@ -135,7 +137,7 @@ if actor.can("change.request"):
         cost = f[1].number_input(t("plan.field.cost"), min_value=0.0, step=500.0)
         impact = f[2].number_input(t("plan.field.schedule_impact_days"), min_value=0, step=1)
         if st.form_submit_button(t("plan.changes.request"), icon=":material/send:"):
-            if common.run(
+            plan_ui.save(
                 changes.request_change,
                 "plan.changes.requested",
                 project_id=pid,
@@ -144,8 +146,7 @@ if actor.can("change.request"):
                 effort_days=effort,
                 cost=cost,
                 schedule_impact_days=impact,
-            ):
-                st.rerun()
+            )
 
 # ---- list
 st.subheader(t("page.plan_changes"))

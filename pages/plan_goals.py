@@ -110,7 +110,7 @@ if can_write:
         target_date = st.date_input(t("plan.field.target_date"), value=None)
         owner = st.selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            if common.run(
+            plan_ui.save(
                 scope.create_goal,
                 "plan.created",
                 project_id=pid,
@@ -122,8 +122,7 @@ if can_write:
                 direction=direction,
                 target_date=target_date,
                 owner_id=owner,
-            ):
-                st.rerun()
+            )
     if goal_names:
         with right.form("add_measurement", clear_on_submit=True):
             st.markdown(f"**{t('plan.goals.add_measurement')}**")
@@ -132,12 +131,11 @@ if can_write:
             value = st.number_input(t("plan.field.value"), value=0.0)
             note = st.text_input(t("plan.field.note"))
             if st.form_submit_button(t("plan.add"), icon=":material/add_chart:"):
-                if common.run(
+                plan_ui.save(
                     scope.add_measurement,
                     "plan.created",
                     goal_id=goal_id,
                     measured_on=day,
                     value=value,
                     note=note,
-                ):
-                    st.rerun()
+                )

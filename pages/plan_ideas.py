@@ -136,15 +136,14 @@ if actor.can("idea.triage"):
         else:
             kwargs["rejection_reason"] = st.text_area(t("plan.field.rejection_reason"))
         if st.button(t("plan.ideas.triage"), type="primary", icon=":material/rule:"):
-            if common.run(
+            plan_ui.save(
                 ideas.triage_idea,
                 "plan.ideas.triaged",
                 idea_id=int(idea_id),
                 expected_version=int(row["version"]),
                 decision=decision,
                 **kwargs,
-            ):
-                st.rerun()
+            )
 
 # ---- list
 st.subheader(t("page.plan_ideas"))

@@ -115,7 +115,7 @@ if can_write:
         )
         notes = st.text_input(t("plan.field.notes"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            if common.run(
+            plan_ui.save(
                 scope.create_integration,
                 "plan.created",
                 project_id=pid,
@@ -128,5 +128,4 @@ if can_write:
                 estimated_cost=cost,
                 status=status,
                 notes=notes,
-            ):
-                st.rerun()
+            )

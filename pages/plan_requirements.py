@@ -28,13 +28,15 @@ c[1].metric(
     t("plan.requirements.coverage"),
     fmt_pct(cov["process_share"]),
     f"{cov['with_process']} / {cov['total']}",
-    delta_color="off", delta_arrow="off",
+    delta_color="off",
+    delta_arrow="off",
 )
 c[2].metric(
     t("plan.requirements.core_share"),
     fmt_pct(cov["core_share"]),
     f"{cov['core']} / {cov['total']}",
-    delta_color="off", delta_arrow="off",
+    delta_color="off",
+    delta_arrow="off",
 )
 
 if len(reqs):
@@ -115,7 +117,7 @@ if can_write:
         )
         description = st.text_area(t("plan.field.description"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            if common.run(
+            plan_ui.save(
                 scope.create_requirement,
                 "plan.created",
                 project_id=pid,
@@ -126,5 +128,4 @@ if can_write:
                 phase_id=phase,
                 status=status,
                 description=description,
-            ):
-                st.rerun()
+            )

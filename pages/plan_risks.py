@@ -78,7 +78,7 @@ if can_write:
         owner = g[3].selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
         mitigation = st.text_area(t("plan.field.mitigation"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            if common.run(
+            plan_ui.save(
                 scope.create_risk,
                 "plan.created",
                 project_id=pid,
@@ -87,5 +87,4 @@ if can_write:
                 impact=impact,
                 owner_id=owner,
                 mitigation=mitigation,
-            ):
-                st.rerun()
+            )

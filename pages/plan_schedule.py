@@ -147,8 +147,7 @@ with tab_phases:
     common.csv_download(phases.drop(columns=["version"]), "phases.csv", key="phases_csv")
     if can_write:
         if phases.empty and st.button(t("plan.schedule.add_defaults"), icon=":material/auto_awesome:"):
-            if common.run(plan.add_default_phases, "plan.created", project_id=pid):
-                st.rerun()
+            plan_ui.save(plan.add_default_phases, "plan.created", project_id=pid)
         with st.form("add_phase", clear_on_submit=True):
             st.markdown(f"**{t('plan.schedule.add_phase')}**")
             f = st.columns(4)
@@ -159,7 +158,7 @@ with tab_phases:
             start = f[2].date_input(t("plan.field.planned_start"), value=today)
             end = f[3].date_input(t("plan.field.planned_end"), value=today)
             if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-                if common.run(
+                plan_ui.save(
                     plan.create_phase,
                     "plan.created",
                     project_id=pid,
@@ -167,8 +166,7 @@ with tab_phases:
                     kind=kind,
                     planned_start=start,
                     planned_end=end,
-                ):
-                    st.rerun()
+                )
 
 with tab_ms:
     phase_names = dict(zip(phases["id"], phases["name"], strict=True))
@@ -205,7 +203,7 @@ with tab_ms:
             )
             criteria = st.text_area(t("plan.field.gate_criteria"), help=t("plan.schedule.criteria_help"))
             if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-                if common.run(
+                plan_ui.save(
                     plan.create_milestone,
                     "plan.created",
                     project_id=pid,
@@ -213,8 +211,7 @@ with tab_ms:
                     due_date=due,
                     phase_id=ph,
                     gate_criteria=criteria,
-                ):
-                    st.rerun()
+                )
 
 with tab_base:
     plan_parts.baselines(pid, base_names, items, can_write=can_write)

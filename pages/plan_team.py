@@ -110,11 +110,8 @@ else:
                     for j, c in enumerate(phase_cols)
                     if edited.iat[r, j + 1] != grid.iat[r, j + 1]
                 ]
-                if (
-                    cells
-                    and common.run(plan.save_raci, "common.saved", project_id=pid, cells=cells) is not None
-                ):
-                    st.rerun()
+                if cells:
+                    plan_ui.save(plan.save_raci, "common.saved", project_id=pid, cells=cells)
     else:
         st.dataframe(grid, hide_index=True, width="stretch", column_config=config)
     common.csv_download(grid.rename(columns=phase_cols), "raci.csv", key="raci_csv")
@@ -151,7 +148,7 @@ if can_manage:
         years = st.number_input(t("field.experience_years"), min_value=0, step=1)
         licensed = st.checkbox(t("plan.field.licensed_user"))
         if st.form_submit_button(t("plan.add"), icon=":material/person_add:"):
-            if common.run(
+            plan_ui.save(
                 projects.create_person,
                 "plan.created",
                 full_name=full_name,
@@ -159,8 +156,7 @@ if can_manage:
                 department=dept,
                 experience_years=years,
                 licensed_user=licensed,
-            ):
-                st.rerun()
+            )
     with right.form("assign_role", clear_on_submit=True):
         st.markdown(f"**{t('plan.team.assign_role')}**")
         person = st.selectbox(t("plan.field.person"), list(names), format_func=names.get)
@@ -170,7 +166,7 @@ if can_manage:
         )
         duties = st.text_area(t("plan.field.responsibilities"))
         if st.form_submit_button(t("plan.add"), icon=":material/badge:"):
-            if common.run(
+            plan_ui.save(
                 projects.assign_role,
                 "plan.created",
                 project_id=pid,
@@ -178,5 +174,4 @@ if can_manage:
                 role=role,
                 reports_to_id=boss,
                 responsibilities=duties,
-            ):
-                st.rerun()
+            )

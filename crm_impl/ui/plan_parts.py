@@ -12,7 +12,7 @@ from crm_impl.i18n import fmt_money, fmt_number, t
 from crm_impl.metrics import plan as m
 from crm_impl.permissions import Actor
 from crm_impl.services import plan
-from crm_impl.ui import common
+from crm_impl.ui import common, plan_ui
 
 
 def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
@@ -39,14 +39,13 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
         )
         if can_write and st.form_submit_button(t("plan.save_changes"), icon=":material/save:"):
             rows = edited.dropna(subset=["text"]).fillna({"done": False}).to_dict("records")
-            if common.run(
+            plan_ui.save(
                 plan.update_milestone,
                 "plan.schedule.criteria_saved",
                 milestone_id=int(ms_id),
                 expected_version=int(row["version"]),
                 gate_criteria=rows,
-            ):
-                st.rerun()
+            )
 
 
 def baselines(
@@ -78,8 +77,7 @@ def baselines(
         with st.form("save_baseline", clear_on_submit=True):
             bname = st.text_input(t("plan.schedule.baseline_name"))
             if st.form_submit_button(t("plan.schedule.save_baseline"), icon=":material/bookmark_add:"):
-                if common.run(plan.save_baseline, "plan.created", project_id=pid, name=bname):
-                    st.rerun()
+                plan_ui.save(plan.save_baseline, "plan.created", project_id=pid, name=bname)
 
 
 def project_form(actor: Actor, project: Any, settings: Any) -> None:
@@ -114,7 +112,7 @@ def project_form(actor: Actor, project: Any, settings: Any) -> None:
                 value=int(settings.changes_per_month_limit),
             )
             if st.form_submit_button(t("common.save"), icon=":material/save:"):
-                if common.run(
+                plan_ui.save(
                     plan.update_project_plan,
                     "common.saved",
                     project_id=pid,
@@ -125,5 +123,4 @@ def project_form(actor: Actor, project: Any, settings: Any) -> None:
                     baseline_cost=cost,
                     scope_creep_limit=limit,
                     changes_per_month_limit=per_month,
-                ):
-                    st.rerun()
+                )

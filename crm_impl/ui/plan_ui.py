@@ -19,8 +19,26 @@ from crm_impl.ui import common, sidebar
 from crm_impl.ui import session as ui_session
 
 
+def save(fn: Callable[..., Any], success_key: str | None, /, **kwargs: Any) -> Any:
+    """Run a service call (see `common.run`); on success rerun the page so every table shows the
+    change, and confirm with `success_key` after the rerun."""
+    result = common.run(fn, None, **kwargs)
+    if result is not None:
+        st.session_state["plan_flash"] = t(success_key) if success_key else None
+        st.rerun()
+    return result
+
+
+def _flash() -> None:
+    message = st.session_state.pop("plan_flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
 def project_id() -> int:
-    """The active project's id; stops the page with a hint when there is none."""
+    """The active project's id; stops the page with a hint when there is none. Shows the
+    confirmation of the write that caused this rerun."""
+    _flash()
     user = ui_session.current_user()
     pid = sidebar.active_project_id(user) if user else None
     if pid is None:
@@ -98,7 +116,7 @@ def edit_table(
         st.toast(t("plan.nothing_changed"), icon=":material/info:")
         return
     if common.run(batch, None, calls=calls) is not None:
-        st.toast(t("plan.saved_n", n=len(calls)), icon=":material/check_circle:")
+        st.session_state["plan_flash"] = t("plan.saved_n", n=len(calls))
         st.rerun()
 
 
