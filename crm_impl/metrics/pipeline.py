@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 DAY = pd.Timedelta(days=1)
+_STAGE_SLOTS = 1 << 20  # deal id × this + stage id: one int64 key per (deal, stage)
 
 
 def _ts(now: datetime | pd.Timestamp) -> pd.Timestamp:
@@ -24,7 +25,10 @@ def _ts(now: datetime | pd.Timestamp) -> pd.Timestamp:
 
 
 def enrich(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    """Deals with their current stage's key, kind, position, rot days and effective probability."""
+    """Deals with their current stage's key, kind, position, rot days and effective probability
+    (returned as is when already enriched, so a caller can enrich once for many metrics)."""
+    if "weighted" in deals.columns:
+        return deals
     by_id = stages.set_index("id")
     out = deals.copy()
     sid = out["stage_id"]
@@ -122,11 +126,14 @@ def entered(changes: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """
     current = deals[["id", "stage_id", "stage_entered_at"]].set_axis(["deal_id", "stage_id", "at"], axis=1)
     history = changes[["deal_id", "to_stage_id", "at"]].set_axis(["deal_id", "stage_id", "at"], axis=1)
-    both = pd.concat([history, current], ignore_index=True)
-    return both.groupby(["deal_id", "stage_id"], as_index=False, sort=False)["at"].min()
+    both = pd.concat([history, current], ignore_index=True).sort_values("at", kind="stable")
+    key = both["deal_id"].to_numpy(dtype="int64") * _STAGE_SLOTS + both["stage_id"].to_numpy(dtype="int64")
+    return both[~pd.Series(key).duplicated().to_numpy()].reset_index(drop=True)
 
 
-def funnel(changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+def funnel(
+    changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Deals that reached each non-lost stage, and conversion to the next one.
 
     A deal reached stage s when the furthest non-lost stage it ever entered is s or later: a deal
@@ -135,7 +142,7 @@ def funnel(changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame) -> 
     """
     path = stages[stages["kind"] != "lost"].sort_values("position")
     pos = stages.set_index("id")["position"]
-    pairs = entered(changes, deals)
+    pairs = entered(changes, deals) if pairs is None else pairs
     pairs = pairs[pairs["stage_id"].isin(path["id"])]
     furthest = pairs["stage_id"].map(pos).groupby(pairs["deal_id"]).max()
     counts = furthest.value_counts()
@@ -149,7 +156,11 @@ def funnel(changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame) -> 
 
 def stage_intervals(changes: pd.DataFrame) -> pd.DataFrame:
     """Closed stays: deal, stage, days between entering it and the next move (any direction)."""
-    c = changes.sort_values(["deal_id", "at"], kind="stable") if len(changes) else changes
+    c = changes
+    deal, at = c["deal_id"].to_numpy(), pd.DatetimeIndex(c["at"]).asi8
+    ordered = (np.diff(deal) > 0) | ((np.diff(deal) == 0) & (np.diff(at) >= 0))
+    if not ordered.all():  # the loader already sorts; hand-made frames may not
+        c = c.sort_values(["deal_id", "at"], kind="stable")
     same = c["deal_id"].shift(-1) == c["deal_id"]
     left = c["at"].shift(-1)
     out = pd.DataFrame({"deal_id": c["deal_id"], "stage_id": c["to_stage_id"], "entered": c["at"]})
@@ -161,10 +172,11 @@ def time_in_stage(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Per stage: median and mean days, of the latest stay per deal and of the cumulative stays
     per deal (a re-entered stage adds up)."""
     iv = stage_intervals(changes)
-    last = iv.groupby(["deal_id", "stage_id"], sort=False)["days"].last()
-    total = iv.groupby(["deal_id", "stage_id"], sort=False)["days"].sum()
-    latest = last.groupby(level="stage_id").agg(["median", "mean", "size"])
-    cumulative = total.groupby(level="stage_id").agg(["median", "mean"])
+    key = iv["deal_id"].to_numpy(dtype="int64") * _STAGE_SLOTS + iv["stage_id"].to_numpy(dtype="int64")
+    by_pair = iv["days"].groupby(key, sort=False)
+    last, total = by_pair.last(), by_pair.sum()
+    latest = last.groupby(last.index % _STAGE_SLOTS).agg(["median", "mean", "size"])
+    cumulative = total.groupby(total.index % _STAGE_SLOTS).agg(["median", "mean"])
     out = stages[["id", "key", "position"]].set_index("id")
     out = out.join(latest.add_prefix("latest_")).join(cumulative.add_prefix("cumulative_"))
     out = out.rename(columns={"latest_size": "deals"})
@@ -191,9 +203,11 @@ def stale_by_owner(deals: pd.DataFrame, stages: pd.DataFrame, now: datetime) -> 
     return out.sort_values(["stale_deals", "stale_value"], ascending=False).reset_index(drop=True)
 
 
-def stage_cost(changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+def stage_cost(
+    changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Σ estimated stage cost of every stage each deal entered (once per deal and stage), per stage."""
-    pairs = entered(changes, deals)
+    pairs = entered(changes, deals) if pairs is None else pairs
     cost = stages.set_index("id")["stage_cost"]
     per_stage = pairs.groupby("stage_id").size()
     out = stages[["id", "key", "position", "stage_cost"]].set_index("id")
@@ -208,10 +222,14 @@ def _month(col: pd.Series) -> pd.Series:
 
 
 def cost_vs_budget(
-    changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame, budget: pd.DataFrame
+    changes: pd.DataFrame,
+    deals: pd.DataFrame,
+    stages: pd.DataFrame,
+    budget: pd.DataFrame,
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Stage cost per month (the month a deal first entered the stage) next to the sales budget."""
-    pairs = entered(changes, deals)
+    pairs = (entered(changes, deals) if pairs is None else pairs).copy()
     pairs["cost"] = pairs["stage_id"].map(stages.set_index("id")["stage_cost"])
     cost = pairs.groupby(_month(pairs["at"]))["cost"].sum().rename("cost")
     plan = budget.assign(month=_month(budget["month"])).groupby("month")["amount"].sum().rename("budget")

@@ -120,15 +120,17 @@ def forecast_report(
 def dashboard_from_frames(frames: PipelineFrames, today: date | None = None) -> dict[str, Any]:
     """Everything the pipeline dashboard draws, computed once per data version."""
     day, now = _now(today)
-    d, s, c = frames.deals, frames.stages, frames.changes
+    s, c = frames.stages, frames.changes
+    d = pm.enrich(frames.deals, s)  # once, not in every metric
+    pairs = pm.entered(c, d)
     return {
         "summary": pm.summary(d, s, now),
         "share": pm.stage_share(d, s),
-        "funnel": pm.funnel(c, d, s),
+        "funnel": pm.funnel(c, d, s, pairs),
         "time_in_stage": pm.time_in_stage(c, s),
         "trends": pm.monthly_trends(d, s),
-        "stage_cost": pm.stage_cost(c, d, s),
-        "cost_vs_budget": pm.cost_vs_budget(c, d, s, frames.budget),
+        "stage_cost": pm.stage_cost(c, d, s, pairs),
+        "cost_vs_budget": pm.cost_vs_budget(c, d, s, frames.budget, pairs),
         "stale_by_owner": pm.stale_by_owner(d, s, now),
         "on_time": pm.on_time_fulfilment(d),
         "outlook": fc.relationship_outlook(d, s, day),
