@@ -54,7 +54,7 @@ else:
         st.success(t("plan.changes.within_limit"), icon=":material/check_circle:")
     ratios = pd.DataFrame(
         {
-            "measure": [t("plan.changes.effort_creep"), t("plan.changes.cost_creep")],
+            "measure": [t("plan.field.effort_days"), t("plan.field.cost")],
             "ratio": [creep["effort_ratio"], creep["cost_ratio"] or 0.0],
         }
     )

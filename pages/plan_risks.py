@@ -21,7 +21,10 @@ can_write = actor.can("plan.write")
 
 risks = m.risk_scores(df)
 # Preset (slide-8) risks are shown in the reader's language; an edited title is saved as typed.
-risks["title"] = risks.apply(lambda r: t(f"plan.risk_preset.{r['key']}") if r["key"] else r["title"], axis=1)
+risks["title"] = risks.apply(
+    lambda r: t(f"plan.risk_preset.{r['key']}") if isinstance(r["key"], str) and r["key"] else r["title"],
+    axis=1,
+)
 live = risks[risks["status"].isin(["open", "mitigating"])]
 c = st.columns(2)
 c[0].metric(t("plan.risks.open"), fmt_number(len(live)))

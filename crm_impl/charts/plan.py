@@ -110,12 +110,12 @@ def scope_creep_bars(data: pd.DataFrame, *, limit: float, labels: dict[str, str]
     """Bullet-style bars: approved effort and cost as a share of the baseline, with the limit."""
     bars = (
         alt.Chart(data)
-        .mark_bar(height=22)
+        .mark_bar()
         .encode(
             x=alt.X(
                 "ratio:Q", title=labels["ratio"], axis=alt.Axis(format="%"), scale=alt.Scale(domainMin=0)
             ),
-            y=alt.Y("measure:N", title=None),
+            y=alt.Y("measure:N", title=None, axis=alt.Axis(labelLimit=260)),
             color=alt.condition(f"datum.ratio > {limit}", alt.value(SLIP), alt.value("#4C78A8")),
             tooltip=["measure:N", alt.Tooltip("ratio:Q", format=".1%")],
         )
@@ -125,7 +125,7 @@ def scope_creep_bars(data: pd.DataFrame, *, limit: float, labels: dict[str, str]
         .mark_rule(color="#222222", strokeDash=[4, 3])
         .encode(x="limit:Q")
     )
-    return alt.layer(bars, rule).properties(height=90)
+    return alt.layer(bars, rule).properties(height=110)
 
 
 def changes_per_month(data: pd.DataFrame, *, limit: int, labels: dict[str, str]) -> alt.LayerChart:
