@@ -69,7 +69,8 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
             query_params={"deal": str(card.id)},
             icon=":material/handshake:",
         )
-        st.caption(f"{card.account or t('pipeline.board.no_account')} · {card.owner or '–'}")
+        account = card.account if isinstance(card.account, str) else t("pipeline.board.no_account")
+        st.caption(f"{account} · {card.owner or '–'}")
         st.markdown(f"**{fmt_money(card.value, card.currency)}**")
         idle = (datetime.now(UTC) - card.last_touch_at.replace(tzinfo=UTC)).days if card.last_touch_at else 0
         if idle > rot_days:

@@ -68,13 +68,21 @@ c[0].metric(
     fmt_number(len(open_deals)),
     fmt_money(open_deals["value"].sum()),
     delta_color="off",
+    delta_arrow="off",
 )
-c[1].metric(t("pipeline.client.won"), fmt_number(len(won)), fmt_money(won["value"].sum()), delta_color="off")
+c[1].metric(
+    t("pipeline.client.won"),
+    fmt_number(len(won)),
+    fmt_money(won["value"].sum()),
+    delta_color="off",
+    delta_arrow="off",
+)
 c[2].metric(
     t("pipeline.client.erp_balance"),
     fmt_money(balance.balance) if balance else "–",
     t("pipeline.client.as_of", date=fmt_date(balance.as_of)) if balance else None,
     delta_color="off",
+    delta_arrow="off",
 )
 c[3].metric(t("pipeline.client.overdue"), fmt_money(balance.overdue) if balance else "–")
 

@@ -27,6 +27,7 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
         fmt_pct(s["win_rate"], 1),
         t("pipeline.metric.won_lost", won=s["won"], lost=s["lost"]),
         delta_color="off",
+        delta_arrow="off",
     )
     c = st.columns(4)
     cycle = s["avg_sales_cycle_days"]
@@ -44,6 +45,7 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
         fmt_pct(on_time["on_time_rate"]),
         t("pipeline.metric.delivered", n=on_time["delivered"]),
         delta_color="off",
+        delta_arrow="off",
     )
 
 
@@ -67,7 +69,9 @@ def dashboard_view() -> None:
             "value_share": t("pipeline.measure.value"),
         }
         long = share.drop(columns=["share"]).assign(deals_share=share["share"])
-        long = long.melt(id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="share")
+        long = long.melt(
+            id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="share"
+        )
         long["measure"] = long["measure"].map(measures)
         st.altair_chart(
             charts.share_by_stage(

@@ -115,6 +115,7 @@ else:
         fmt_number(len(at_risk)),
         t("pipeline.forecast.of_accounts", n=len(outlook)),
         delta_color="off",
+        delta_arrow="off",
     )
     names = ui.account_names([int(a) for a in outlook["account_id"]])
     view = outlook.assign(
