@@ -68,19 +68,29 @@ def has_key(key: str) -> bool:
     return key in catalogue("en")
 
 
+def _missing(value: object) -> bool:
+    """None, NaN and NaT all mean "no value" (pandas hands us NaT/NaN for empty cells)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are the only values unequal to themselves
+    except (TypeError, ValueError):
+        return False
+
+
 def _babel() -> str:
     return _BABEL_LOCALE[get_locale()]
 
 
 def fmt_number(value: float | int | Decimal | None, digits: int = 0) -> str:
-    if value is None:
+    if _missing(value):
         return "–"
     fmt = "#,##0" + ("." + "0" * digits if digits else "")
     return babel_numbers.format_decimal(value, format=fmt, locale=_babel())
 
 
 def fmt_money(value: float | int | Decimal | None, currency: str = "PLN", digits: int = 0) -> str:
-    if value is None:
+    if _missing(value):
         return "–"
     return babel_numbers.format_currency(
         value,
@@ -95,7 +105,7 @@ def fmt_money(value: float | int | Decimal | None, currency: str = "PLN", digits
 
 def fmt_money_short(value: float | int | Decimal | None, currency: str = "PLN") -> str:
     """Money for tight spaces such as metric tiles: 19.5M PLN / 19,5 mln zł."""
-    if value is None:
+    if _missing(value):
         return "–"
     if abs(value) < 100_000:
         return fmt_money(value, currency)
@@ -105,7 +115,7 @@ def fmt_money_short(value: float | int | Decimal | None, currency: str = "PLN") 
 
 
 def fmt_pct(value: float | None, digits: int = 0) -> str:
-    if value is None:
+    if _missing(value):
         return "–"
     fmt = "#,##0" + ("." + "0" * digits if digits else "") + " %"
     return babel_numbers.format_percent(value, format=fmt, locale=_babel())
@@ -118,7 +128,7 @@ def _tz() -> ZoneInfo:
 
 
 def fmt_date(value: date | datetime | None) -> str:
-    if value is None:
+    if _missing(value):
         return "–"
     if isinstance(value, datetime):
         value = value.astimezone(_tz()).date() if value.tzinfo else value.date()
@@ -126,6 +136,6 @@ def fmt_date(value: date | datetime | None) -> str:
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    if value is None:
+    if _missing(value):
         return "–"
     return format_datetime(value, format="short", tzinfo=_tz(), locale=_babel())

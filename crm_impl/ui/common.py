@@ -21,6 +21,7 @@ T = TypeVar("T")
 def page(path: str) -> Actor:
     """Title the page and refuse (showing no data) when the user may not open it."""
     spec = spec_for(path)
+    ui_session.apply_locale(ui_session.current_user())
     actor = ui_session.actor()
     st.title(t(spec.title_key))
     if not actor.can(spec.action):

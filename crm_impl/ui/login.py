@@ -93,7 +93,7 @@ def show() -> None:
         t("sidebar.language"), LANGUAGES, default=lang, format_func=LANGUAGE_NAMES.get, key="login_language"
     )
     if choice and choice != lang:
-        st.session_state["locale"] = choice
+        st.session_state["locale"] = st.session_state["locale_chosen"] = choice
         st.rerun()
     left, right = st.columns([1, 1], gap="large")
     with left:

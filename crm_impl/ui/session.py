@@ -45,9 +45,17 @@ def current_user() -> UserAccount | None:
 
 
 def sign_in(user: UserAccount) -> None:
+    """Start the session. A language picked on the sign-in page wins and becomes the user's."""
+    chosen = st.session_state.pop("locale_chosen", None)
     st.session_state[USER_KEY] = user.id
     st.session_state["last_seen"] = time.time()
-    st.session_state["locale"] = user.locale
+    st.session_state["locale"] = chosen or user.locale
+    if chosen and chosen != user.locale:
+        from crm_impl.services.users import set_preferences
+
+        with UnitOfWork() as uow:
+            set_preferences(session=uow.session, actor=actor_for(user), locale=chosen)
+            uow.commit()
 
 
 def sign_out(reason: str | None = None) -> None:

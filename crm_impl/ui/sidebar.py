@@ -56,6 +56,6 @@ def show(user: UserAccount) -> None:
             key="sidebar_language",
             on_change=_language_changed,
         )
-        if st.button(t("sidebar.sign_out"), icon=":material/logout:", key="sign_out"):
-            ui_session.sign_out()
-            st.rerun()
+        st.button(
+            t("sidebar.sign_out"), icon=":material/logout:", key="sign_out", on_click=ui_session.sign_out
+        )

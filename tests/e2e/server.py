@@ -87,7 +87,12 @@ def running_app(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[s
 
 def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
     """The app is idle: no script running and nothing on screen left over from a previous run."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
-    page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30000)
+    try:  # a run may take a moment to show its status; don't mistake "not yet" for "done"
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="attached", timeout=1500)
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)

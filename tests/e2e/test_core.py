@@ -13,6 +13,15 @@ def _login(page, username: str, password: str) -> None:
     wait_ready(page)
 
 
+def _choose_language(page, label: str, language: str) -> None:
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
+    box.scroll_into_view_if_needed()
+    box.locator("input").click()
+    page.keyboard.type(language)
+    page.keyboard.press("Enter")
+    wait_ready(page)
+
+
 def test_wrong_password_then_lockout(page):
     for _ in range(4):
         _login(page, "tester", "wrong-password")
@@ -31,13 +40,9 @@ def test_password_sign_in_every_section_language_sign_out(page):
         go_to(page, path)
         expect(page.get_by_role("heading", name=title)).to_be_visible()
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Language").click()
-    page.get_by_role("option", name="Polski").click()
-    wait_ready(page)
+    _choose_language(page, "Language", "Polski")
     expect(page.get_by_role("heading", name="Dziennik zmian")).to_be_visible()
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Język").click()
-    page.get_by_role("option", name="English").click()
-    wait_ready(page)
+    _choose_language(page, "Język", "English")
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     wait_ready(page)
@@ -50,3 +55,25 @@ def test_sales_rep_sees_only_allowed_sections(page):
     expect(nav.get_by_text("Overview")).to_be_visible()
     expect(nav.get_by_text("Users")).to_have_count(0)
     expect(page.get_by_text("Open deals").first).to_be_visible()
+
+
+def test_admin_creates_a_user_and_finds_the_audit_entry(page):
+    sign_in_as(page, "Administrator")
+    go_to(page, "admin_users")
+    form = page.locator('[data-testid="stForm"]').first
+    form.get_by_role("textbox", name="Username").fill("jan.kowalski")
+    form.get_by_role("textbox", name="Full name").fill("Jan Kowalski")
+    form.get_by_role("textbox", name="Password").fill("long-enough-1")
+    form.locator('[data-testid="stMultiSelect"]').click()
+    page.get_by_role("option", name="Trainer").click()
+    page.keyboard.press("Escape")
+    form.get_by_role("button", name="New user").click()
+    wait_ready(page)
+    expect(page.get_by_text("User created.")).to_be_visible()
+    go_to(page, "admin_audit")
+    expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    csv = page.get_by_role("button", name="Export CSV")
+    with page.expect_download() as download:
+        csv.click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert "jan.kowalski" in text and ",admin,user," in text

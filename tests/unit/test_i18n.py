@@ -68,3 +68,12 @@ def test_formatting_follows_the_language():
     set_locale("en")
     assert fmt_number(1234.5, 1) == "1,234.5"
     assert t("login.title") == "Sign in"
+
+
+def test_empty_values_format_as_a_dash():
+    import pandas as pd
+
+    from crm_impl.i18n import fmt_date, fmt_datetime, fmt_money_short, fmt_pct
+
+    for fmt in (fmt_number, fmt_money, fmt_money_short, fmt_pct, fmt_date, fmt_datetime):
+        assert fmt(None) == fmt(pd.NaT) == fmt(float("nan")) == "–"
