@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -90,9 +91,8 @@ def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
-    try:  # a run may take a moment to show its status; don't mistake "not yet" for "done"
+    # a run may take a moment to show its status; don't mistake "not yet" for "done"
+    with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="attached", timeout=1500)
-    except PlaywrightTimeout:
-        pass
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)

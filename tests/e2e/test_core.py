@@ -1,5 +1,7 @@
 """Sign in, wrong password, lockout, every section, Polish and back, sign out — in Chromium."""
 
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import go_to, sign_in_as
@@ -75,5 +77,5 @@ def test_admin_creates_a_user_and_finds_the_audit_entry(page):
     csv = page.get_by_role("button", name="Export CSV")
     with page.expect_download() as download:
         csv.click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "jan.kowalski" in text and ",admin,user," in text
