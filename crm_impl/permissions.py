@@ -49,7 +49,10 @@ _EVERYONE_READS = {"overview.read", "pipeline.read", "plan.read", "team.read"}
 _PROJECT_PEOPLE = _EVERYONE_READS | {"idea.submit", "change.request"}
 
 MATRIX: dict[str, frozenset[str]] = {
-    "admin": frozenset(ACTIONS),
+    # The administrator runs the system, not the project: the two decisions the lecture gives to
+    # one role only (slide 8: the client PM filters ideas; slide 9: scope changes need management)
+    # stay with those roles.
+    "admin": frozenset(set(ACTIONS) - {"idea.triage", "change.approve"}),
     "management": frozenset(
         _PROJECT_PEOPLE | {"audit.read", "change.approve", "deal.write", "deal.write_any"}
     ),

@@ -28,7 +28,9 @@ def test_matrix_names_only_known_roles_and_actions():
     assert set(MATRIX) == set(APP_ROLES)
     for actions in MATRIX.values():
         assert actions <= set(ACTIONS)
-    assert MATRIX["admin"] == frozenset(ACTIONS)
+    assert MATRIX["admin"] == frozenset(ACTIONS) - {"idea.triage", "change.approve"}
+    assert [r for r in APP_ROLES if "idea.triage" in MATRIX[r]] == ["pm_client"]
+    assert [r for r in APP_ROLES if "change.approve" in MATRIX[r]] == ["management"]
     with pytest.raises(ValueError):
         can(("admin",), "no.such.action")
 
@@ -42,7 +44,7 @@ def test_every_role_against_every_probed_action(engine, make_user, action):
             if can((role,), action):
                 PROBES[action](session, actor)
                 session.flush()
-                assert _row_counts(session)["audit_entry"] == before["audit_entry"] + 1
+                assert _row_counts(session)["audit_entry"] > before["audit_entry"]
                 session.rollback()
             else:
                 with pytest.raises(PermissionDenied) as err:
