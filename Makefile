@@ -20,6 +20,8 @@ run: install
 	$(VENV)/bin/crm-impl demo --if-empty
 	CRM_IMPL_DEMO_MODE=true $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
+PYTEST_ARGS ?= -n 2
+
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -27,7 +29,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.pipeline
+	$(PY) -m bench.import_deals
 
 clean:
 	rm -rf $(VENV) crm_impl.db crm_impl.db-wal crm_impl.db-shm

@@ -399,8 +399,16 @@ def _deals(
             if key == "completed":
                 break
             step = timedelta(days=rng.uniform(1, stages[key].rot_days * 0.9 if key != "contract" else 20))
-            if at + step > now or rng.random() < 0.07:
-                break  # still open; some of these stall and go stale
+            if at + step > now:
+                break  # still open
+            if rng.random() < 0.07:  # the deal stalls
+                gone_quiet = at + timedelta(days=stages[key].rot_days * 3)
+                if gone_quiet < now and stages[key].kind == "open" and rng.random() < 0.8:
+                    # most long-stalled deals get closed as lost by their owner eventually;
+                    # the rest stay on the board as stale deals
+                    lost_reason = "lost_contact"
+                    path.append((key, "lost", gone_quiet))
+                break
             at += step
             if rng.random() < advance[key]:
                 nxt = position + (2 if rng.random() < 0.06 and position < 5 else 1)

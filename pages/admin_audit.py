@@ -35,7 +35,7 @@ for col in ("before", "after"):
 st.dataframe(
     df.assign(at=df["at"].map(fmt_datetime)),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={
         "id": "#",
         "at": t("field.when"),

@@ -20,7 +20,7 @@ view = df.assign(
 st.dataframe(
     view.drop(columns=["id", "version"]),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={
         "username": t("field.username"),
         "display_name": t("field.display_name"),

@@ -90,7 +90,7 @@ if snap["open_deals"]:
             count_title=t("metric.open_deals"),
             value_title=t("metric.pipeline_value"),
         ),
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.info(t("overview.no_deals"), icon=":material/info:")

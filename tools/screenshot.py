@@ -1,4 +1,4 @@
-"""Take screenshots of pages as a given demo role: python -m tools.screenshot ROLE page [page…].
+"""Screenshots of pages as a demo user: python -m tools.screenshot [--pl] LOGIN|LABEL page [page…].
 
 Starts its own server on a free port with a fresh demo database; writes screenshots/<role>-<page>.png.
 """
@@ -34,7 +34,12 @@ def main(role: str, pages: list[str], lang: str = "en") -> None:
             if lang == "pl":
                 page.get_by_text("Polski").first.click()
                 wait_ready(page)
-            page.locator(f'[data-testid="stButton"] button:has-text("{role}")').first.click()
+            # by the demo login (e.g. "management"), else by the button's label
+            keyed = page.locator(f".st-key-demo_{role} button")
+            if keyed.count():
+                keyed.first.click()
+            else:
+                page.locator(f'[data-testid="stButton"] button:has-text("{role}")').first.click()
             wait_ready(page)
             for name in pages:
                 if name != "overview":  # the default page is where sign-in lands

@@ -71,7 +71,7 @@ def _demo() -> None:
             t(f"role.{user.roles[0]}"),
             key=f"demo_{login}",
             icon=":material/person:",
-            use_container_width=True,
+            width="stretch",
         ):
             try:
                 with UnitOfWork() as uow:
