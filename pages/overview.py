@@ -9,10 +9,11 @@ from crm_impl.charts.overview import open_by_stage
 from crm_impl.db import read_session
 from crm_impl.i18n import fmt_date, fmt_money, fmt_money_short, fmt_number, fmt_pct, get_locale, t
 from crm_impl.services import overview, projects, stages
+from crm_impl.services.plan_report import plan_report
 from crm_impl.ui import common, sidebar
 from crm_impl.ui import session as ui_session
 
-common.page("pages/overview.py")
+actor = common.page("pages/overview.py")
 user = ui_session.current_user()
 project_id = sidebar.active_project_id(user) if user else None
 
@@ -49,6 +50,34 @@ else:
     )
     c[2].metric(t("overview.roles_filled"), f"{team['roles']} / 10")
     c[3].metric(t("overview.active_users"), fmt_number(active))
+
+if project is not None and actor.can("plan.read"):
+    with read_session() as session:
+        report = plan_report(session=session, actor=actor, project_id=project.id)
+        waiting = overview.ideas_waiting(session=session, project_id=project.id)
+    creep = report["scope_creep"]
+    broken = [f for f in report["role_findings"] if not f["ok"]]
+    c = st.columns(4)
+    c[0].metric(
+        t("overview.phases_slipped"),
+        fmt_number(sum(p["slipped"] for p in report["phases"])),
+        t("overview.phases_total", n=len(report["phases"])),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[1].metric(
+        t("overview.scope_creep"),
+        fmt_pct(creep["effort_ratio"], 1),
+        t("overview.scope_limit", limit=fmt_pct(creep["limit"])),
+        delta_color="inverse" if (creep["effort_ratio"] or 0) > creep["limit"] else "off",
+        delta_arrow="off",
+    )
+    c[2].metric(
+        t("overview.role_violations"),
+        fmt_number(len(broken)),
+        help="; ".join(f["message"] for f in broken) or None,
+    )
+    c[3].metric(t("overview.ideas_waiting"), fmt_number(waiting))
 
 st.subheader(t("overview.pipeline"))
 c = st.columns(5)

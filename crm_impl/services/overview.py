@@ -77,3 +77,14 @@ def open_deals_by_stage(*, session: Session) -> list[tuple[str, int, float]]:
 
 def active_users(*, session: Session) -> int:
     return int(session.exec(select(func.count(UserAccount.id)).where(UserAccount.is_active)).one())
+
+
+def ideas_waiting(*, session: Session, project_id: int) -> int:
+    """Ideas submitted on the project and not yet triaged by the client PM."""
+    from crm_impl.models.rollout import Idea
+
+    return int(
+        session.exec(
+            select(func.count(Idea.id)).where(Idea.project_id == project_id, Idea.status == "new")
+        ).one()
+    )
