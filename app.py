@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from crm_impl.charts import theme
 from crm_impl.config import get_settings
 from crm_impl.i18n import t
 from crm_impl.ui import login, nav, sidebar
@@ -9,6 +10,7 @@ from crm_impl.ui import session as ui_session
 
 st.set_page_config(page_title="crm-impl", page_icon=":material/hub:", layout="wide")
 ui_session.boot(get_settings().database_url)
+theme.enable()
 user = ui_session.current_user()
 ui_session.apply_locale(user)
 
