@@ -17,6 +17,7 @@ import pandas as pd
 
 DAY = pd.Timedelta(days=1)
 _STAGE_SLOTS = 1 << 20  # deal id × this + stage id: one int64 key per (deal, stage)
+_NAT, _NEVER = np.iinfo("int64").min, np.iinfo("int64").max  # int64 views of NaT; "no time"
 
 
 def _ts(now: datetime | pd.Timestamp) -> pd.Timestamp:
@@ -119,16 +120,48 @@ def velocity_per_day(
     return open_deals * avg_won_value * win_rate_ / cycle_days
 
 
+def _key(deal: pd.Series, stage: pd.Series) -> np.ndarray:
+    return deal.to_numpy(dtype="int64") * _STAGE_SLOTS + stage.to_numpy(dtype="int64")
+
+
+def _ns(col: pd.Series) -> np.ndarray:
+    """Datetimes as int64 nanoseconds (NaT is the int64 minimum), whatever the column's unit."""
+    values = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
+    return values.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group equal keys by a stable sort (cheap: rows arrive nearly in key order).
+
+    Returns the order, the sorted distinct keys and where each one's run starts in that order;
+    rows of one key keep their original order.
+    """
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(key) else np.empty(0, "int64")
+    return order, ordered[starts], starts
+
+
 def entered(changes: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """Distinct (deal, stage) pairs a deal ever entered, with the first entry time.
 
     The deal's current stage counts too, so a deal without recorded history is not lost.
     """
-    current = deals[["id", "stage_id", "stage_entered_at"]].set_axis(["deal_id", "stage_id", "at"], axis=1)
-    history = changes[["deal_id", "to_stage_id", "at"]].set_axis(["deal_id", "stage_id", "at"], axis=1)
-    both = pd.concat([history, current], ignore_index=True).sort_values("at", kind="stable")
-    key = both["deal_id"].to_numpy(dtype="int64") * _STAGE_SLOTS + both["stage_id"].to_numpy(dtype="int64")
-    return both[~pd.Series(key).duplicated().to_numpy()].reset_index(drop=True)
+    key = np.concatenate(
+        [_key(changes["deal_id"], changes["to_stage_id"]), _key(deals["id"], deals["stage_id"])]
+    )
+    at = np.concatenate([_ns(changes["at"]), _ns(deals["stage_entered_at"])])
+    at[at == _NAT] = _NEVER  # a missing time loses to any known one
+    order, pair, starts = _runs(key)
+    first = np.minimum.reduceat(at[order], starts) if len(key) else at
+    first[first == _NEVER] = _NAT
+    return pd.DataFrame(
+        {
+            "deal_id": pair // _STAGE_SLOTS,
+            "stage_id": pair % _STAGE_SLOTS,
+            "at": pd.to_datetime(first, unit="ns", utc=True),
+        }
+    )
 
 
 def funnel(
@@ -144,7 +177,7 @@ def funnel(
     pos = stages.set_index("id")["position"]
     pairs = entered(changes, deals) if pairs is None else pairs
     pairs = pairs[pairs["stage_id"].isin(path["id"])]
-    furthest = pairs["stage_id"].map(pos).groupby(pairs["deal_id"]).max()
+    furthest = pd.Series(pairs["stage_id"].map(pos).to_numpy()).groupby(pairs["deal_id"].to_numpy()).max()
     counts = furthest.value_counts()
     at_pos = path["position"].map(counts).fillna(0).to_numpy()[::-1].cumsum()[::-1]
     out = path[["id", "key", "position"]].rename(columns={"id": "stage_id"}).reset_index(drop=True)
@@ -154,29 +187,48 @@ def funnel(
     return out
 
 
+def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
+    """The changes in deal and time order (the loader already sorts; hand-made frames may not)."""
+    deal, at = changes["deal_id"].to_numpy(dtype="int64"), _ns(changes["at"])
+    ordered = (np.diff(deal) > 0) | ((np.diff(deal) == 0) & (np.diff(at) >= 0))
+    return changes if ordered.all() else changes.sort_values(["deal_id", "at"], kind="stable")
+
+
+def _stays(changes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed stays as arrays: (deal, stage) key, entry time (ns), days until the next move."""
+    c = _sorted(changes)
+    deal, at = c["deal_id"].to_numpy(dtype="int64"), _ns(c["at"])
+    same = deal[1:] == deal[:-1]
+    key = _key(c["deal_id"], c["to_stage_id"])[:-1][same]
+    return key, at[:-1][same], (at[1:] - at[:-1])[same] / DAY.value
+
+
 def stage_intervals(changes: pd.DataFrame) -> pd.DataFrame:
     """Closed stays: deal, stage, days between entering it and the next move (any direction)."""
-    c = changes
-    deal, at = c["deal_id"].to_numpy(), pd.DatetimeIndex(c["at"]).asi8
-    ordered = (np.diff(deal) > 0) | ((np.diff(deal) == 0) & (np.diff(at) >= 0))
-    if not ordered.all():  # the loader already sorts; hand-made frames may not
-        c = c.sort_values(["deal_id", "at"], kind="stable")
-    same = c["deal_id"].shift(-1) == c["deal_id"]
-    left = c["at"].shift(-1)
-    out = pd.DataFrame({"deal_id": c["deal_id"], "stage_id": c["to_stage_id"], "entered": c["at"]})
-    out["days"] = (left - c["at"]) / DAY
-    return out[same.to_numpy()].reset_index(drop=True)
+    key, at, days = _stays(changes)
+    entered_at = pd.to_datetime(at, unit="ns", utc=True)
+    return pd.DataFrame(
+        {"deal_id": key // _STAGE_SLOTS, "stage_id": key % _STAGE_SLOTS, "entered": entered_at, "days": days}
+    )
 
 
 def time_in_stage(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Per stage: median and mean days, of the latest stay per deal and of the cumulative stays
     per deal (a re-entered stage adds up)."""
-    iv = stage_intervals(changes)
-    key = iv["deal_id"].to_numpy(dtype="int64") * _STAGE_SLOTS + iv["stage_id"].to_numpy(dtype="int64")
-    by_pair = iv["days"].groupby(key, sort=False)
-    last, total = by_pair.last(), by_pair.sum()
-    latest = last.groupby(last.index % _STAGE_SLOTS).agg(["median", "mean", "size"])
-    cumulative = total.groupby(total.index % _STAGE_SLOTS).agg(["median", "mean"])
+    key, _at, days = _stays(changes)
+    order, pair, starts = _runs(key)
+    ends = np.r_[starts[1:], len(key)]
+    days = days[order]  # each pair's stays in time order
+    per_pair = pd.DataFrame(
+        {
+            "stage": pair % _STAGE_SLOTS,
+            "last": days[ends - 1] if len(key) else days,
+            "total": np.add.reduceat(days, starts) if len(key) else days,
+        }
+    )
+    by_stage = per_pair.groupby("stage")
+    latest = by_stage["last"].agg(["median", "mean", "size"])
+    cumulative = by_stage["total"].agg(["median", "mean"])
     out = stages[["id", "key", "position"]].set_index("id")
     out = out.join(latest.add_prefix("latest_")).join(cumulative.add_prefix("cumulative_"))
     out = out.rename(columns={"latest_size": "deals"})
@@ -217,8 +269,19 @@ def stage_cost(
 
 
 def _month(col: pd.Series) -> pd.Series:
-    values = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
-    return values.dt.to_period("M").dt.to_timestamp()
+    """The first day of each value's (UTC) month, naive; NaT stays NaT."""
+    ns = _ns(col)
+    known = ns != _NAT
+    months = np.full(len(ns), np.datetime64("NaT"), dtype="datetime64[us]")
+    if known.any():
+        # month starts from the first to the last value; each value finds its own by bisection
+        lo, hi = (
+            np.datetime64(int(v), "ns").astype("datetime64[M]") for v in (ns[known].min(), ns[known].max())
+        )
+        starts = np.arange(lo, hi + 1)
+        index = np.searchsorted(starts.astype("datetime64[ns]").view("int64"), ns[known], side="right") - 1
+        months[known] = starts.astype("datetime64[us]")[index]
+    return pd.Series(months, index=col.index, name=col.name)
 
 
 def cost_vs_budget(

@@ -31,8 +31,9 @@ def _num(value: Any, digits: int = 2) -> float | None:
 def report_from_frames(frames: PipelineFrames, today: date | None = None) -> dict[str, Any]:
     """Headline numbers and the per-stage share of the open pipeline (everything closed counts)."""
     _day, now = _now(today)
-    head = pm.summary(frames.deals, frames.stages, now)
-    share = pm.stage_share(frames.deals, frames.stages)
+    deals = pm.enrich(frames.deals, frames.stages)  # once, not in every metric
+    head = pm.summary(deals, frames.stages, now)
+    share = pm.stage_share(deals, frames.stages)
     return {
         "as_of": now.isoformat(),
         "deals": {"open": head["open"], "won": head["won"], "lost": head["lost"]},
@@ -68,8 +69,9 @@ def forecast_from_frames(
     frames: PipelineFrames, today: date | None = None, horizon: int = 6
 ) -> dict[str, Any]:
     day, _now_ = _now(today)
-    weighted = fc.weighted_by_close_month(frames.deals, frames.stages, day)
-    series = fc.monthly_won_value(frames.deals, frames.stages, day)
+    deals = pm.enrich(frames.deals, frames.stages)
+    weighted = fc.weighted_by_close_month(deals, frames.stages, day)
+    series = fc.monthly_won_value(deals, frames.stages, day)
     test = fc.backtest(series)
     outlook = fc.forecast_won_value(series, horizon)
     future = outlook[outlook["series"] != "actual"].pivot(index="month", columns="series", values="value")

@@ -30,8 +30,9 @@ def data_version() -> int:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def frames(version: int, url: str) -> PipelineFrames:
+    """Stages, deals and budget for the pages that look at deals only (no stage history)."""
     with read_session() as session:
-        return pipeline_data.load(session)
+        return pipeline_data.load(session, changes=False)
 
 
 def current_frames() -> PipelineFrames:
@@ -40,7 +41,9 @@ def current_frames() -> PipelineFrames:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def dashboard(version: int, url: str, today: date) -> dict[str, Any]:
-    return pipeline_report.dashboard_from_frames(frames(version, url), today)
+    # reads the stage history as well; only the computed figures stay in the cache
+    with read_session() as session:
+        return pipeline_report.dashboard_from_frames(pipeline_data.load(session), today)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -13,7 +13,7 @@ from crm_impl.db import UnitOfWork
 from crm_impl.errors import ConflictError, PermissionDenied, ValidationError
 from crm_impl.models import AuditEntry, Deal, ErpBalance, Product, StageChange, StageDefinition
 from crm_impl.models.base import utcnow
-from crm_impl.services import pipeline, pipeline_report, settlements, stage_admin
+from crm_impl.services import pipeline, pipeline_data, pipeline_report, settlements, stage_admin
 
 
 def run(engine, fn, actor, **kwargs):
@@ -348,3 +348,43 @@ def test_report_and_board_from_sql(engine, people, account):
     assert int(by_stage["deals"].max()) == 3 and len(cards) == 3  # 2 prospect cards (capped) + 1 contract
     assert sorted(cards[cards["rn"] <= 2]["value"])[-1] == 1000
     assert set(forecast) >= {"weighted_by_close_month", "forecast", "backtest"}
+
+
+def test_dashboard_from_sql_reads_history_in_time_order(engine, people, account):
+    """The loader hands the metrics the stage changes sorted by time (not by insertion), money
+    and dates as numbers: time in stage, funnel, stage cost and on-time come out right on both
+    databases."""
+    rep = people["rep"]
+    t0 = utcnow().replace(microsecond=0) - timedelta(days=60)
+    deal = run(
+        engine, pipeline.create_deal, rep, title="Re-entry", account_id=account, value=Decimal("1234.50")
+    )
+    for version, key in enumerate(["contact_made", "needs_analysis", "contact_made", "needs_analysis"], 1):
+        run(engine, pipeline.move_deal, rep, deal_id=deal.id, expected_version=version, to_stage_key=key)
+    # recorded (by id) as prospect, contact, needs, contact, needs; moved to these days, the
+    # history in time order is prospect 0, contact 2, needs 5, contact 9, needs 10
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(
+            select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id)
+        ).all()
+        for row, day in zip(rows, [0, 9, 5, 2, 10], strict=True):
+            row.at = t0 + timedelta(days=day)
+        d = uow.session.get(Deal, deal.id)
+        d.stage_entered_at = t0 + timedelta(days=10)
+        d.promised_delivery, d.actual_delivery = date(2026, 3, 1), date(2026, 3, 4)
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        frames = pipeline_data.load(uow.session)
+    dash = pipeline_report.dashboard_from_frames(frames)
+    assert frames.changes["at"].is_monotonic_increasing
+    assert frames.deals["value"].tolist() == [1234.5]
+    tis = dash["time_in_stage"].set_index("key")
+    assert tis.loc["prospect", "latest_median"] == pytest.approx(2)
+    assert tis.loc["contact_made", "latest_median"] == pytest.approx(1)  # its last stay: 9 -> 10
+    assert tis.loc["contact_made", "cumulative_median"] == pytest.approx(4)  # 3 + 1
+    assert tis.loc["needs_analysis", "latest_median"] == pytest.approx(4)  # the open stay is not counted
+    funnel = dash["funnel"].set_index("key")["reached"]
+    assert (funnel["needs_analysis"], funnel["offer"]) == (1, 0)
+    cost = dash["stage_cost"].set_index("key")["deals_entered"]
+    assert (cost["contact_made"], cost["needs_analysis"], cost["offer"]) == (1, 1, 0)
+    assert dash["on_time"] == {"delivered": 1, "on_time": 0, "on_time_rate": 0.0, "mean_delay_days": 3.0}
