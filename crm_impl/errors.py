@@ -16,9 +16,12 @@ class DomainError(Exception):
         super().__init__(f"{self.key} {params}" if params else self.key)
 
     def message(self) -> str:
-        from crm_impl.i18n import t
+        from crm_impl.i18n import get_locale, t
 
         params = dict(self.params)
+        for name, value in params.items():  # a name stored in both languages, e.g. a stage's
+            if isinstance(value, dict) and "en" in value:
+                params[name] = value.get(get_locale()) or value["en"]
         if "field" in params:  # a field is named by its i18n key, shown in the user's language
             params["field"] = t(str(params["field"]))
         if "action" in params:

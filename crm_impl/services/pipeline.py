@@ -89,7 +89,9 @@ def _needs_account(session: Session, stage: StageDefinition) -> bool:
 def _check_account(session: Session, stage: StageDefinition, account_id: int | None) -> None:
     if account_id is None:
         if _needs_account(session, stage):
-            raise ValidationError("pipeline.error.account_required", stage=stage.name_en)
+            raise ValidationError(
+                "pipeline.error.account_required", stage={"en": stage.name_en, "pl": stage.name_pl}
+            )
         return
     if session.get(Account, account_id) is None:
         raise NotFound("error.not_found", entity="account", id=account_id)
