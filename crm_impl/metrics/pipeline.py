@@ -212,6 +212,15 @@ def stage_intervals(changes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _median_mean_size(group: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """Median, mean and count of `values` per small non-negative integer `group` (a stage id)."""
+    counts = np.bincount(group)
+    ids = np.flatnonzero(counts)
+    sums = np.bincount(group, weights=values)[ids]
+    medians = [np.median(values[group == i]) for i in ids]  # one pass per stage, not per row
+    return pd.DataFrame({"median": medians, "mean": sums / counts[ids], "size": counts[ids]}, index=ids)
+
+
 def time_in_stage(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Per stage: median and mean days, of the latest stay per deal and of the cumulative stays
     per deal (a re-entered stage adds up)."""
@@ -219,16 +228,11 @@ def time_in_stage(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     order, pair, starts = _runs(key)
     ends = np.r_[starts[1:], len(key)]
     days = days[order]  # each pair's stays in time order
-    per_pair = pd.DataFrame(
-        {
-            "stage": pair % _STAGE_SLOTS,
-            "last": days[ends - 1] if len(key) else days,
-            "total": np.add.reduceat(days, starts) if len(key) else days,
-        }
-    )
-    by_stage = per_pair.groupby("stage")
-    latest = by_stage["last"].agg(["median", "mean", "size"])
-    cumulative = by_stage["total"].agg(["median", "mean"])
+    stage = pair % _STAGE_SLOTS
+    last = days[ends - 1] if len(key) else days
+    total = np.add.reduceat(days, starts) if len(key) else days
+    latest = _median_mean_size(stage, last)
+    cumulative = _median_mean_size(stage, total)[["median", "mean"]]
     out = stages[["id", "key", "position"]].set_index("id")
     out = out.join(latest.add_prefix("latest_")).join(cumulative.add_prefix("cumulative_"))
     out = out.rename(columns={"latest_size": "deals"})

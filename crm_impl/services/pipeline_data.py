@@ -40,7 +40,7 @@ STAGE_SQL = (
 BUDGET_SQL = "SELECT month, amount FROM sales_budget ORDER BY month"
 
 DEAL_IDS = ("id", "stage_id")
-DEAL_REFS = ("account_id", "owner_id", "parent_deal_id")  # nullable: Int64
+DEAL_REFS = ("account_id", "owner_id")  # nullable: Int64
 DEAL_TIMES = ("created_at", "closed_at", "last_touch_at", "stage_entered_at")
 DEAL_DATES = ("expected_close", "promised_delivery", "actual_delivery")
 DEAL_COLUMNS = [*DEAL_IDS, *DEAL_REFS, "value", "probability", *DEAL_TIMES, *DEAL_DATES]
