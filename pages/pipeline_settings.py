@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.db import read_session
-from crm_impl.i18n import t
+from crm_impl.i18n import get_locale, t
 from crm_impl.services import stage_admin, stages
 from crm_impl.ui import common
 
@@ -71,7 +71,7 @@ with stage_tab:
         if ok:
             st.toast(t("common.saved"), icon=":material/check_circle:")
             st.rerun()
-    with st.form("add_stage", clear_on_submit=True):
+    with common.form("add_stage"):
         st.markdown(f"**{t('pipeline.settings.add_stage')}**")
         c = st.columns(4)
         key = c[0].text_input(t("pipeline.field.key"), help=t("pipeline.settings.key_help"))
@@ -80,7 +80,9 @@ with stage_tab:
         after = c[3].selectbox(
             t("pipeline.settings.after"),
             [r.key for r in rows],
-            format_func=lambda k: next(r.name_en for r in rows if r.key == k),
+            format_func=lambda k: next(
+                r.name_pl if get_locale() == "pl" else r.name_en for r in rows if r.key == k
+            ),
         )
         c = st.columns(3)
         prob = c[0].number_input(t("pipeline.field.probability"), 0.0, 1.0, 0.5, 0.05)
@@ -98,6 +100,7 @@ with stage_tab:
                 stage_cost=cost,
                 rot_days=rot,
             ):
+                common.forms_saved()
                 st.rerun()
 
 with reason_tab:
@@ -156,10 +159,11 @@ with budget_tab:
             "amount": st.column_config.NumberColumn(t("pipeline.measure.budget"), format="%.0f"),
         },
     )
-    with st.form("budget", clear_on_submit=True):
+    with common.form("budget"):
         c = st.columns(2)
         month = c[0].date_input(t("pipeline.measure.month"), value=date.today().replace(day=1))
         amount = c[1].number_input(t("pipeline.measure.budget"), min_value=0.0, step=5000.0)
         if st.form_submit_button(t("common.save"), icon=":material/save:"):
             if common.run(stage_admin.set_budget, "common.saved", month=month, amount=amount):
+                common.forms_saved()
                 st.rerun()

@@ -128,7 +128,7 @@ if actor.can("change.approve"):
 if actor.can("change.request"):
     with (
         st.expander(t("plan.changes.request"), icon=":material/add_circle:"),
-        st.form("request_change", clear_on_submit=True),
+        common.form("request_change"),
     ):
         title = st.text_input(t("plan.field.title"))
         reason = st.text_area(t("plan.field.reason"))

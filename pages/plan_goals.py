@@ -96,7 +96,7 @@ with st.expander(t("plan.field.measured_on"), icon=":material/timeline:"):
 
 if can_write:
     left, right = st.columns(2)
-    with left.form("add_goal", clear_on_submit=True):
+    with left, common.form("add_goal"):
         st.markdown(f"**{t('plan.goals.add_goal')}**")
         name = st.text_input(t("field.name"))
         kpi = st.text_input(t("plan.field.kpi"))
@@ -124,7 +124,7 @@ if can_write:
                 owner_id=owner,
             )
     if goal_names:
-        with right.form("add_measurement", clear_on_submit=True):
+        with right, common.form("add_measurement"):
             st.markdown(f"**{t('plan.goals.add_measurement')}**")
             goal_id = st.selectbox(t("plan.goals.goal"), list(goal_names), format_func=goal_names.get)
             day = st.date_input(t("plan.field.measured_on"), value=date.today())

@@ -46,7 +46,7 @@ if actor.can("idea.submit"):
     st.subheader(t("plan.ideas.submit"))
     st.caption(t("plan.ideas.submit_help"))
     client_people = people[people["side"] == "client"]
-    with st.form("submit_idea", clear_on_submit=True):
+    with common.form("submit_idea"):
         title = st.text_input(t("plan.field.title"))
         description = st.text_area(t("plan.field.description"))
         on_behalf = None
@@ -73,6 +73,7 @@ if actor.can("idea.submit"):
                         session=session, project_id=pid, text=idea.title, exclude_idea_id=idea.id
                     )
                 st.session_state["idea_submitted"] = found
+                common.forms_saved()
                 st.rerun()
     if "idea_submitted" in st.session_state:
         st.success(t("plan.ideas.submitted"), icon=":material/check_circle:")

@@ -88,7 +88,7 @@ for column, prefix in (
 common.csv_download(export.drop(columns=["version"]), "integrations.csv", key="int_csv")
 
 if can_write:
-    with st.form("add_integration", clear_on_submit=True):
+    with common.form("add_integration"):
         st.markdown(f"**{t('plan.integrations.add')}**")
         g = st.columns(4)
         name = g[0].text_input(t("field.name"))

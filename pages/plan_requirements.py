@@ -94,7 +94,7 @@ export = plan_ui.translated(
 common.csv_download(export.drop(columns=["version"]), "requirements.csv", key="req_csv")
 
 if can_write:
-    with st.form("add_requirement", clear_on_submit=True):
+    with common.form("add_requirement"):
         st.markdown(f"**{t('plan.requirements.add')}**")
         g = st.columns(3)
         title = g[0].text_input(t("plan.field.title"))

@@ -72,7 +72,7 @@ common.csv_download(
 )
 
 if can_write:
-    with st.form("add_risk", clear_on_submit=True):
+    with common.form("add_risk"):
         st.markdown(f"**{t('plan.risks.add')}**")
         g = st.columns(4)
         title = g[0].text_input(t("plan.field.title"))

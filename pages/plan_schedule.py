@@ -148,7 +148,7 @@ with tab_phases:
     if can_write:
         if phases.empty and st.button(t("plan.schedule.add_defaults"), icon=":material/auto_awesome:"):
             plan_ui.save(plan.add_default_phases, "plan.created", project_id=pid)
-        with st.form("add_phase", clear_on_submit=True):
+        with common.form("add_phase"):
             st.markdown(f"**{t('plan.schedule.add_phase')}**")
             f = st.columns(4)
             name = f[0].text_input(t("field.name"))
@@ -193,7 +193,7 @@ with tab_ms:
     common.csv_download(milestones.drop(columns=["version"]), "milestones.csv", key="milestones_csv")
     plan_parts.criteria_editor(milestones, can_write=can_write)
     if can_write:
-        with st.form("add_milestone", clear_on_submit=True):
+        with common.form("add_milestone"):
             st.markdown(f"**{t('plan.schedule.add_milestone')}**")
             f = st.columns(3)
             ms_name = f[0].text_input(t("field.name"))

@@ -140,7 +140,7 @@ common.csv_download(people.drop(columns=["version"]), "people.csv", key="people_
 
 if can_manage:
     left, right = st.columns(2)
-    with left.form("add_person", clear_on_submit=True):
+    with left, common.form("add_person"):
         st.markdown(f"**{t('plan.team.add_person')}**")
         full_name = st.text_input(t("field.full_name"))
         p_side = st.selectbox(t("field.side"), SIDES, format_func=lambda s: t(f"field.{s}"))
@@ -157,7 +157,7 @@ if can_manage:
                 experience_years=years,
                 licensed_user=licensed,
             )
-    with right.form("assign_role", clear_on_submit=True):
+    with right, common.form("assign_role"):
         st.markdown(f"**{t('plan.team.assign_role')}**")
         person = st.selectbox(t("plan.field.person"), list(names), format_func=names.get)
         role = st.selectbox(t("plan.field.role"), PROJECT_ROLES, format_func=lambda r: t(f"role.{r}"))

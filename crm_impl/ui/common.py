@@ -45,6 +45,18 @@ def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) 
     return result
 
 
+def form(name: str, **kwargs: Any) -> Any:
+    """A form that keeps what the user typed when saving fails (so they can fix one field) and
+    starts empty again after a successful save (`forms_saved`). `clear_on_submit=True` would also
+    wipe the input of a failed save."""
+    return st.form(f"{name}_{st.session_state.get('_forms_saved', 0)}", **kwargs)
+
+
+def forms_saved() -> None:
+    """After a successful save: every `form(...)` starts empty on the next run."""
+    st.session_state["_forms_saved"] = st.session_state.get("_forms_saved", 0) + 1
+
+
 def csv_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
     st.download_button(
         t("common.export_csv"),

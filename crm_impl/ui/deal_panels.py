@@ -78,7 +78,7 @@ def activities(deal: Deal, detail: dict[str, Any], may_write: bool) -> None:
             ):
                 st.rerun()
     if may_write:
-        with st.form(f"activity_{deal.id}", clear_on_submit=True):
+        with common.form(f"activity_{deal.id}"):
             c = st.columns([1, 3, 2, 1])
             kind = c[0].selectbox(
                 t("pipeline.field.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"pipeline.activity.{k}")
@@ -97,4 +97,5 @@ def activities(deal: Deal, detail: dict[str, Any], may_write: bool) -> None:
                     due_at=due_at,
                     done=done,
                 ):
+                    common.forms_saved()
                     st.rerun()

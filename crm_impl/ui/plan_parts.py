@@ -74,7 +74,7 @@ def baselines(
     )
     common.csv_download(cmp, "baseline_comparison.csv", key="cmp_csv")
     if can_write:
-        with st.form("save_baseline", clear_on_submit=True):
+        with common.form("save_baseline"):
             bname = st.text_input(t("plan.schedule.baseline_name"))
             if st.form_submit_button(t("plan.schedule.save_baseline"), icon=":material/bookmark_add:"):
                 plan_ui.save(plan.save_baseline, "plan.created", project_id=pid, name=bname)

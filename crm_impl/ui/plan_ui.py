@@ -25,6 +25,7 @@ def save(fn: Callable[..., Any], success_key: str | None, /, **kwargs: Any) -> A
     result = common.run(fn, None, **kwargs)
     if result is not None:
         st.session_state["plan_flash"] = t(success_key) if success_key else None
+        common.forms_saved()
         st.rerun()
     return result
 

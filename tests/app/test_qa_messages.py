@@ -29,3 +29,37 @@ def test_new_deal_without_account_names_the_stage_in_polish(app_as, demo_url):
     assert "„Oferta”" in errors, errors
     assert "Offer" not in errors
     assert _deal_count(demo_url) == before
+
+
+def _idea_count(url: str) -> int:
+    from crm_impl.models.rollout import Idea
+
+    with Session(get_engine(url)) as session:
+        return int(session.exec(select(func.count()).select_from(Idea)).one())
+
+
+def test_a_failed_idea_keeps_what_was_typed_and_a_saved_one_clears_the_form(app_as, demo_url):
+    before = _idea_count(demo_url)
+    at = app_as("sales_rep", "pages/plan_ideas.py")
+    description = next(a for a in at.text_area if a.label == "Description")
+    description.set_value("Quotes should be sent from the CRM with our letterhead.")
+    next(b for b in at.button if b.label == "Submit an idea").click().run()
+    assert not at.exception
+    assert any("Title" in e.value and "required" in e.value for e in at.error), [e.value for e in at.error]
+    assert _idea_count(demo_url) == before
+    kept = next(a for a in at.text_area if a.label == "Description")
+    assert kept.value == "Quotes should be sent from the CRM with our letterhead."
+
+    next(i for i in at.text_input if i.label == "Title").set_value("Quotes from the CRM")
+    next(b for b in at.button if b.label == "Submit an idea").click().run()
+    assert not at.exception and not at.error
+    assert _idea_count(demo_url) == before + 1
+    assert next(a for a in at.text_area if a.label == "Description").value == ""
+    assert next(i for i in at.text_input if i.label == "Title").value == ""
+
+
+def test_new_stage_position_lists_stages_in_polish(app_as):
+    at = app_as("admin", "pages/pipeline_settings.py", locale="pl")
+    assert not at.exception
+    after = next(s for s in at.selectbox if s.label == "Po etapie")
+    assert "Oferta" in after.options and "Proposal" not in after.options
