@@ -131,7 +131,7 @@ def relationship_outlook(deals: pd.DataFrame, stages: pd.DataFrame, today: date)
     (last win + median gap), and at risk when that date has passed."""
     d = enrich(deals, stages)
     won = d[(d["kind"] == "won") & d["closed_at"].notna() & d["account_id"].notna()]
-    won = won.sort_values(["account_id", "closed_at"])
+    won = won[["id", "account_id", "closed_at", "value"]].sort_values(["account_id", "closed_at"])
     gap = won["closed_at"].diff() / DAY
     gap = gap.where(won["account_id"].eq(won["account_id"].shift()))
     grouped = won.assign(gap=gap).groupby("account_id")

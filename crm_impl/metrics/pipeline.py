@@ -54,7 +54,7 @@ def _in_period(col: pd.Series, since: datetime | None, until: datetime | None) -
 def stage_share(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Open deals, distinct accounts, value and weighted value per open stage, with shares of all open."""
     d = enrich(deals, stages)
-    d = d[d["kind"] == "open"]
+    d = d.loc[d["kind"] == "open", ["id", "stage_id", "account_id", "value", "weighted"]]
     grouped = d.groupby("stage_id").agg(
         open_deals=("id", "size"),
         open_accounts=("account_id", "nunique"),
@@ -250,7 +250,7 @@ def stale(deals: pd.DataFrame, stages: pd.DataFrame, now: datetime) -> pd.Series
 
 def stale_by_owner(deals: pd.DataFrame, stages: pd.DataFrame, now: datetime) -> pd.DataFrame:
     d = enrich(deals, stages)
-    d["stale"] = stale(deals, stages, now)
+    d = d[["id", "owner_id", "value", "kind"]].assign(stale=stale(d, stages, now))
     d = d[d["kind"] == "open"]
     out = d.groupby("owner_id").agg(open_deals=("id", "size"), stale_deals=("stale", "sum"))
     out["stale_value"] = d[d["stale"]].groupby("owner_id")["value"].sum()
@@ -311,7 +311,7 @@ def monthly_trends(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Per month: new deals (created), won and lost (closed), won value."""
     d = enrich(deals, stages)
     new = d.groupby(_month(d["created_at"])).size().rename("new")
-    closed = d[d["closed_at"].notna()]
+    closed = d.loc[d["closed_at"].notna(), ["closed_at", "kind", "value"]]
     month = _month(closed["closed_at"])
     won_mask = closed["kind"] == "won"
     won = won_mask.groupby(month).sum().rename("won")
