@@ -89,15 +89,16 @@ c[1].metric(t("pipeline.forecast.mae_baseline"), fmt_money(bt["mae_baseline"]))
 c[2].metric(t("pipeline.forecast.smape_model"), fmt_pct(bt["smape_model"], 1))
 c[3].metric(t("pipeline.forecast.smape_baseline"), fmt_pct(bt["smape_baseline"], 1))
 rows = pd.DataFrame(bt["rows"], columns=["month", "actual", "model", "baseline"])
+money = {c: rows[c].map(fmt_money) for c in ("actual", "model", "baseline")}
 st.dataframe(
-    rows,
+    rows.assign(**money),
     hide_index=True,
     width="stretch",
     column_config={
         "month": t("pipeline.measure.month"),
-        "actual": st.column_config.NumberColumn(labels["actual"], format="%.0f"),
-        "model": st.column_config.NumberColumn(labels["model"], format="%.0f"),
-        "baseline": st.column_config.NumberColumn(labels["baseline"], format="%.0f"),
+        "actual": labels["actual"],
+        "model": labels["model"],
+        "baseline": labels["baseline"],
     },
 )
 

@@ -10,7 +10,9 @@ MONEY = ",.0f"
 
 
 def share_by_stage(df: pd.DataFrame, *, stage_title: str, share_title: str, measure_title: str) -> alt.Chart:
-    """Grouped bars: share of open deals, accounts and value per stage.
+    """Grouped horizontal bars: share of open deals, accounts and value per stage (horizontal so
+    every stage name stays readable; vertical bars dropped every other label in a half-width
+    column).
 
     `df` columns: stage, position, measure (label), share (0–1).
     """
@@ -18,15 +20,13 @@ def share_by_stage(df: pd.DataFrame, *, stage_title: str, share_title: str, meas
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "stage:N", sort=alt.SortField("position"), title=stage_title, axis=alt.Axis(labelAngle=-30)
-            ),
-            xOffset="measure:N",
-            y=alt.Y("share:Q", title=share_title, axis=alt.Axis(format="%")),
+            y=alt.Y("stage:N", sort=alt.SortField("position"), title=stage_title),
+            yOffset="measure:N",
+            x=alt.X("share:Q", title=share_title, axis=alt.Axis(format="%")),
             color=alt.Color("measure:N", title=measure_title, legend=alt.Legend(orient="bottom")),
             tooltip=["stage:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
         )
-        .properties(height=280)
+        .properties(height=alt.Step(9))
     )
 
 

@@ -3,6 +3,8 @@ user's language, and nothing written."""
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import Session, func, select
 
 from crm_impl.db import get_engine
@@ -63,3 +65,21 @@ def test_new_stage_position_lists_stages_in_polish(app_as):
     assert not at.exception
     after = next(s for s in at.selectbox if s.label == "Po etapie")
     assert "Oferta" in after.options and "Proposal" not in after.options
+
+
+def test_stage_share_chart_puts_stages_on_the_readable_axis(app_as):
+    at = app_as("sales_manager", "pages/pipeline_dashboard.py", locale="pl")
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    enc = next(
+        s["encoding"] for s in specs if "share" in (s["encoding"]["x"]["field"], s["encoding"]["y"]["field"])
+    )
+    # vertical bars in a half-width column dropped every other stage name
+    assert enc["y"]["field"] == "stage" and enc["x"]["field"] == "share"
+
+
+def test_backtest_table_shows_money_in_the_users_format(app_as):
+    at = app_as("sales_manager", "pages/pipeline_forecast.py", locale="pl")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "baseline" in d.value.columns)
+    assert len(table) and table["actual"].str.endswith("zł").all(), table.head()
