@@ -55,7 +55,7 @@ with create_tab, st.form("create_user", clear_on_submit=False):
             locale=locale,
         )
         if created:
-            st.rerun()
+            common.rerun()
 
 with edit_tab:
     options = dict(zip(df["id"], df["username"], strict=True))
@@ -78,7 +78,7 @@ with edit_tab:
                     display_name=new_name,
                     email=new_email,
                 ):
-                    st.rerun()
+                    common.rerun()
         with st.form(f"pw_{user_id}", clear_on_submit=True):
             new_password = st.text_input(t("users.new_password"), type="password")
             if st.form_submit_button(t("users.reset_password"), icon=":material/password:"):
@@ -91,10 +91,10 @@ with edit_tab:
         c1, c2 = st.columns(2)
         if row["locked_until"] is not None and c1.button(t("users.unlock"), icon=":material/lock_open:"):
             common.run(users.unlock, "users.unlocked", user_id=int(user_id))
-            st.rerun()
+            common.rerun()
         label = t("users.deactivate") if row["is_active"] else t("users.activate")
         if c2.button(label, icon=":material/toggle_on:"):
             if common.run(
                 users.set_active, "common.saved", user_id=int(user_id), active=not bool(row["is_active"])
             ):
-                st.rerun()
+                common.rerun()

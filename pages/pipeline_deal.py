@@ -23,7 +23,7 @@ with read_session() as session:
     accounts = dict(pipeline.pick_accounts(session=session, actor=actor))
 
 if may_write:
-    with st.expander(t("pipeline.deal.new"), icon=":material/add:"), st.form("new_deal"):
+    with st.expander(t("pipeline.deal.new"), icon=":material/add:"), common.form("new_deal"):
         c = st.columns(3)
         title = c[0].text_input(t("pipeline.field.title"))
         stage_key = c[1].selectbox(
@@ -48,8 +48,10 @@ if may_write:
                 value=value,
                 expected_close=expected,
             )
-            if created:
+            if created:  # show the new deal; the form starts empty (no second deal by a 2nd click)
                 st.query_params["deal"] = str(created.id)
+                common.forms_saved()
+                common.rerun()
 
 search = st.text_input(t("pipeline.deal.search"), key="deal_search")
 with read_session() as session:

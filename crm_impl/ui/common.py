@@ -24,6 +24,9 @@ def page(path: str) -> Actor:
     ui_session.apply_locale(ui_session.current_user())
     actor = ui_session.actor()
     st.title(t(spec.title_key))
+    flash = st.session_state.pop("_flash_pending", None)
+    if flash:
+        st.toast(flash, icon=":material/check_circle:")
     if not actor.can(spec.action):
         st.error(t("error.page_forbidden"), icon=":material/block:")
         st.stop()
@@ -41,8 +44,16 @@ def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) 
         st.error(err.message(), icon=":material/error:")
         return None
     if success_key:
+        st.session_state["_flash"] = t(success_key)
         st.toast(t(success_key), icon=":material/check_circle:")
     return result
+
+
+def rerun() -> None:
+    """Rerun after a successful save so the page shows the new state; the success message
+    survives the rerun (a toast shown right before st.rerun would be lost)."""
+    st.session_state["_flash_pending"] = st.session_state.pop("_flash", None)
+    st.rerun()
 
 
 def form(name: str, **kwargs: Any) -> Any:

@@ -83,3 +83,24 @@ def test_backtest_table_shows_money_in_the_users_format(app_as):
     assert not at.exception
     table = next(d.value for d in at.dataframe if "baseline" in d.value.columns)
     assert len(table) and table["actual"].str.endswith("zł").all(), table.head()
+
+
+def test_creating_a_deal_opens_it_and_empties_the_form(app_as, demo_url):
+    from sqlmodel import Session, select
+
+    from crm_impl.db import get_engine
+    from crm_impl.models import Deal
+
+    at = app_as("sales_rep", "pages/pipeline_deal.py")
+    title = next(w for w in at.text_input if w.label == "Title")
+    title.input("Cement for the Kraków warehouse")
+    next(b for b in at.button if b.label == "Create deal").click().run()
+    assert not at.exception and not at.error
+    with Session(get_engine(demo_url)) as s:
+        created = s.exec(select(Deal).where(Deal.title == "Cement for the Kraków warehouse")).all()
+    assert len(created) == 1
+    assert at.query_params["deal"] in (str(created[0].id), [str(created[0].id)])
+    assert next(w for w in at.text_input if w.label == "Title").value == ""
+    at.run()  # a further run does not create it again
+    with Session(get_engine(demo_url)) as s:
+        assert len(s.exec(select(Deal).where(Deal.title == "Cement for the Kraków warehouse")).all()) == 1
