@@ -274,16 +274,15 @@ def stage_cost(
 
 def _month(col: pd.Series) -> pd.Series:
     """The first day of each value's (UTC) month, naive; NaT stays NaT."""
-    ns = _ns(col)
-    known = ns != _NAT
-    months = np.full(len(ns), np.datetime64("NaT"), dtype="datetime64[us]")
+    values = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
+    stamps = values.to_numpy()  # datetime64 in the column's own unit (a date may be far away)
+    known = ~np.isnat(stamps)
+    months = np.full(len(stamps), np.datetime64("NaT"), dtype="datetime64[us]")
     if known.any():
         # month starts from the first to the last value; each value finds its own by bisection
-        lo, hi = (
-            np.datetime64(int(v), "ns").astype("datetime64[M]") for v in (ns[known].min(), ns[known].max())
-        )
+        lo, hi = stamps[known].min().astype("datetime64[M]"), stamps[known].max().astype("datetime64[M]")
         starts = np.arange(lo, hi + 1)
-        index = np.searchsorted(starts.astype("datetime64[ns]").view("int64"), ns[known], side="right") - 1
+        index = np.searchsorted(starts.astype(stamps.dtype), stamps[known], side="right") - 1
         months[known] = starts.astype("datetime64[us]")[index]
     return pd.Series(months, index=col.index, name=col.name)
 

@@ -116,6 +116,14 @@ def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
 
 
+def _days(seconds: np.ndarray) -> np.ndarray:
+    """Epoch seconds of dates to naive datetime64[s] (any year, unlike nanoseconds); NaN is NaT."""
+    out = np.full(len(seconds), np.datetime64("NaT"), dtype="datetime64[s]")
+    known = ~np.isnan(seconds)
+    out[known] = np.round(seconds[known]).astype("int64").astype("datetime64[s]")
+    return out
+
+
 def deal_sql(dialect: str) -> str:
     cols = [
         *DEAL_IDS,
@@ -148,7 +156,7 @@ def read_deals(conn: Connection) -> pd.DataFrame:
     data |= {c: _ints(col[c]) for c in DEAL_REFS}
     data |= {"value": col["value"], "probability": col["probability"]}
     data |= {c: pd.to_datetime(col[c], unit="s", utc=True) for c in DEAL_TIMES}
-    data |= {c: pd.to_datetime(col[c], unit="s").astype("datetime64[s]") for c in DEAL_DATES}
+    data |= {c: _days(col[c]) for c in DEAL_DATES}
     return pd.DataFrame(data)
 
 
