@@ -8,7 +8,7 @@ import streamlit as st
 
 from crm_impl.charts import pipeline as charts
 from crm_impl.config import get_settings
-from crm_impl.i18n import fmt_money, fmt_number, fmt_pct, t
+from crm_impl.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t
 from crm_impl.services.pipeline import today_utc
 from crm_impl.ui import common
 from crm_impl.ui import pipeline as ui
@@ -121,6 +121,10 @@ def dashboard_view() -> None:
 
     st.subheader(t("pipeline.dashboard.trends"))
     trends = data["trends"]
+    month_start = pd.Timestamp.now().normalize().replace(day=1)
+    trends = trends.assign(partial=pd.to_datetime(trends["month"]) >= month_start)
+    if trends["partial"].any():
+        st.caption(t("pipeline.dashboard.month_in_progress", month=fmt_month(month_start)))
     left, right = st.columns(2)
     series = {
         "new": t("pipeline.measure.new"),

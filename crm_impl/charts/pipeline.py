@@ -85,13 +85,16 @@ def monthly_counts(df: pd.DataFrame, *, month_title: str, count_title: str, seri
 
 
 def monthly_value(df: pd.DataFrame, *, month_title: str, value_title: str) -> alt.Chart:
-    """Bars of won value per month. `df` columns: month, won_value."""
+    """Bars of won value per month. `df` columns: month, won_value, and optionally `partial`
+    (the month still in progress, drawn faded so a young month does not read as a collapse)."""
+    faded = alt.condition("datum.partial", alt.value(0.35), alt.value(1.0))
     return (
         alt.Chart(df)
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(month):T", title=month_title),
             y=alt.Y("won_value:Q", title=value_title),
+            opacity=faded if "partial" in df.columns else alt.value(1.0),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title=month_title),
                 alt.Tooltip("won_value:Q", title=value_title, format=MONEY),

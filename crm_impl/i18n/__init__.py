@@ -135,6 +135,13 @@ def fmt_date(value: date | datetime | None) -> str:
     return format_date(value, format="medium", locale=_babel())
 
 
+def fmt_month(value: date | datetime | None) -> str:
+    """A month as people say it: "December 2026" / "grudzień 2026"."""
+    if _missing(value):
+        return "–"
+    return format_date(value, format="LLLL yyyy", locale=_babel())
+
+
 def fmt_datetime(value: datetime | None) -> str:
     if _missing(value):
         return "–"

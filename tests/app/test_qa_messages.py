@@ -104,3 +104,15 @@ def test_creating_a_deal_opens_it_and_empties_the_form(app_as, demo_url):
     at.run()  # a further run does not create it again
     with Session(get_engine(demo_url)) as s:
         assert len(s.exec(select(Deal).where(Deal.title == "Cement for the Kraków warehouse")).all()) == 1
+
+
+def test_dashboard_says_the_current_month_is_still_in_progress(app_as):
+    from datetime import date
+
+    from crm_impl.i18n import fmt_month, set_locale
+
+    at = app_as("management", "pages/pipeline_dashboard.py", locale="pl")
+    assert not at.exception
+    set_locale("pl")
+    month = fmt_month(date.today().replace(day=1))
+    assert any(f"Ostatni miesiąc ({month}) jeszcze trwa" in c.value for c in at.caption)
