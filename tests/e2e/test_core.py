@@ -70,8 +70,9 @@ def test_admin_creates_a_user_and_finds_the_audit_entry(page):
     page.get_by_role("option", name="Trainer").click()
     page.keyboard.press("Escape")
     form.get_by_role("button", name="New user").click()
+    # the success toast lasts about four seconds: look for it before waiting for the run to end
+    expect(page.locator('[data-testid="stToast"]', has_text="User created.")).to_be_visible()
     wait_ready(page)
-    expect(page.get_by_text("User created.")).to_be_visible()
     go_to(page, "admin_audit")
     expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible()
     csv = page.get_by_role("button", name="Export CSV")
