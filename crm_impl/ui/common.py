@@ -21,8 +21,9 @@ T = TypeVar("T")
 def page(path: str) -> Actor:
     """Title the page and refuse (showing no data) when the user may not open it."""
     spec = spec_for(path)
-    ui_session.apply_locale(ui_session.current_user())
-    actor = ui_session.actor()
+    user = ui_session.current_user()  # one lookup serves the language and the permission check
+    ui_session.apply_locale(user)
+    actor = ui_session.actor(user)
     st.title(t(spec.title_key))
     flash = st.session_state.pop("_flash_pending", None)
     if flash:

@@ -65,10 +65,14 @@ def sign_out(reason: str | None = None) -> None:
         st.session_state["signout_reason"] = reason
 
 
-def actor() -> Actor:
-    user = current_user()
+ANONYMOUS = Actor(id=None, username="anonymous", roles=())
+
+
+def actor(user: UserAccount | None = None) -> Actor:
+    """The acting user: `user` when the caller already loaded it, else the signed-in one."""
+    user = user or current_user()
     if user is None:
-        return Actor(id=None, username="anonymous", roles=())
+        return ANONYMOUS
     return actor_for(user)
 
 
