@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from crm_impl.charts import theme
-from crm_impl.config import get_settings
-from crm_impl.i18n import t
-from crm_impl.ui import login, nav, sidebar
-from crm_impl.ui import session as ui_session
+from crm_impl.core import chart_theme as theme
+from crm_impl.core.config import get_settings
+from crm_impl.core.i18n import t
+from crm_impl.core.ui import login, nav, sidebar
+from crm_impl.core.ui import session as ui_session
 
 st.set_page_config(page_title="crm-impl", page_icon=":material/hub:", layout="wide")
 ui_session.boot(get_settings().database_url)

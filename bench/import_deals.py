@@ -87,9 +87,10 @@ def prepare(url: str) -> None:
     """Schema, default stages, and the accounts, products and users the deals refer to."""
     from sqlalchemy import insert
 
-    from crm_impl.db import UnitOfWork, get_engine, upgrade
-    from crm_impl.models import Account, Product, UserAccount
-    from crm_impl.services.stages import ensure_default_stages
+    from crm_impl.core.db import UnitOfWork, get_engine, upgrade
+    from crm_impl.core.models import UserAccount
+    from crm_impl.pipeline.models import Account, Product
+    from crm_impl.pipeline.services.stages import ensure_default_stages
 
     upgrade(url)
     with UnitOfWork(get_engine(url)) as uow:
@@ -112,10 +113,10 @@ def prepare(url: str) -> None:
 
 
 def phase_import(url: str, csv_path: Path) -> dict:
-    from crm_impl.db import UnitOfWork, get_engine
+    from crm_impl.core.db import UnitOfWork, get_engine
+    from crm_impl.core.permissions import SYSTEM
+    from crm_impl.importers import engine as imports
     from crm_impl.importers import mapping
-    from crm_impl.permissions import SYSTEM
-    from crm_impl.services import imports
 
     start = time.perf_counter()
     with UnitOfWork(get_engine(url)) as uow:
@@ -136,8 +137,9 @@ def phase_raw(url: str, csv_path: Path) -> dict:
     """The limit: read the rows and insert them as they are, ids assigned here, no checks."""
     from sqlalchemy import insert, select
 
-    from crm_impl.db import UnitOfWork, get_engine
-    from crm_impl.models import Account, Deal, DealProduct, Product, StageChange, StageDefinition, UserAccount
+    from crm_impl.core.db import UnitOfWork, get_engine
+    from crm_impl.core.models import UserAccount
+    from crm_impl.pipeline.models import Account, Deal, DealProduct, Product, StageChange, StageDefinition
 
     start = time.perf_counter()
     with UnitOfWork(get_engine(url)) as uow:

@@ -26,11 +26,13 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, select
 
-from crm_impl.db import UnitOfWork, get_engine, upgrade
-from crm_impl.models import StageDefinition
-from crm_impl.permissions import SYSTEM
-from crm_impl.services import pipeline, pipeline_data, pipeline_report
-from crm_impl.services.stages import ensure_default_stages
+from crm_impl.core.db import UnitOfWork, get_engine, upgrade
+from crm_impl.core.permissions import SYSTEM
+from crm_impl.pipeline.models import StageDefinition
+from crm_impl.pipeline.queries import frames as pipeline_data
+from crm_impl.pipeline.queries import report as pipeline_report
+from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.services.stages import ensure_default_stages
 
 OWNERS = 40
 ACCOUNTS = 20_000

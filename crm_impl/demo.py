@@ -16,23 +16,15 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from crm_impl import demo_pipeline, demo_plan
-from crm_impl.models import (
-    Account,
-    Activity,
-    Contact,
-    Deal,
-    Person,
-    Project,
-    RoleAssignment,
-    StageChange,
-    StageDefinition,
-    UserAccount,
-)
-from crm_impl.permissions import SYSTEM
-from crm_impl.services import audit
-from crm_impl.services.auth import hash_password
-from crm_impl.services.stages import ensure_default_stages
+from crm_impl.core import audit
+from crm_impl.core.auth import hash_password
+from crm_impl.core.models import Person, Project, UserAccount
+from crm_impl.core.permissions import SYSTEM
+from crm_impl.pipeline import demo as demo_pipeline
+from crm_impl.pipeline.models import Account, Activity, Contact, Deal, StageChange, StageDefinition
+from crm_impl.pipeline.services.stages import ensure_default_stages
+from crm_impl.rollout import demo as demo_plan
+from crm_impl.rollout.models import RoleAssignment
 
 DEMO_PASSWORD = "demo-pass-2026"
 PROJECT_NAME = "Budmax CRM 2026"

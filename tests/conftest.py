@@ -16,12 +16,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
-from crm_impl.db import UnitOfWork, dispose_engines, get_engine, upgrade
-from crm_impl.i18n import set_locale
-from crm_impl.models import UserAccount
-from crm_impl.permissions import Actor
-from crm_impl.services.auth import actor_for, hash_password
-from crm_impl.services.stages import ensure_default_stages
+from crm_impl.core.auth import actor_for, hash_password
+from crm_impl.core.db import UnitOfWork, dispose_engines, get_engine, upgrade
+from crm_impl.core.i18n import set_locale
+from crm_impl.core.models import UserAccount
+from crm_impl.core.permissions import Actor
+from crm_impl.pipeline.services.stages import ensure_default_stages
+from tests.apptest import app_as, demo_template, demo_url  # noqa: F401  (AppTest fixtures for every domain)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("CRM_IMPL_TEST_PG_URL")

@@ -42,7 +42,7 @@ def main(role: str, pages: list[str], lang: str = "en") -> None:
                 page.locator(f'[data-testid="stButton"] button:has-text("{role}")').first.click()
             wait_ready(page)
             for name in pages:
-                if name != "overview":  # the default page is where sign-in lands
+                if name != "home_overview":  # the default page is where sign-in lands
                     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').first.click()
                     wait_ready(page)
                 page.wait_for_timeout(1500)

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process, utils
 
+from crm_impl.core.validation import MAX_AMOUNT, nip_valid
 from crm_impl.importers.reading import MAX_CELL_CHARS
 from crm_impl.importers.report import RowError
-from crm_impl.services.validation import MAX_AMOUNT, nip_valid
 
 TEXT_KINDS = {"text", "ref", "email", "nip", "phone"}
 NUMBER_KINDS = {"money", "signed_money", "number"}

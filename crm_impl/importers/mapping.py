@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crm_impl.errors import ValidationError
+from crm_impl.core.errors import ValidationError
 
 ENTITIES = ("accounts", "contacts", "products", "users", "deals", "settlements")
 

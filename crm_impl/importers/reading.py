@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
-from crm_impl.errors import ValidationError
+from crm_impl.core.errors import ValidationError
 from crm_impl.importers.report import RowError
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1250")

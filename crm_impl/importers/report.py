@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from crm_impl.i18n import t
+from crm_impl.core.i18n import t
 
 # Detailed errors kept in memory; beyond this only the count grows (a million bad rows must not
 # exhaust memory). The report says how many were left out.

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import crm_impl.models  # noqa: F401  (registers every table)
-from crm_impl.db import get_engine
+import crm_impl.tables  # noqa: F401  (registers every table)
+from crm_impl.core.db import get_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -38,7 +38,11 @@ def test_password_sign_in_every_section_language_sign_out(page):
     _login(page, "admin", "demo-pass-2026")
     nav = page.locator('[data-testid="stSidebarNav"]')
     expect(nav.get_by_text("Overview")).to_be_visible()
-    for path, title in [("account", "My account"), ("admin_users", "Users"), ("admin_audit", "Audit log")]:
+    for path, title in [
+        ("home_profile", "My account"),
+        ("admin_users", "Users"),
+        ("admin_audit", "Audit log"),
+    ]:
         go_to(page, path)
         expect(page.get_by_role("heading", name=title)).to_be_visible()
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)

@@ -10,7 +10,7 @@ CSV = "name;series;price\nE2E Cement;E2E;1 234,50\n=cmd();X;1\nE2E Tiles;E2E;99,
 
 def test_upload_dry_run_then_import(page):
     sign_in_as(page, "Sales manager")
-    go_to(page, "pipeline_import")
+    go_to(page, "pipeline_imports")
     expect(page.get_by_role("heading", name="Import")).to_be_visible()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="What to import").click()
     page.get_by_role("option", name="Products").click()

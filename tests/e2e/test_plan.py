@@ -34,7 +34,7 @@ def _choose(page, label: str, text: str) -> None:
 
 def test_submit_triage_and_approve(page):
     sign_in_as(page, "Sales rep")
-    go_to(page, "plan_ideas")
+    go_to(page, "rollout_ideas")
     expect(page.get_by_role("button", name="Triage")).to_have_count(0)
     page.get_by_role("textbox", name="Title").fill(IDEA)
     page.get_by_role("button", name="Submit an idea").click()
@@ -45,7 +45,7 @@ def test_submit_triage_and_approve(page):
     _sign_out(page)
 
     sign_in_as(page, "Project manager (client)")
-    go_to(page, "plan_ideas")
+    go_to(page, "rollout_ideas")
     _choose(page, "Idea to triage", IDEA)
     expect(page.get_by_text("Likely duplicates")).to_be_visible()
     suggestion = page.locator('[data-testid="stMarkdown"]').filter(
@@ -60,7 +60,7 @@ def test_submit_triage_and_approve(page):
     _sign_out(page)
 
     sign_in_as(page, "Management")
-    go_to(page, "plan_changes")
+    go_to(page, "rollout_changes")
     creep = _metric(page, "Approved effort ÷ baseline effort")
     before = creep.inner_text()
     _choose(page, "Change request", "SMS reminders")
@@ -69,6 +69,6 @@ def test_submit_triage_and_approve(page):
     expect(page.get_by_text("Decision saved.")).to_be_visible()
     expect(creep).not_to_have_text(before)
     expect(creep).to_have_text(re.compile(r"8\.7"))
-    go_to(page, "plan_schedule")
+    go_to(page, "rollout_schedule")
     expect(_metric(page, "Scope creep")).to_have_text(re.compile(r"8\.7"))
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)

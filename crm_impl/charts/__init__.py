@@ -1,1 +1,0 @@
-"""Pure Altair builders: DataFrame in, alt.Chart out. No database, no Streamlit."""

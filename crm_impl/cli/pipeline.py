@@ -1,0 +1,67 @@
+"""`crm-impl report pipeline|forecast [--json]`: the pipeline numbers at the command line."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from crm_impl.core.db import UnitOfWork
+from crm_impl.core.errors import DomainError
+
+report_app = typer.Typer(help="Reports.", no_args_is_help=True)
+
+
+def _today(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@report_app.command("pipeline")
+def report_pipeline(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    today: str = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
+) -> None:
+    """Open/won/lost deals, win rate, values, sales cycle, velocity, stale deals, stage shares."""
+    from crm_impl.cli import acting, emit, engine, fail
+    from crm_impl.pipeline.queries.report import pipeline_report
+
+    with UnitOfWork(engine()) as uow:
+        try:
+            data = pipeline_report(session=uow.session, actor=acting(uow.session), today=_today(today))
+        except DomainError as err:
+            fail(err)
+    lines = [f"{k}: {v}" for k, v in data.items() if k not in {"stages", "on_time_fulfilment"}]
+    lines += [
+        f"  {s['key']:<16} {s['open_deals']:>7} deals {s['open_accounts']:>6} accounts "
+        f"{s['value']:>16,.2f} value {s['share']:.1%}"
+        for s in data["stages"]
+    ]
+    emit(data, as_json, "\n".join(lines))
+
+
+@report_app.command("forecast")
+def report_forecast(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    horizon: int = typer.Option(6, help="Months to forecast."),
+    today: str = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
+) -> None:
+    """Weighted value by expected-close month, won-value forecast and its backtest errors."""
+    from crm_impl.cli import acting, emit, engine, fail
+    from crm_impl.pipeline.queries.report import forecast_report
+
+    with UnitOfWork(engine()) as uow:
+        try:
+            data = forecast_report(
+                session=uow.session, actor=acting(uow.session), today=_today(today), horizon=horizon
+            )
+        except DomainError as err:
+            fail(err)
+    bt = data["backtest"]
+    text = "\n".join(
+        [f"{r['month']}: model {r['model']:,.0f} baseline {r['baseline']:,.0f}" for r in data["forecast"]]
+        + [
+            f"backtest ({bt['months']} months vs {bt['baseline']}): "
+            f"MAE model {bt['mae_model']} baseline {bt['mae_baseline']}"
+        ]
+    )
+    emit(data, as_json, text)

@@ -1,0 +1,51 @@
+"""Domain errors: each carries an i18n key and parameters so every layer can show it translated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a user may see. `key` is an i18n key; `params` fill its placeholders."""
+
+    key = "error.generic"
+
+    def __init__(self, key: str | None = None, /, **params: Any) -> None:
+        self.key = key or self.key
+        self.params = params
+        super().__init__(f"{self.key} {params}" if params else self.key)
+
+    def message(self) -> str:
+        from crm_impl.core.i18n import get_locale, t
+
+        params = dict(self.params)
+        for name, value in params.items():  # a name stored in both languages, e.g. a stage's
+            if isinstance(value, dict) and "en" in value:
+                params[name] = value.get(get_locale()) or value["en"]
+        if "field" in params:  # a field is named by its i18n key, shown in the user's language
+            params["field"] = t(str(params["field"]))
+        if "action" in params:
+            params["action"] = t(f"action.{params['action']}")
+        return t(self.key, **params)
+
+
+class PermissionDenied(DomainError):
+    key = "error.permission"
+
+
+class ValidationError(DomainError):
+    key = "error.validation"
+
+
+class NotFound(DomainError):
+    key = "error.not_found"
+
+
+class ConflictError(DomainError):
+    """Someone else changed the row since it was read (optimistic locking)."""
+
+    key = "error.conflict"
+
+
+class AuthError(DomainError):
+    key = "auth.invalid"

@@ -1,0 +1,148 @@
+"""English and Polish strings, and locale-aware formatting of numbers, money and dates.
+
+Catalogues live in `i18n/<lang>/<area>.toml`; TOML tables nest, so `[auth] invalid = "…"`
+is the key `auth.invalid`. Every file of one language is merged into one flat catalogue.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import numbers as babel_numbers
+from babel.dates import format_date, format_datetime
+
+LANGUAGES = ("en", "pl")
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
+_BABEL_LOCALE = {"en": "en_GB", "pl": "pl_PL"}
+_HERE = Path(__file__).parent
+_current: ContextVar[str] = ContextVar("crm_impl_locale", default="en")
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, full + "."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for path in sorted((_HERE / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            merged.update(_flatten(tomllib.load(fh)))
+    return merged
+
+
+def set_locale(lang: str) -> None:
+    _current.set(lang if lang in LANGUAGES else "en")
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+def t(key: str, /, **params: Any) -> str:
+    """The string for `key` in the current language; the key itself if missing (tests catch it)."""
+    text = catalogue(get_locale()).get(key) or catalogue("en").get(key) or key
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def has_key(key: str) -> bool:
+    return key in catalogue("en")
+
+
+def _missing(value: object) -> bool:
+    """None, NaN and NaT all mean "no value" (pandas hands us NaT/NaN for empty cells)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are the only values unequal to themselves
+    except (TypeError, ValueError):
+        return False
+
+
+def _babel() -> str:
+    return _BABEL_LOCALE[get_locale()]
+
+
+def fmt_number(value: float | int | Decimal | None, digits: int = 0) -> str:
+    if _missing(value):
+        return "–"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_numbers.format_decimal(value, format=fmt, locale=_babel())
+
+
+def fmt_money(value: float | int | Decimal | None, currency: str = "PLN", digits: int = 0) -> str:
+    if _missing(value):
+        return "–"
+    return babel_numbers.format_currency(
+        value,
+        currency,
+        locale=_babel(),
+        format_type="standard",
+        currency_digits=False,
+        decimal_quantization=True,
+        format="#,##0 ¤" if digits == 0 else None,
+    )
+
+
+def fmt_money_short(value: float | int | Decimal | None, currency: str = "PLN") -> str:
+    """Money for tight spaces such as metric tiles: 19.5M PLN / 19,5 mln zł."""
+    if _missing(value):
+        return "–"
+    if abs(value) < 100_000:
+        return fmt_money(value, currency)
+    number = babel_numbers.format_compact_decimal(value, locale=_babel(), fraction_digits=1)
+    symbol = babel_numbers.get_currency_symbol(currency, locale=_babel())
+    return f"{number}\xa0{symbol}"
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    if _missing(value):
+        return "–"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "") + " %"
+    return babel_numbers.format_percent(value, format=fmt, locale=_babel())
+
+
+def _tz() -> ZoneInfo:
+    from crm_impl.core.config import get_settings
+
+    return ZoneInfo(get_settings().timezone)
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, datetime):
+        value = value.astimezone(_tz()).date() if value.tzinfo else value.date()
+    return format_date(value, format="medium", locale=_babel())
+
+
+def fmt_month(value: date | datetime | None) -> str:
+    """A month as people say it: "December 2026" / "grudzień 2026"."""
+    if _missing(value):
+        return "–"
+    return format_date(value, format="LLLL yyyy", locale=_babel())
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if _missing(value):
+        return "–"
+    return format_datetime(value, format="short", tzinfo=_tz(), locale=_babel())

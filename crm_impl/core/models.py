@@ -1,0 +1,107 @@
+"""Core tables every domain shares: users and sign-in throttle, the audit log, rollout projects
+and the people on both sides; column helpers (UTC times, money, the version column)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Numeric
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def money_field(default: Decimal | None = Decimal("0"), **kw: Any) -> Any:
+    return Field(default=default, sa_type=Numeric(14, 2), **kw)
+
+
+class Versioned(SQLModel):
+    """Rows users edit concurrently: SQLAlchemy refuses an UPDATE whose version is stale."""
+
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr  # type: ignore[arg-type]
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class UserAccount(Versioned, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(default="", max_length=255)
+    display_name: str = Field(default="", max_length=120)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_active: bool = Field(default=True)
+    locale: str = Field(default="en", max_length=5)
+    active_project_id: int | None = Field(default=None, foreign_key="project.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+    password_changed_at: datetime | None = None
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed attempts per typed username (existing or not), so lockout reveals nothing."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(primary_key=True, max_length=64)
+    failed_count: int = Field(default=0)
+    first_failed_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entity", "entity", "entity_id"),
+        Index("ix_audit_project_id", "project_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    username: str = Field(max_length=64)
+    project_id: int | None = Field(default=None, foreign_key="project.id")
+    entity: str = Field(max_length=40)
+    entity_id: str = Field(default="", max_length=64)
+    action: str = Field(max_length=40)
+    before: dict | None = Field(default=None, sa_column=Column(JSON))
+    after: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+SIDES = ("client", "vendor")
+
+
+class Project(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    client_name: str = Field(default="", max_length=120)
+    vendor_name: str = Field(default="", max_length=120)
+    description: str = Field(default="")
+    start_date: date | None = None
+    go_live_date: date | None = None
+    currency: str = Field(default="PLN", max_length=3)
+    baseline_effort_days: Decimal = money_field()
+    baseline_cost: Decimal = money_field()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Person(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=120, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    side: str = Field(default="client", max_length=10)
+    department: str = Field(default="", max_length=80)
+    experience_years: int = Field(default=0)
+    licensed_user: bool = Field(default=False)
+    active: bool = Field(default=True)

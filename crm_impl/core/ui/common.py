@@ -1,0 +1,80 @@
+"""Small building blocks every page uses: the permission guard, running a service call with
+translated errors, and CSV downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.core.errors import DomainError
+from crm_impl.core.i18n import t
+from crm_impl.core.permissions import Actor
+from crm_impl.core.ui import session as ui_session
+from crm_impl.core.ui.nav import spec_for
+
+T = TypeVar("T")
+
+
+def page(path: str) -> Actor:
+    """Title the page and refuse (showing no data) when the user may not open it."""
+    spec = spec_for(path)
+    user = ui_session.current_user()  # one lookup serves the language and the permission check
+    ui_session.apply_locale(user)
+    actor = ui_session.actor(user)
+    st.title(t(spec.title_key))
+    flash = st.session_state.pop("_flash_pending", None)
+    if flash:
+        st.toast(flash, icon=":material/check_circle:")
+    if not actor.can(spec.action):
+        st.error(t("error.page_forbidden"), icon=":material/block:")
+        st.stop()
+    return actor
+
+
+def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) -> T | None:
+    """Call a service in its own unit of work; commit on success, show the translated error
+    (and write nothing) on failure."""
+    try:
+        with ui_session.uow() as uow:
+            result = fn(session=uow.session, actor=ui_session.actor(), **kwargs)
+            uow.commit()
+    except DomainError as err:
+        st.error(err.message(), icon=":material/error:")
+        return None
+    if success_key:
+        st.session_state["_flash"] = t(success_key)
+        st.toast(t(success_key), icon=":material/check_circle:")
+    return result
+
+
+def rerun() -> None:
+    """Rerun after a successful save so the page shows the new state; the success message
+    survives the rerun (a toast shown right before st.rerun would be lost)."""
+    st.session_state["_flash_pending"] = st.session_state.pop("_flash", None)
+    st.rerun()
+
+
+def form(name: str, **kwargs: Any) -> Any:
+    """A form that keeps what the user typed when saving fails (so they can fix one field) and
+    starts empty again after a successful save (`forms_saved`). `clear_on_submit=True` would also
+    wipe the input of a failed save."""
+    return st.form(f"{name}_{st.session_state.get('_forms_saved', 0)}", **kwargs)
+
+
+def forms_saved() -> None:
+    """After a successful save: every `form(...)` starts empty on the next run."""
+    st.session_state["_forms_saved"] = st.session_state.get("_forms_saved", 0) + 1
+
+
+def csv_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
+    st.download_button(
+        t("common.export_csv"),
+        df.to_csv(index=False).encode("utf-8-sig"),
+        file_name=filename,
+        mime="text/csv",
+        icon=":material/download:",
+        key=key,
+    )

@@ -1,0 +1,164 @@
+"""The page registry: every screen, its section, icon and the read permission it needs.
+
+Navigation is built from it: pages the user may open are listed in the sidebar, the others
+stay routable but hidden, so opening one by URL shows a refusal instead of a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from crm_impl.core.i18n import t
+from crm_impl.core.permissions import Actor
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the project root, e.g. "pages/home/overview.py"
+    title_key: str
+    icon: str
+    section_key: str
+    action: str  # read permission needed to open it
+
+
+PAGES: list[PageSpec] = [
+    PageSpec(
+        "pages/home/overview.py", "page.overview", ":material/dashboard:", "section.home", "overview.read"
+    ),
+    PageSpec("pages/home/profile.py", "page.account", ":material/person:", "section.home", "overview.read"),
+    PageSpec(
+        "pages/pipeline/board.py",
+        "pipeline.page.board",
+        ":material/view_kanban:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/deal.py",
+        "pipeline.page.deal",
+        ":material/handshake:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/client.py",
+        "pipeline.page.client",
+        ":material/storefront:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/dashboard.py",
+        "pipeline.page.dashboard",
+        ":material/monitoring:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/forecast.py",
+        "pipeline.page.forecast",
+        ":material/trending_up:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/stale.py",
+        "pipeline.page.stale",
+        ":material/hourglass_bottom:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/settings.py",
+        "pipeline.page.settings",
+        ":material/tune:",
+        "section.admin",
+        "stage.configure",
+    ),
+    PageSpec(
+        "pages/rollout/schedule.py",
+        "page.plan_schedule",
+        ":material/view_timeline:",
+        "section.rollout",
+        "plan.read",
+    ),
+    PageSpec("pages/rollout/team.py", "page.plan_team", ":material/groups:", "section.rollout", "team.read"),
+    PageSpec("pages/rollout/goals.py", "page.plan_goals", ":material/flag:", "section.rollout", "plan.read"),
+    PageSpec(
+        "pages/rollout/requirements.py",
+        "page.plan_requirements",
+        ":material/checklist:",
+        "section.rollout",
+        "plan.read",
+    ),
+    PageSpec(
+        "pages/rollout/ideas.py", "page.plan_ideas", ":material/lightbulb:", "section.rollout", "plan.read"
+    ),
+    PageSpec(
+        "pages/rollout/changes.py",
+        "page.plan_changes",
+        ":material/change_circle:",
+        "section.rollout",
+        "plan.read",
+    ),
+    PageSpec(
+        "pages/rollout/integrations.py",
+        "page.plan_integrations",
+        ":material/hub:",
+        "section.rollout",
+        "plan.read",
+    ),
+    PageSpec(
+        "pages/rollout/risks.py", "page.plan_risks", ":material/warning:", "section.rollout", "plan.read"
+    ),
+    PageSpec(
+        "pages/pipeline/imports.py",
+        "page.pipeline_import",
+        ":material/upload_file:",
+        "section.pipeline",
+        "import.run",
+    ),
+    PageSpec(
+        "pages/pipeline/export.py",
+        "page.pipeline_export",
+        ":material/download:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec("pages/admin/users.py", "page.users", ":material/group:", "section.admin", "user.read"),
+    PageSpec("pages/admin/audit.py", "page.audit", ":material/history:", "section.admin", "audit.read"),
+]
+
+SECTION_ORDER = ["section.home", "section.pipeline", "section.rollout", "section.admin"]
+
+
+def url_path(path: str) -> str:
+    """`pages/<domain>/<screen>.py` is served at `/<domain>_<screen>`."""
+    page = Path(path)
+    return f"{page.parent.name}_{page.stem}"
+
+
+def spec_for(path: str) -> PageSpec:
+    return next(p for p in PAGES if p.path == path)
+
+
+def build(actor: Actor) -> dict[str, list[st.Page]]:
+    sections: dict[str, list[st.Page]] = {}
+    order = SECTION_ORDER + sorted({p.section_key for p in PAGES} - set(SECTION_ORDER))
+    for section in order:
+        for spec in (p for p in PAGES if p.section_key == section):
+            page = st.Page(
+                str(ROOT / spec.path),
+                title=t(spec.title_key),
+                icon=spec.icon,
+                url_path=url_path(spec.path),
+                default=spec.path == "pages/home/overview.py",
+                visibility="visible" if actor.can(spec.action) else "hidden",
+            )
+            sections.setdefault(t(section), []).append(page)
+    return sections

@@ -1,0 +1,62 @@
+"""The sidebar: who is signed in and as what, the active project, language, sign out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crm_impl.core import users
+from crm_impl.core.db import read_session
+from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from crm_impl.core.models import UserAccount
+from crm_impl.core.ui import session as ui_session
+from crm_impl.core.ui.common import run
+from crm_impl.rollout.services import projects
+
+
+def active_project_id(user: UserAccount) -> int | None:
+    """The user's chosen project, else the first one; None when no project exists yet."""
+    with read_session() as session:
+        ids = [p.id for p in projects.list_projects(session=session)]
+    if user.active_project_id in ids:
+        return user.active_project_id
+    return ids[0] if ids else None
+
+
+def _language_changed() -> None:
+    lang = st.session_state["sidebar_language"]
+    st.session_state["locale"] = lang
+    run(users.set_preferences, locale=lang)
+
+
+def _project_changed() -> None:
+    run(users.set_preferences, active_project_id=st.session_state["sidebar_project"])
+
+
+def show(user: UserAccount) -> None:
+    with st.sidebar:
+        st.markdown(f"**{user.display_name or user.username}**")
+        st.caption(", ".join(t(f"role.{r}") for r in user.roles))
+        with read_session() as session:
+            options = {p.id: p.name for p in projects.list_projects(session=session)}
+        if options:
+            current = active_project_id(user)
+            st.selectbox(
+                t("sidebar.project"),
+                list(options),
+                index=list(options).index(current),
+                format_func=options.get,
+                key="sidebar_project",
+                on_change=_project_changed,
+            )
+        lang = st.session_state.get("locale", user.locale)
+        st.selectbox(
+            t("sidebar.language"),
+            LANGUAGES,
+            index=LANGUAGES.index(lang),
+            format_func=LANGUAGE_NAMES.get,
+            key="sidebar_language",
+            on_change=_language_changed,
+        )
+        st.button(
+            t("sidebar.sign_out"), icon=":material/logout:", key="sign_out", on_click=ui_session.sign_out
+        )

@@ -1,0 +1,223 @@
+"""User accounts: create, roles, passwords, unlock, deactivate (never delete), preferences."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlmodel import Session, func, select
+
+from crm_impl.core import audit, validation
+from crm_impl.core.auth import check_password_policy, hash_password
+from crm_impl.core.errors import NotFound, ValidationError
+from crm_impl.core.i18n import LANGUAGES
+from crm_impl.core.models import LoginThrottle, Project, UserAccount, utcnow
+from crm_impl.core.permissions import APP_ROLES, Actor, require
+
+
+def _get(session: Session, user_id: int) -> UserAccount:
+    user = session.get(UserAccount, user_id)
+    if user is None:
+        raise NotFound("error.not_found", entity="user", id=user_id)
+    return user
+
+
+def get_by_username(*, session: Session, username: str) -> UserAccount | None:
+    return session.exec(
+        select(UserAccount).where(func.lower(UserAccount.username) == username.strip().lower())
+    ).first()
+
+
+def _roles(roles: list[str] | tuple[str, ...]) -> list[str]:
+    if not roles:
+        raise ValidationError("error.required", field="field.roles")
+    for role in roles:
+        validation.choice(role, "field.roles", APP_ROLES)
+    return sorted(set(roles), key=APP_ROLES.index)
+
+
+def create_user(
+    *,
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    roles: list[str],
+    display_name: str = "",
+    email: str | None = None,
+    locale: str = "en",
+    person_id: int | None = None,
+) -> UserAccount:
+    require(actor, "user.manage")
+    name = validation.username(username)
+    if get_by_username(session=session, username=name):
+        raise ValidationError("error.duplicate", field="field.username", value=name)
+    check_password_policy(password)
+    user = UserAccount(
+        username=name,
+        password_hash=hash_password(password),
+        roles=_roles(roles),
+        display_name=validation.text(display_name or name, "field.display_name", max_len=120),
+        email=validation.email(email),
+        locale=validation.choice(locale, "field.language", LANGUAGES),
+        person_id=person_id,
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        action="create",
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+def update_user(
+    *,
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    expected_version: int | None,
+    roles: list[str] | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> UserAccount:
+    require(actor, "user.manage")
+    user = _get(session, user_id)
+    validation.expect_version(user.version, expected_version)
+    before = audit.snapshot(user)
+    if roles is not None:
+        new_roles = _roles(roles)
+        if user.id == actor.id and "admin" in user.roles and "admin" not in new_roles:
+            raise ValidationError("error.self_demote")
+        user.roles = new_roles
+    if display_name is not None:
+        user.display_name = validation.text(display_name, "field.display_name", max_len=120)
+    if email is not None:
+        user.email = validation.email(email)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        action="update",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+def reset_password(*, session: Session, actor: Actor, user_id: int, new_password: str) -> None:
+    if actor.id != user_id:
+        require(actor, "user.manage")
+    user = _get(session, user_id)
+    check_password_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    session.add(user)
+    audit.record(session=session, actor=actor, entity="user", entity_id=user.id, action="reset_password")
+
+
+def unlock(*, session: Session, actor: Actor, user_id: int) -> None:
+    require(actor, "user.manage")
+    user = _get(session, user_id)
+    throttle = session.get(LoginThrottle, user.username.lower())
+    if throttle:
+        session.delete(throttle)
+    audit.record(session=session, actor=actor, entity="user", entity_id=user.id, action="unlock")
+
+
+def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) -> UserAccount:
+    """Deactivate or reactivate. Accounts are never deleted: their history stays attributed."""
+    require(actor, "user.manage")
+    user = _get(session, user_id)
+    if not active and user.id == actor.id:
+        raise ValidationError("error.self_deactivate")
+    before = audit.snapshot(user, ["is_active"])
+    user.is_active = active
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        action="activate" if active else "deactivate",
+        before=before,
+        after=audit.snapshot(user, ["is_active"]),
+    )
+    return user
+
+
+def set_preferences(
+    *,
+    session: Session,
+    actor: Actor,
+    locale: str | None = None,
+    active_project_id: int | None = None,
+) -> UserAccount:
+    """A user's own language and active project; anybody may change their own."""
+    if actor.id is None:
+        raise ValidationError("error.no_user")
+    user = _get(session, actor.id)
+    before = audit.snapshot(user, ["locale", "active_project_id"])
+    if locale is not None:
+        user.locale = validation.choice(locale, "field.language", LANGUAGES)
+    if active_project_id is not None:
+        if session.get(Project, active_project_id) is None:
+            raise NotFound("error.not_found", entity="project", id=active_project_id)
+        user.active_project_id = active_project_id
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        action="preferences",
+        before=before,
+        after=audit.snapshot(user, ["locale", "active_project_id"]),
+    )
+    return user
+
+
+def list_users(*, session: Session, actor: Actor) -> pd.DataFrame:
+    require(actor, "user.read")
+    now = utcnow()
+    locks = {
+        t.username: t.locked_until
+        for t in session.exec(select(LoginThrottle)).all()
+        if t.locked_until and t.locked_until > now
+    }
+    rows = [
+        {
+            "id": u.id,
+            "username": u.username,
+            "display_name": u.display_name,
+            "email": u.email,
+            "roles": list(u.roles),
+            "is_active": u.is_active,
+            "locale": u.locale,
+            "last_login_at": u.last_login_at,
+            "locked_until": locks.get(u.username.lower()),
+            "version": u.version,
+        }
+        for u in session.exec(select(UserAccount).order_by(UserAccount.username)).all()
+    ]
+    columns = [
+        "id",
+        "username",
+        "display_name",
+        "email",
+        "roles",
+        "is_active",
+        "locale",
+        "last_login_at",
+        "locked_until",
+        "version",
+    ]
+    return pd.DataFrame(rows, columns=columns)

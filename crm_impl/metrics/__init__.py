@@ -1,1 +1,0 @@
-"""Pure metric functions: pandas in, pandas or numbers out; no database, no Streamlit."""

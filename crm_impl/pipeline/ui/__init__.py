@@ -1,0 +1,113 @@
+"""Shared pieces of the pipeline pages: cached read models keyed by the data version, stage
+names in the user's language, ERP badges, and the live-refresh interval."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.core import audit
+from crm_impl.core.config import get_settings
+from crm_impl.core.db import read_session
+from crm_impl.core.i18n import fmt_money, get_locale, t
+from crm_impl.core.permissions import Actor
+from crm_impl.pipeline.queries import frames as pipeline_data
+from crm_impl.pipeline.queries import report as pipeline_report
+from crm_impl.pipeline.queries.frames import PipelineFrames
+from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.services import settlements, stages
+
+
+def live_every() -> int | None:
+    seconds = get_settings().live_refresh_seconds
+    return seconds if seconds > 0 else None
+
+
+def data_version() -> int:
+    """One tiny query; every cached read model below is keyed by it."""
+    with read_session() as session:
+        return audit.data_version(session=session)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def frames(version: int, url: str) -> PipelineFrames:
+    """Stages, deals and budget for the pages that look at deals only (no stage history)."""
+    with read_session() as session:
+        return pipeline_data.load(session, changes=False)
+
+
+def current_frames() -> PipelineFrames:
+    return frames(data_version(), get_settings().database_url)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def dashboard(version: int, url: str, today: date) -> dict[str, Any]:
+    # reads the stage history as well; only the computed figures stay in the cache
+    with read_session() as session:
+        return pipeline_report.dashboard_from_frames(pipeline_data.load(session), today)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def board(
+    version: int, url: str, actor: Actor, filters: tuple[tuple[str, Any], ...]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with read_session() as session:
+        return pipeline.board(session=session, actor=actor, **dict(filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def lookups(version: int, url: str, locale: str) -> dict[str, Any]:
+    with read_session() as session:
+        return {
+            "stages": pd.DataFrame([st_.model_dump() for st_ in stages.list_stages(session=session)]),
+            "owners": pipeline.owners(session=session),
+            "products": pipeline.products(session=session),
+            "reasons": {
+                r.key: (r.name_pl if get_locale() == "pl" else r.name_en)
+                for r in pipeline.lost_reasons(session=session)
+            },
+        }
+
+
+def current_lookups() -> dict[str, Any]:
+    return lookups(data_version(), get_settings().database_url, get_locale())
+
+
+def stage_name_map(stages: pd.DataFrame) -> dict[int, str]:
+    column = "name_pl" if get_locale() == "pl" else "name_en"
+    return dict(zip(stages["id"].astype(int), stages[column], strict=True))
+
+
+def stage_key_names(stages: pd.DataFrame) -> dict[str, str]:
+    column = "name_pl" if get_locale() == "pl" else "name_en"
+    return dict(zip(stages["key"], stages[column], strict=True))
+
+
+def account_names(account_ids: list[int]) -> dict[int, str]:
+    with read_session() as session:
+        return pipeline.account_names(session=session, account_ids=account_ids)
+
+
+def deal_titles(deal_ids: list[int]) -> dict[int, str]:
+    with read_session() as session:
+        return pipeline.deal_titles(session=session, deal_ids=deal_ids)
+
+
+def erp_flags(account_ids: list[int]) -> dict[int, dict[str, Any]]:
+    with read_session() as session:
+        return settlements.account_flags(session=session, account_ids=account_ids)
+
+
+def erp_badge(flag: dict[str, Any] | None, currency: str = "PLN") -> str:
+    """A short warning text for a flagged account, or '' for a clean one."""
+    if not flag:
+        return ""
+    parts = []
+    if flag["overdue"]:
+        parts.append(t("pipeline.erp.overdue", amount=fmt_money(flag["overdue_amount"], currency)))
+    if flag["negative_balance"]:
+        parts.append(t("pipeline.erp.negative", amount=fmt_money(flag["balance"], currency)))
+    return " · ".join(parts)

@@ -1,0 +1,100 @@
+"""The deal page's products and activities panels (pages/pipeline/deal.py stays a storyboard)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.core.i18n import fmt_datetime, t
+from crm_impl.core.ui import common
+from crm_impl.pipeline.models import ACTIVITY_KINDS, Deal
+from crm_impl.pipeline.services import deals as pipeline
+
+
+def products(deal: Deal, detail: dict[str, Any], look: dict[str, Any], may_write: bool) -> None:
+    items = detail["products"]
+    catalogue = look["products"]
+    edited = st.data_editor(
+        items[["product_id", "quantity", "unit_price"]],
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        key=f"products_{deal.id}",
+        disabled=not may_write,
+        column_config={
+            "product_id": st.column_config.SelectboxColumn(
+                t("pipeline.field.product"), options=list(catalogue), format_func=catalogue.get, required=True
+            ),
+            "quantity": st.column_config.NumberColumn(
+                t("pipeline.field.quantity"), min_value=0.01, default=1.0
+            ),
+            "unit_price": st.column_config.NumberColumn(
+                t("pipeline.field.unit_price"), min_value=0.0, format="%.2f"
+            ),
+        },
+    )
+    update_value = st.checkbox(t("pipeline.deal.value_from_products"), key=f"upd_{deal.id}")
+    if st.button(
+        t("common.save"), icon=":material/save:", disabled=not may_write, key=f"save_products_{deal.id}"
+    ):
+        rows = edited.dropna(subset=["product_id"]).to_dict(orient="records")
+        rows = [{**r, "unit_price": None if pd.isna(r.get("unit_price")) else r["unit_price"]} for r in rows]
+        if (
+            common.run(
+                pipeline.set_deal_products,
+                "common.saved",
+                deal_id=deal.id,
+                items=rows,
+                update_value=update_value,
+            )
+            is not None
+        ):
+            st.rerun()
+
+
+def activities(deal: Deal, detail: dict[str, Any], may_write: bool) -> None:
+    for act in detail["activities"]:
+        c = st.columns([1, 4, 2, 1])
+        c[0].markdown(t(f"pipeline.activity.{act.kind}"))
+        c[1].markdown(act.subject)
+        c[2].caption(
+            t("pipeline.activity.done_at", when=fmt_datetime(act.done_at))
+            if act.done_at
+            else t("pipeline.activity.due", when=fmt_datetime(act.due_at))
+        )
+        if (
+            act.done_at is None
+            and may_write
+            and c[3].button(t("pipeline.activity.complete"), key=f"done_{act.id}", icon=":material/check:")
+        ):
+            if common.run(
+                pipeline.complete_activity,
+                "pipeline.activity.completed",
+                activity_id=act.id,
+                expected_version=act.version,
+            ):
+                st.rerun()
+    if may_write:
+        with common.form(f"activity_{deal.id}"):
+            c = st.columns([1, 3, 2, 1])
+            kind = c[0].selectbox(
+                t("pipeline.field.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"pipeline.activity.{k}")
+            )
+            subject = c[1].text_input(t("pipeline.field.subject"))
+            due = c[2].date_input(t("pipeline.field.due"), value=None)
+            done = c[3].checkbox(t("pipeline.activity.done"))
+            if st.form_submit_button(t("pipeline.activity.add"), icon=":material/add_task:"):
+                due_at = pd.Timestamp(due).tz_localize("UTC").to_pydatetime() if due else None
+                if common.run(
+                    pipeline.create_activity,
+                    "pipeline.activity.added",
+                    deal_id=deal.id,
+                    kind=kind,
+                    subject=subject,
+                    due_at=due_at,
+                    done=done,
+                ):
+                    common.forms_saved()
+                    st.rerun()

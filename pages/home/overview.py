@@ -1,0 +1,127 @@
+"""Overview: the active project, its team, and a snapshot of the live pipeline."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.core.db import read_session
+from crm_impl.core.i18n import fmt_date, fmt_money, fmt_money_short, fmt_number, fmt_pct, get_locale, t
+from crm_impl.core.ui import common, sidebar
+from crm_impl.core.ui import session as ui_session
+from crm_impl.overview import queries as overview
+from crm_impl.overview.charts import open_by_stage
+from crm_impl.pipeline.services import stages
+from crm_impl.rollout.queries import plan_report
+from crm_impl.rollout.services import projects
+
+actor = common.page("pages/home/overview.py")
+user = ui_session.current_user()
+project_id = sidebar.active_project_id(user) if user else None
+
+with read_session() as session:
+    project = projects.get_project(session=session, project_id=project_id) if project_id else None
+    team = overview.team_counts(session=session, project_id=project_id) if project_id else None
+    snap = overview.pipeline_snapshot(session=session)
+    by_stage = overview.open_deals_by_stage(session=session)
+    names = {
+        s.key: (s.name_pl if get_locale() == "pl" else s.name_en) for s in stages.list_stages(session=session)
+    }
+    active = overview.active_users(session=session)
+
+st.subheader(t("overview.project"))
+if project is None:
+    st.info(t("overview.no_project"), icon=":material/info:")
+else:
+    st.markdown(f"**{project.name}** · {project.client_name} · {project.vendor_name}")
+    days = (project.go_live_date - date.today()).days if project.go_live_date else None
+    c = st.columns(4)
+    c[0].metric(
+        t("overview.go_live"),
+        fmt_date(project.go_live_date),
+        t("overview.days_to_go", days=days) if days is not None else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[1].metric(
+        t("overview.team_size"),
+        fmt_number(team["total"]),
+        t("overview.team_split", client=team["client"], vendor=team["vendor"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[2].metric(t("overview.roles_filled"), f"{team['roles']} / 10")
+    c[3].metric(t("overview.active_users"), fmt_number(active))
+
+if project is not None and actor.can("plan.read"):
+    with read_session() as session:
+        report = plan_report(session=session, actor=actor, project_id=project.id)
+        waiting = overview.ideas_waiting(session=session, project_id=project.id)
+    creep = report["scope_creep"]
+    broken = [f for f in report["role_findings"] if not f["ok"]]
+    c = st.columns(4)
+    c[0].metric(
+        t("overview.phases_slipped"),
+        fmt_number(sum(p["slipped"] for p in report["phases"])),
+        t("overview.phases_total", n=len(report["phases"])),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[1].metric(
+        t("overview.scope_creep"),
+        fmt_pct(creep["effort_ratio"], 1),
+        t("overview.scope_limit", limit=fmt_pct(creep["limit"])),
+        delta_color="inverse" if (creep["effort_ratio"] or 0) > creep["limit"] else "off",
+        delta_arrow="off",
+    )
+    c[2].metric(
+        t("overview.role_violations"),
+        fmt_number(len(broken)),
+        help="; ".join(f["message"] for f in broken) or None,
+    )
+    c[3].metric(t("overview.ideas_waiting"), fmt_number(waiting))
+
+st.subheader(t("overview.pipeline"))
+c = st.columns(5)
+currency = project.currency if project else "PLN"
+c[0].metric(
+    t("metric.open_deals"),
+    fmt_number(snap["open_deals"]),
+    t("overview.open_accounts", n=snap["open_accounts"]),
+    delta_color="off",
+    delta_arrow="off",
+)
+c[1].metric(
+    t("metric.pipeline_value"),
+    fmt_money_short(snap["pipeline_value"], currency),
+    help=fmt_money(snap["pipeline_value"], currency),
+)
+c[2].metric(
+    t("metric.weighted_value"),
+    fmt_money_short(snap["weighted_value"], currency),
+    help=fmt_money(snap["weighted_value"], currency),
+)
+c[3].metric(
+    t("overview.won_recent", days=snap["days"]),
+    fmt_money_short(snap["won_value_recent"], currency),
+    t("overview.won_count", n=snap["won_recent"]),
+    delta_color="off",
+    delta_arrow="off",
+)
+c[4].metric(t("overview.win_rate_recent", days=snap["days"]), fmt_pct(snap["win_rate_recent"]))
+
+if snap["open_deals"]:
+    df = pd.DataFrame(by_stage, columns=["key", "deals", "value"])
+    df["stage"] = df["key"].map(names)
+    df["position"] = range(len(df))
+    st.altair_chart(
+        open_by_stage(
+            df,
+            stage_title=t("field.stage"),
+            count_title=t("metric.open_deals"),
+            value_title=t("metric.pipeline_value"),
+        ),
+        width="stretch",
+    )
+else:
+    st.info(t("overview.no_deals"), icon=":material/info:")

@@ -1,0 +1,24 @@
+"""My account: change my own password."""
+
+import streamlit as st
+
+from crm_impl.core import auth, users
+from crm_impl.core.db import UnitOfWork
+from crm_impl.core.errors import AuthError
+from crm_impl.core.i18n import t
+from crm_impl.core.ui import common
+
+actor = common.page("pages/home/profile.py")
+st.caption(t("account.signed_in_as", username=actor.username))
+
+with st.form("change_password", clear_on_submit=True):
+    current = st.text_input(t("account.current_password"), type="password")
+    new = st.text_input(t("users.new_password"), type="password", help=t("users.password_help"))
+    if st.form_submit_button(t("account.change_password"), type="primary", icon=":material/password:"):
+        try:
+            with UnitOfWork() as uow:
+                auth.authenticate(session=uow.session, username=actor.username, password=current)
+        except AuthError as err:
+            st.error(err.message(), icon=":material/lock:")
+        else:
+            common.run(users.reset_password, "users.password_reset", user_id=actor.id, new_password=new)

@@ -1,0 +1,140 @@
+"""Pipeline board: one column per stage with totals from SQL, the biggest deals as cards, moves
+from the card without reloading the page, live refresh when somebody else changes something."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from crm_impl.core.config import get_settings
+from crm_impl.core.i18n import fmt_money, fmt_number, t
+from crm_impl.core.ui import common
+from crm_impl.pipeline import ui as ui
+from crm_impl.pipeline.services import deals as pipeline
+
+PAGE_SIZE = 10
+actor = common.page("pages/pipeline/board.py")
+look = ui.current_lookups()
+stages = look["stages"]
+names = ui.stage_name_map(stages)
+path = stages[(stages["kind"] != "lost") & stages["active"]].sort_values("position")
+
+st.caption(t("pipeline.board.caption"))
+c = st.columns([2, 2, 1, 1, 1, 1])
+mine_default = None if actor.can("deal.write_any") else actor.id
+owner_options = [None, *look["owners"]]
+owner_id = c[0].selectbox(
+    t("pipeline.field.owner"),
+    owner_options,
+    index=owner_options.index(mine_default) if mine_default in owner_options else 0,
+    format_func=lambda v: t("common.all") if v is None else look["owners"][v],
+    key="board_owner",
+)
+product_id = c[1].selectbox(
+    t("pipeline.field.product"),
+    [None, *look["products"]],
+    format_func=lambda v: t("common.all") if v is None else look["products"][v],
+    key="board_product",
+)
+min_value = c[2].number_input(
+    t("pipeline.board.min_value"), min_value=0, value=None, step=1000, key="board_min"
+)
+max_value = c[3].number_input(
+    t("pipeline.board.max_value"), min_value=0, value=None, step=1000, key="board_max"
+)
+stale_only = c[4].toggle(t("pipeline.board.stale_only"), key="board_stale")
+show_won = c[5].toggle(t("pipeline.board.show_won"), key="board_won")
+shown = path if show_won else path[path["kind"] == "open"]
+limits: dict[int, int] = st.session_state.setdefault("board_limits", {})
+
+
+def _move(card, to_key: str) -> None:  # type: ignore[no-untyped-def]
+    done = common.run(
+        pipeline.move_deal,
+        "pipeline.moved",
+        deal_id=int(card.id),
+        expected_version=int(card.version),
+        to_stage_key=to_key,
+    )
+    if done:
+        st.rerun(scope="fragment")
+
+
+def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str | None) -> None:  # type: ignore[no-untyped-def]
+    with st.container(border=True):
+        st.page_link(
+            "pages/pipeline/deal.py",
+            label=str(card.title),
+            query_params={"deal": str(card.id)},
+            icon=":material/handshake:",
+        )
+        account = card.account if isinstance(card.account, str) else t("pipeline.board.no_account")
+        st.caption(f"{account} · {card.owner or '–'}")
+        st.markdown(f"**{fmt_money(card.value, card.currency)}**")
+        idle = (datetime.now(UTC) - card.last_touch_at.replace(tzinfo=UTC)).days if card.last_touch_at else 0
+        if idle > rot_days:
+            st.markdown(f":orange-badge[:material/hourglass_bottom: {t('pipeline.board.stale', days=idle)}]")
+        if card.account_id in flags:
+            st.markdown(f":red-badge[:material/account_balance: {ui.erp_badge(flags[card.account_id])}]")
+        left, right = st.columns(2)
+        if prev_key and left.button(
+            "", icon=":material/chevron_left:", key=f"prev_{card.id}", help=t("pipeline.board.move_back")
+        ):
+            _move(card, prev_key)
+        if next_key and right.button(
+            "", icon=":material/chevron_right:", key=f"next_{card.id}", help=t("pipeline.board.move_on")
+        ):
+            _move(card, next_key)
+
+
+@st.fragment(run_every=ui.live_every())
+def board_view() -> None:
+    version = ui.data_version()
+    filters = (
+        ("stage_ids", tuple(int(i) for i in shown["id"])),
+        ("limit", max([PAGE_SIZE, *limits.values()])),
+        ("owner_id", owner_id),
+        ("product_id", product_id),
+        ("min_value", min_value),
+        ("max_value", max_value),
+        ("stale_only", stale_only),
+    )
+    totals, cards = ui.board(version, get_settings().database_url, actor, filters)
+    totals = totals.set_index("stage_id")
+    flags = ui.erp_flags([int(a) for a in cards["account_id"].dropna().unique()])
+    keys = list(path["key"])
+    columns = st.columns(len(shown))
+    for col, stage in zip(columns, shown.itertuples(), strict=True):
+        n = int(totals["deals"].get(stage.id, 0))
+        with col:
+            st.markdown(f"**{names[stage.id]}**")
+            st.caption(
+                t(
+                    "pipeline.board.column_totals",
+                    n=fmt_number(n),
+                    value=fmt_money(totals["value"].get(stage.id, 0.0)),
+                    weighted=fmt_money(totals["weighted_value"].get(stage.id, 0.0)),
+                )
+            )
+            limit = limits.get(stage.id, PAGE_SIZE)
+            mine = cards[(cards["stage_id"] == stage.id) & (cards["rn"] <= limit)]
+            i = keys.index(stage.key)
+            for card in mine.itertuples():
+                _card(
+                    card,
+                    stage.rot_days,
+                    flags,
+                    keys[i - 1] if i > 0 else None,
+                    keys[i + 1] if i + 1 < len(keys) else None,
+                )
+            if n > len(mine) and st.button(
+                t("pipeline.board.show_more", n=fmt_number(n - len(mine))),
+                key=f"more_{stage.id}",
+                icon=":material/expand_more:",
+            ):
+                limits[stage.id] = limit + PAGE_SIZE
+                st.rerun(scope="fragment")
+
+
+board_view()

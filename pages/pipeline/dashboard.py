@@ -1,0 +1,174 @@
+"""Pipeline dashboard: shares per stage, funnel and conversion, win rate, sales cycle, velocity,
+time in stage, monthly trends, stage cost against the sales budget. Refreshes live."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.core.config import get_settings
+from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t
+from crm_impl.core.ui import common
+from crm_impl.pipeline import charts as charts
+from crm_impl.pipeline import ui as ui
+from crm_impl.pipeline.services.deals import today_utc
+
+common.page("pages/pipeline/dashboard.py")
+st.caption(t("pipeline.dashboard.caption"))
+
+
+def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
+    c = st.columns(4)
+    c[0].metric(t("metric.open_deals"), fmt_number(s["open"]))
+    c[1].metric(t("metric.pipeline_value"), fmt_money(s["pipeline_value"]))
+    c[2].metric(t("metric.weighted_value"), fmt_money(s["weighted_value"]))
+    c[3].metric(
+        t("pipeline.metric.win_rate"),
+        fmt_pct(s["win_rate"], 1),
+        t("pipeline.metric.won_lost", won=s["won"], lost=s["lost"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c = st.columns(4)
+    cycle = s["avg_sales_cycle_days"]
+    c[0].metric(
+        t("pipeline.metric.sales_cycle"), t("pipeline.metric.days", n=fmt_number(cycle, 1)) if cycle else "–"
+    )
+    c[1].metric(
+        t("pipeline.metric.velocity"),
+        fmt_money(s["velocity_per_day"]) if s["velocity_per_day"] else "–",
+        help=t("pipeline.metric.velocity_help"),
+    )
+    c[2].metric(t("pipeline.metric.stale"), fmt_number(s["stale_deals"]))
+    c[3].metric(
+        t("pipeline.metric.on_time"),
+        fmt_pct(on_time["on_time_rate"]),
+        t("pipeline.metric.delivered", n=on_time["delivered"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def _label_stages(df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    return df.assign(stage=df["key"].map(names))
+
+
+@st.fragment(run_every=ui.live_every())
+def dashboard_view() -> None:
+    data = ui.dashboard(ui.data_version(), get_settings().database_url, today_utc())
+    names = ui.stage_key_names(ui.current_lookups()["stages"])
+    _headline(data["summary"], data["on_time"])
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("pipeline.dashboard.share"))
+        share = _label_stages(data["share"], names)
+        measures = {
+            "deals_share": t("pipeline.measure.deals"),
+            "account_share": t("pipeline.measure.accounts"),
+            "value_share": t("pipeline.measure.value"),
+        }
+        long = share.drop(columns=["share"]).assign(deals_share=share["share"])
+        long = long.melt(
+            id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="share"
+        )
+        long["measure"] = long["measure"].map(measures)
+        st.altair_chart(
+            charts.share_by_stage(
+                long,
+                stage_title=t("field.stage"),
+                share_title=t("pipeline.measure.share"),
+                measure_title=t("pipeline.measure.of"),
+            ),
+            width="stretch",
+        )
+    with right:
+        st.subheader(t("pipeline.dashboard.funnel"))
+        fun = _label_stages(data["funnel"], names)
+        fun["label"] = fun["conversion"].map(lambda v: "" if pd.isna(v) else "→ " + fmt_pct(v))
+        st.altair_chart(
+            charts.funnel(
+                fun,
+                stage_title=t("field.stage"),
+                reached_title=t("pipeline.measure.reached"),
+                conversion_title=t("pipeline.measure.conversion"),
+            ),
+            width="stretch",
+        )
+
+    st.subheader(t("pipeline.dashboard.time_in_stage"))
+    tis = _label_stages(data["time_in_stage"], names)
+    tis = tis[tis["deals"] > 0]
+    measures = {
+        "latest_median": t("pipeline.measure.latest_median"),
+        "latest_mean": t("pipeline.measure.latest_mean"),
+        "cumulative_median": t("pipeline.measure.cumulative_median"),
+        "cumulative_mean": t("pipeline.measure.cumulative_mean"),
+    }
+    long = tis.melt(
+        id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="days"
+    )
+    long["measure"] = long["measure"].map(measures)
+    st.altair_chart(
+        charts.time_in_stage(
+            long,
+            stage_title=t("field.stage"),
+            days_title=t("pipeline.measure.days"),
+            measure_title=t("pipeline.measure.of"),
+        ),
+        width="stretch",
+    )
+
+    st.subheader(t("pipeline.dashboard.trends"))
+    trends = data["trends"]
+    month_start = pd.Timestamp.now().normalize().replace(day=1)
+    trends = trends.assign(partial=pd.to_datetime(trends["month"]) >= month_start)
+    if trends["partial"].any():
+        st.caption(t("pipeline.dashboard.month_in_progress", month=fmt_month(month_start)))
+    left, right = st.columns(2)
+    series = {
+        "new": t("pipeline.measure.new"),
+        "won": t("pipeline.measure.won"),
+        "lost": t("pipeline.measure.lost"),
+    }
+    long = trends.melt(id_vars=["month"], value_vars=list(series), var_name="series", value_name="count")
+    long["series"] = long["series"].map(series)
+    left.altair_chart(
+        charts.monthly_counts(
+            long,
+            month_title=t("pipeline.measure.month"),
+            count_title=t("pipeline.measure.deals"),
+            series_title=t("pipeline.measure.of"),
+        ),
+        width="stretch",
+    )
+    right.altair_chart(
+        charts.monthly_value(
+            trends, month_title=t("pipeline.measure.month"), value_title=t("pipeline.measure.won_value")
+        ),
+        width="stretch",
+    )
+
+    st.subheader(t("pipeline.dashboard.cost"))
+    left, right = st.columns(2)
+    cost = _label_stages(data["stage_cost"], names)
+    left.altair_chart(
+        charts.stage_cost(
+            cost[cost["cost"] > 0], stage_title=t("field.stage"), cost_title=t("pipeline.measure.stage_cost")
+        ),
+        width="stretch",
+    )
+    right.altair_chart(
+        charts.cost_vs_budget(
+            data["cost_vs_budget"],
+            month_title=t("pipeline.measure.month"),
+            cost_title=t("pipeline.measure.stage_cost"),
+            budget_title=t("pipeline.measure.budget"),
+        ),
+        width="stretch",
+    )
+    total_cost, total_budget = data["cost_vs_budget"]["cost"].sum(), data["cost_vs_budget"]["budget"].sum()
+    st.caption(t("pipeline.dashboard.cost_total", cost=fmt_money(total_cost), budget=fmt_money(total_budget)))
+
+
+dashboard_view()

@@ -1,0 +1,247 @@
+"""One deal: its fields, products, activities and stage history; move it, lose it with a reason,
+or open repeat business once it is won. New deals start here too."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from crm_impl.core.db import read_session
+from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, t
+from crm_impl.core.ui import common
+from crm_impl.pipeline import ui as ui
+from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.services import settlements
+from crm_impl.pipeline.ui import deal_panels
+
+actor = common.page("pages/pipeline/deal.py")
+look = ui.current_lookups()
+stages = look["stages"]
+names = ui.stage_name_map(stages)
+by_key = stages.set_index("key")
+may_write = actor.can("deal.write")
+
+with read_session() as session:
+    accounts = dict(pipeline.pick_accounts(session=session, actor=actor))
+
+if may_write:
+    with st.expander(t("pipeline.deal.new"), icon=":material/add:"), common.form("new_deal"):
+        c = st.columns(3)
+        title = c[0].text_input(t("pipeline.field.title"))
+        stage_key = c[1].selectbox(
+            t("field.stage"),
+            [k for k in by_key.index if by_key.loc[k, "kind"] == "open"],
+            format_func=lambda k: names[int(by_key.loc[k, "id"])],
+        )
+        account_id = c[2].selectbox(
+            t("pipeline.field.account"),
+            [None, *accounts],
+            format_func=lambda v: "–" if v is None else accounts[v],
+        )
+        value = c[0].number_input(t("pipeline.field.value"), min_value=0.0, step=1000.0)
+        expected = c[1].date_input(t("pipeline.field.expected_close"), value=None)
+        if st.form_submit_button(t("pipeline.deal.create"), type="primary", icon=":material/add:"):
+            created = common.run(
+                pipeline.create_deal,
+                "pipeline.deal.created",
+                title=title,
+                stage_key=stage_key,
+                account_id=account_id,
+                value=value,
+                expected_close=expected,
+            )
+            if created:  # show the new deal; the form starts empty (no second deal by a 2nd click)
+                st.query_params["deal"] = str(created.id)
+                common.forms_saved()
+                common.rerun()
+
+search = st.text_input(t("pipeline.deal.search"), key="deal_search")
+with read_session() as session:
+    options = dict(pipeline.pick_deals(session=session, actor=actor, search=search))
+wanted = st.query_params.get("deal")
+if wanted and wanted.isdigit() and int(wanted) not in options:
+    with read_session() as session:
+        options = {**pipeline.deal_titles(session=session, deal_ids=[int(wanted)]), **options}
+ids = list(options)
+if not ids:
+    st.info(t("pipeline.deal.none"), icon=":material/info:")
+    st.stop()
+default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in options else 0
+deal_id = st.selectbox(
+    t("pipeline.field.deal"), ids, index=default, format_func=lambda i: f"#{i} {options[i]}"
+)
+st.query_params["deal"] = str(deal_id)
+
+with read_session() as session:
+    detail = pipeline.deal_detail(session=session, actor=actor, deal_id=deal_id)
+    flags = settlements.account_flags(
+        session=session, account_ids=[detail["deal"].account_id] if detail["deal"].account_id else []
+    )
+deal = detail["deal"]
+stage = stages[stages["id"] == deal.stage_id].iloc[0]
+
+c = st.columns(4)
+c[0].metric(t("field.stage"), names[deal.stage_id])
+c[1].metric(t("pipeline.field.value"), fmt_money(deal.value, deal.currency))
+c[2].metric(t("pipeline.field.owner"), look["owners"].get(deal.owner_id, "–"))
+c[3].metric(t("pipeline.field.expected_close"), fmt_date(deal.expected_close))
+if detail["account"] is not None:
+    st.page_link(
+        "pages/pipeline/client.py",
+        label=detail["account"].name,
+        query_params={"account": str(deal.account_id)},
+        icon=":material/storefront:",
+    )
+if flags:
+    st.warning(
+        t("pipeline.erp.warning", details=ui.erp_badge(flags[deal.account_id])),
+        icon=":material/account_balance:",
+    )
+if deal.lost_reason:
+    st.caption(
+        t("pipeline.deal.lost_because", reason=look["reasons"].get(deal.lost_reason, deal.lost_reason))
+    )
+
+details, move, products, activities, history = st.tabs(
+    [
+        t("pipeline.deal.tab_details"),
+        t("pipeline.deal.tab_move"),
+        t("pipeline.deal.tab_products"),
+        t("pipeline.deal.tab_activities"),
+        t("pipeline.deal.tab_history"),
+    ]
+)
+
+with details, st.form(f"edit_{deal.id}"):
+    c = st.columns(3)
+    new_title = c[0].text_input(t("pipeline.field.title"), value=deal.title)
+    acc_opts = [None, *accounts]
+    new_account = c[1].selectbox(
+        t("pipeline.field.account"),
+        acc_opts,
+        index=acc_opts.index(deal.account_id) if deal.account_id in acc_opts else 0,
+        format_func=lambda v: "–" if v is None else accounts[v],
+    )
+    owner_opts = list(look["owners"])
+    new_owner = c[2].selectbox(
+        t("pipeline.field.owner"),
+        owner_opts,
+        index=owner_opts.index(deal.owner_id) if deal.owner_id in owner_opts else 0,
+        format_func=look["owners"].get,
+        disabled=not actor.can("deal.write_any"),
+    )
+    new_value = c[0].number_input(
+        t("pipeline.field.value"), min_value=0.0, value=float(deal.value), step=1000.0
+    )
+    prob = c[1].number_input(
+        t("pipeline.field.probability"),
+        min_value=0.0,
+        max_value=1.0,
+        value=deal.probability,
+        step=0.05,
+        help=t("pipeline.deal.probability_help", p=f"{stage['probability']:.0%}"),
+    )
+    new_expected = c[2].date_input(t("pipeline.field.expected_close"), value=deal.expected_close)
+    promised = c[0].date_input(t("pipeline.field.promised_delivery"), value=deal.promised_delivery)
+    actual = c[1].date_input(t("pipeline.field.actual_delivery"), value=deal.actual_delivery)
+    if st.form_submit_button(t("common.save"), icon=":material/save:", disabled=not may_write):
+        if common.run(
+            pipeline.update_deal,
+            "common.saved",
+            deal_id=deal.id,
+            expected_version=deal.version,
+            title=new_title,
+            account_id=new_account,
+            owner_id=new_owner,
+            value=new_value,
+            probability=prob,
+            expected_close=new_expected,
+            promised_delivery=promised,
+            actual_delivery=actual,
+        ):
+            st.rerun()
+
+with move:
+    targets = [
+        k for k in by_key.index if int(by_key.loc[k, "id"]) != deal.stage_id and bool(by_key.loc[k, "active"])
+    ]
+    to_key = st.selectbox(
+        t("pipeline.deal.move_to"),
+        targets,
+        format_func=lambda k: names[int(by_key.loc[k, "id"])],
+        key=f"move_to_{deal.id}",
+    )
+    reason = None
+    if to_key and by_key.loc[to_key, "kind"] == "lost":
+        reason = st.selectbox(
+            t("pipeline.field.lost_reason"),
+            list(look["reasons"]),
+            index=None,
+            format_func=look["reasons"].get,
+            key=f"reason_{deal.id}",
+        )
+    if flags and to_key in settlements.FLAG_STAGES:
+        st.warning(
+            t(
+                "pipeline.erp.move_warning",
+                stage=names[int(by_key.loc[to_key, "id"])],
+                details=ui.erp_badge(flags[deal.account_id]),
+            ),
+            icon=":material/warning:",
+        )
+    if st.button(
+        t("pipeline.deal.move"),
+        type="primary",
+        icon=":material/arrow_forward:",
+        disabled=not may_write,
+        key=f"move_{deal.id}",
+    ):
+        if common.run(
+            pipeline.move_deal,
+            "pipeline.moved",
+            deal_id=deal.id,
+            expected_version=deal.version,
+            to_stage_key=to_key,
+            lost_reason=reason,
+        ):
+            st.rerun()
+    if stage["kind"] == "won":
+        st.divider()
+        st.caption(t("pipeline.deal.repeat_help"))
+        if st.button(
+            t("pipeline.deal.repeat"),
+            icon=":material/autorenew:",
+            disabled=not may_write,
+            key=f"repeat_{deal.id}",
+        ):
+            follow = common.run(pipeline.repeat_business, "pipeline.deal.repeat_created", deal_id=deal.id)
+            if follow:
+                st.query_params["deal"] = str(follow.id)
+                st.rerun()
+
+with products:
+    deal_panels.products(deal, detail, look, may_write)
+
+with activities:
+    deal_panels.activities(deal, detail, may_write)
+
+with history:
+    hist = detail["history"]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "at": hist["at"].map(fmt_datetime),
+                "from": hist["from_stage_id"].map(lambda i: names.get(int(i), "–") if pd.notna(i) else "–"),
+                "to": hist["to_stage_id"].map(names),
+                "by": hist["by"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "at": t("field.when"),
+            "from": t("pipeline.deal.from"),
+            "to": t("pipeline.deal.to"),
+            "by": t("field.user"),
+        },
+    )

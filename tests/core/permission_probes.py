@@ -1,0 +1,163 @@
+"""One minimal write per write action, used by the permission-matrix test.
+
+A probe is (setup, act): `setup(session, actor)` prepares what the action needs (as the system
+administrator, not measured) and returns a context; `act(session, actor, ctx)` performs the
+action through its service. The matrix test runs every probe as every role and checks:
+allowed → succeeds and audits; refused → PermissionDenied and nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from crm_impl.core import users
+from crm_impl.core.models import Person, UserAccount
+from crm_impl.core.permissions import SYSTEM, Actor
+from crm_impl.importers import engine as imports
+from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.services import settings as stage_admin
+from crm_impl.rollout.services import changes, ideas, plan, projects
+
+Setup = Callable[[Session, Actor], Any]
+Act = Callable[[Session, Actor, Any], None]
+
+
+def _nothing(session: Session, actor: Actor) -> None:
+    return None
+
+
+def _project(session: Session) -> int:
+    return int(projects.create_project(session=session, actor=SYSTEM, name="Probe rollout").id)
+
+
+def _client_person_for(session: Session, actor: Actor) -> int:
+    person = Person(full_name=f"Person of {actor.username}", side="client")
+    session.add(person)
+    session.flush()
+    user = session.get(UserAccount, actor.id)
+    user.person_id = person.id
+    session.add(user)
+    session.flush()
+    return int(person.id)
+
+
+def _someone_elses_deal(session: Session, actor: Actor) -> dict[str, int]:
+    other = users.create_user(
+        session=session, actor=SYSTEM, username="probe-owner", password="long-enough-1", roles=["sales_rep"]
+    )
+    deal = pipeline.create_deal(session=session, actor=SYSTEM, title="Probe deal", owner_id=other.id)
+    return {"deal": int(deal.id), "version": int(deal.version)}
+
+
+def _idea(session: Session, actor: Actor) -> dict[str, int]:
+    project_id = _project(session)
+    person = _client_person_for(session, actor)
+    idea = ideas.submit_idea(
+        session=session, actor=SYSTEM, project_id=project_id, title="Probe idea", submitted_by_id=person
+    )
+    return {"idea": int(idea.id), "version": int(idea.version)}
+
+
+def _change(session: Session, actor: Actor) -> dict[str, int]:
+    project_id = _project(session)
+    person = _client_person_for(session, actor)
+    change = changes.request_change(
+        session=session,
+        actor=SYSTEM,
+        project_id=project_id,
+        title="Probe change",
+        reason="probe",
+        effort_days=2,
+        requested_by_id=person,
+    )
+    return {"change": int(change.id), "version": int(change.version)}
+
+
+PROBES: dict[str, tuple[Setup, Act]] = {
+    "user.manage": (
+        _nothing,
+        lambda s, a, _: users.create_user(
+            session=s, actor=a, username="probe-user", password="long-enough-1", roles=["sales_rep"]
+        ),
+    ),
+    "project.manage": (
+        _nothing,
+        lambda s, a, _: projects.create_project(session=s, actor=a, name="Probe project"),
+    ),
+    "team.manage": (
+        _nothing,
+        lambda s, a, _: projects.create_person(session=s, actor=a, full_name="Probe Person", side="client"),
+    ),
+    "stage.configure": (
+        _nothing,
+        lambda s, a, _: stage_admin.set_budget(session=s, actor=a, month=date(2026, 1, 1), amount=1000),
+    ),
+    "deal.write": (
+        _nothing,
+        lambda s, a, _: pipeline.create_deal(session=s, actor=a, title="Own probe deal", owner_id=a.id),
+    ),
+    "deal.write_any": (
+        _someone_elses_deal,
+        lambda s, a, ctx: pipeline.move_deal(
+            session=s,
+            actor=a,
+            deal_id=ctx["deal"],
+            expected_version=ctx["version"],
+            to_stage_key="contact_made",
+        ),
+    ),
+    "import.run": (
+        _nothing,
+        lambda s, a, _: imports.run_import(
+            session=s, actor=a, entity="products", data=b"name,series,price\nProbe,X,10\n", dry_run=False
+        ),
+    ),
+    "plan.write": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: plan.create_phase(
+            session=s,
+            actor=a,
+            project_id=project_id,
+            name="Probe phase",
+            planned_start=date(2026, 1, 1),
+            planned_end=date(2026, 2, 1),
+        ),
+    ),
+    "idea.submit": (
+        lambda s, a: (_project(s), _client_person_for(s, a)),
+        lambda s, a, ctx: ideas.submit_idea(session=s, actor=a, project_id=ctx[0], title="Probe idea"),
+    ),
+    "idea.triage": (
+        _idea,
+        lambda s, a, ctx: ideas.triage_idea(
+            session=s,
+            actor=a,
+            idea_id=ctx["idea"],
+            expected_version=ctx["version"],
+            decision="reject",
+            rejection_reason="not now",
+        ),
+    ),
+    "change.request": (
+        lambda s, a: (_project(s), _client_person_for(s, a)),
+        lambda s, a, ctx: changes.request_change(
+            session=s,
+            actor=a,
+            project_id=ctx[0],
+            title="Probe change",
+            reason="probe",
+            effort_days=1,
+            requested_by_id=ctx[1],
+        ),
+    ),
+    "change.approve": (
+        _change,
+        lambda s, a, ctx: changes.decide_change(
+            session=s, actor=a, change_id=ctx["change"], expected_version=ctx["version"], approve=True
+        ),
+    ),
+}
