@@ -80,11 +80,14 @@ class UnitOfWork:
             raise ConflictError() from exc
 
     def commit(self) -> None:
+        from crm_impl.core.writes import stale_as_conflict
+
         try:
-            self.session.commit()
-        except StaleDataError as err:
+            with stale_as_conflict():
+                self.session.commit()
+        except ConflictError:
             self.session.rollback()
-            raise ConflictError() from err
+            raise
 
 
 @contextmanager

@@ -50,6 +50,16 @@ def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) 
     return result
 
 
+def save(fn: Callable[..., T], /, success_key: str, **kwargs: Any) -> T | None:
+    """The one UI save path: run the service in its own unit of work; on failure show the
+    translated message (nothing was written) and stay on the form with what the user typed; on
+    success rerun so the page shows the new state, with `success_key` shown after the rerun."""
+    result = run(fn, success_key, **kwargs)
+    if result is not None:
+        rerun()
+    return result
+
+
 def rerun() -> None:
     """Rerun after a successful save so the page shows the new state; the success message
     survives the rerun (a toast shown right before st.rerun would be lost)."""
