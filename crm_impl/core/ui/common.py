@@ -34,28 +34,32 @@ def page(path: str) -> Actor:
     return actor
 
 
-def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) -> T | None:
-    """Call a service in its own unit of work; commit on success, show the translated error
-    (and write nothing) on failure."""
+def _call(fn: Callable[..., T], success_key: str | None, kwargs: dict[str, Any]) -> tuple[bool, T | None]:
     try:
         with ui_session.uow() as uow:
             result = fn(session=uow.session, actor=ui_session.actor(), **kwargs)
             uow.commit()
     except DomainError as err:
         st.error(err.message(), icon=":material/error:")
-        return None
+        return False, None
     if success_key:
         st.session_state["_flash"] = t(success_key)
         st.toast(t(success_key), icon=":material/check_circle:")
-    return result
+    return True, result
+
+
+def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) -> T | None:
+    """Call a service in its own unit of work; commit on success, show the translated error
+    (and write nothing) on failure."""
+    return _call(fn, success_key, kwargs)[1]
 
 
 def save(fn: Callable[..., T], /, success_key: str, **kwargs: Any) -> T | None:
     """The one UI save path: run the service in its own unit of work; on failure show the
     translated message (nothing was written) and stay on the form with what the user typed; on
     success rerun so the page shows the new state, with `success_key` shown after the rerun."""
-    result = run(fn, success_key, **kwargs)
-    if result is not None:
+    ok, result = _call(fn, success_key, kwargs)
+    if ok:
         rerun()
     return result
 
