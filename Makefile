@@ -25,8 +25,13 @@ PYTEST_ARGS ?= -n 2
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The gates CI runs before the tests: ruff (lint and format), mypy on the package (0 errors outside
+# the migrations) and the import-linter contracts of .importlinter (docs/architecture.md).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy crm_impl
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench.pipeline

@@ -8,19 +8,20 @@ from typing import Any
 
 from sqlmodel import Session
 
+from crm_impl.core import projects as core_projects
 from crm_impl.core.errors import NotFound
 from crm_impl.core.i18n import t
 from crm_impl.core.permissions import Actor, require
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout.metrics import role_rules
-from crm_impl.rollout.services import changes, plan, projects, team
+from crm_impl.rollout.services import changes, plan, team
 
 
 def plan_report(
     *, session: Session, actor: Actor, project_id: int | None = None, today: date | None = None
 ) -> dict[str, Any]:
     require(actor, "plan.read")
-    found = projects.list_projects(session=session)
+    found = core_projects.list_projects(session=session)
     project = next((p for p in found if project_id in (None, p.id)), None)
     if project is None:
         raise NotFound("error.not_found", entity="project", id=project_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm_impl.core import users
+from crm_impl.core import projects, users
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from crm_impl.core.models import UserAccount
 from crm_impl.core.ui import session as ui_session
 from crm_impl.core.ui.common import run
-from crm_impl.rollout.services import projects
 
 
 def active_project_id(user: UserAccount) -> int | None:

@@ -12,19 +12,9 @@ from crm_impl.core import audit, validation
 from crm_impl.core.errors import NotFound, ValidationError
 from crm_impl.core.models import SIDES, Person, Project
 from crm_impl.core.permissions import Actor, require
+from crm_impl.core.projects import get_project
 from crm_impl.rollout.models import PROJECT_ROLES, RoleAssignment
 from crm_impl.rollout.services import plan
-
-
-def list_projects(*, session: Session) -> list[Project]:
-    return list(session.exec(select(Project).order_by(Project.name)).all())
-
-
-def get_project(*, session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound("error.not_found", entity="project", id=project_id)
-    return project
 
 
 def create_project(
