@@ -30,6 +30,32 @@ class Versioned(SQLModel):
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
+class Update(SQLModel):
+    """Base of every `XUpdate` model (see crm_impl.core.writes): all fields optional; only the
+    fields a caller set count."""
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class UserCreate(SQLModel):
+    username: str
+    password: str
+    roles: list[str]
+    display_name: str = ""
+    email: str | None = None
+    locale: str = "en"
+    person_id: int | None = None
+
+
+class UserUpdate(Update):
+    """What an administrator edits on a user; `USER_FIELDS` is the form's field list."""
+
+    roles: list[str] | None = None
+    display_name: str | None = None
+    email: str | None = None
+
+
 class UserAccount(Versioned, table=True):
     __tablename__ = "user_account"
 
@@ -46,6 +72,9 @@ class UserAccount(Versioned, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+
+
+USER_FIELDS: tuple[str, ...] = tuple(UserUpdate.model_fields)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -95,6 +124,30 @@ class Project(Versioned, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ProjectCreate(SQLModel):
+    name: str
+    client_name: str = ""
+    vendor_name: str = ""
+    description: str = ""
+    start_date: date | None = None
+    go_live_date: date | None = None
+    currency: str = "PLN"
+    baseline_effort_days: Decimal = Decimal("0")
+    baseline_cost: Decimal = Decimal("0")
+
+
+class ProjectUpdate(Update):
+    name: str | None = None
+    client_name: str | None = None
+    vendor_name: str | None = None
+    description: str | None = None
+    start_date: date | None = None
+    go_live_date: date | None = None
+    currency: str | None = None
+    baseline_effort_days: Decimal | None = None
+    baseline_cost: Decimal | None = None
+
+
 class Person(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=120, index=True)
@@ -105,3 +158,24 @@ class Person(Versioned, table=True):
     experience_years: int = Field(default=0)
     licensed_user: bool = Field(default=False)
     active: bool = Field(default=True)
+
+
+class PersonCreate(SQLModel):
+    full_name: str
+    side: str
+    department: str = ""
+    email: str | None = None
+    phone: str | None = None
+    experience_years: int = 0
+    licensed_user: bool = False
+
+
+class PersonUpdate(Update):
+    full_name: str | None = None
+    side: str | None = None
+    department: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    experience_years: int | None = None
+    licensed_user: bool | None = None
+    active: bool | None = None

@@ -18,16 +18,10 @@ from sqlmodel import Session, SQLModel
 
 from crm_impl.core import audit
 from crm_impl.core.errors import ConflictError, NotFound, ValidationError
+from crm_impl.core.models import Update  # defined beside the tables (UserUpdate needs it there)
 from crm_impl.core.permissions import Actor
 
 T = TypeVar("T", bound=SQLModel)
-
-
-class Update(SQLModel):
-    """Base of every `XUpdate` model: all fields optional; only the fields a caller set count."""
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 @contextmanager
