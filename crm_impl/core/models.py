@@ -3,7 +3,7 @@ and the people on both sides; column helpers (UTC times, money, the version colu
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +11,12 @@ from sqlalchemy import JSON, Column, Index, Numeric
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
+from crm_impl.core import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now in UTC; inside `crm_impl.core.clock.at(moment)` that moment."""
+    return clock.now()
 
 
 def money_field(default: Decimal | None = Decimal("0"), **kw: Any) -> Any:
