@@ -27,7 +27,7 @@ from tests.apptest import app_as, demo_template, demo_url  # noqa: F401  (AppTes
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("CRM_IMPL_TEST_PG_URL")
 ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT.parent / "shared" / "datasets" / "maven-crm"
+MAVEN = ROOT / "examples" / "data" / "maven-crm"  # vendored: a clone needs nothing beside it
 BACKENDS = ["sqlite", "postgresql"]
 
 
