@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from crm_impl.core.db import UnitOfWork
+from crm_impl.cli.context import cli, fail
 from crm_impl.core.errors import DomainError
 from crm_impl.core.i18n import t
 
@@ -40,6 +40,7 @@ class Fmt(StrEnum):
 
 
 def import_command(
+    ctx: typer.Context,
     entity: Entity = typer.Argument(..., help="What the file holds."),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or XLSX file."),
     mapping: Path = typer.Option(
@@ -50,20 +51,21 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import accounts, contacts, products, users (sales teams), deals or ERP settlements."""
-    from crm_impl.cli import acting, emit, engine, fail
     from crm_impl.importers import engine as imports
     from crm_impl.importers import mapping as mapping_mod
 
+    run = cli(ctx).with_json(as_json)
+
     def progress(done: int, total: int) -> None:
-        if not as_json and sys.stderr.isatty():
+        if not run.json and sys.stderr.isatty():
             typer.echo(f"\r{done:,}/{total:,}", nl=False, err=True)
 
-    with UnitOfWork(engine()) as uow:
+    with run.unit_of_work() as uow:
         try:
             loaded = mapping_mod.load(mapping) if mapping else None
             report = imports.run_import(
                 session=uow.session,
-                actor=acting(uow.session),
+                actor=run.actor(uow.session),
                 entity=entity.value,
                 data=file,
                 mapping=loaded,
@@ -76,8 +78,8 @@ def import_command(
                 uow.commit()
         except DomainError as err:
             fail(err)
-    if as_json:
-        emit(report.to_dict(), True)
+    if run.json:
+        run.emit(report.to_dict())
     else:
         typer.echo(_summary(report))
         for err in report.errors[:50]:
@@ -106,18 +108,19 @@ def _summary(report) -> str:  # type: ignore[no-untyped-def]
 
 
 def export_command(
+    ctx: typer.Context,
     what: ExportWhat = typer.Argument(..., help="deals or pipeline (the pipeline report)."),
     fmt: Fmt = typer.Option(Fmt.csv, "--format", "-f", help="csv or xlsx."),
     output: Path = typer.Option(..., "--output", "-o", dir_okay=False, help="File to write."),
 ) -> None:
     """Export deals or the pipeline report to CSV or XLSX."""
-    from crm_impl.cli import acting, engine, fail
     from crm_impl.core.exporting import export_bytes
     from crm_impl.importers import engine as imports
 
-    with UnitOfWork(engine()) as uow:
+    run = cli(ctx)
+    with run.unit_of_work() as uow:
         try:
-            actor = acting(uow.session)
+            actor = run.actor(uow.session)
             if what is ExportWhat.deals:
                 sheets = {"deals": imports.deals_frame(session=uow.session, actor=actor)}
             else:

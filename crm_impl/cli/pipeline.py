@@ -6,28 +6,26 @@ from datetime import date
 
 import typer
 
-from crm_impl.core.db import UnitOfWork
+from crm_impl.cli.context import cli, fail
 from crm_impl.core.errors import DomainError
-
-report_app = typer.Typer(help="Reports.", no_args_is_help=True)
 
 
 def _today(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-@report_app.command("pipeline")
 def report_pipeline(
+    ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     today: str = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Open/won/lost deals, win rate, values, sales cycle, velocity, stale deals, stage shares."""
-    from crm_impl.cli import acting, emit, engine, fail
     from crm_impl.pipeline.queries.report import pipeline_report
 
-    with UnitOfWork(engine()) as uow:
+    run = cli(ctx).with_json(as_json)
+    with run.unit_of_work() as uow:
         try:
-            data = pipeline_report(session=uow.session, actor=acting(uow.session), today=_today(today))
+            data = pipeline_report(session=uow.session, actor=run.actor(uow.session), today=_today(today))
         except DomainError as err:
             fail(err)
     lines = [f"{k}: {v}" for k, v in data.items() if k not in {"stages", "on_time_fulfilment"}]
@@ -36,23 +34,23 @@ def report_pipeline(
         f"{s['value']:>16,.2f} value {s['share']:.1%}"
         for s in data["stages"]
     ]
-    emit(data, as_json, "\n".join(lines))
+    run.emit(data, "\n".join(lines))
 
 
-@report_app.command("forecast")
 def report_forecast(
+    ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     horizon: int = typer.Option(6, help="Months to forecast."),
     today: str = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Weighted value by expected-close month, won-value forecast and its backtest errors."""
-    from crm_impl.cli import acting, emit, engine, fail
     from crm_impl.pipeline.queries.report import forecast_report
 
-    with UnitOfWork(engine()) as uow:
+    run = cli(ctx).with_json(as_json)
+    with run.unit_of_work() as uow:
         try:
             data = forecast_report(
-                session=uow.session, actor=acting(uow.session), today=_today(today), horizon=horizon
+                session=uow.session, actor=run.actor(uow.session), today=_today(today), horizon=horizon
             )
         except DomainError as err:
             fail(err)
@@ -64,4 +62,10 @@ def report_forecast(
             f"MAE model {bt['mae_model']} baseline {bt['mae_baseline']}"
         ]
     )
-    emit(data, as_json, text)
+    run.emit(data, text)
+
+
+def register(app: typer.Typer, report: typer.Typer) -> None:
+    """Add `report pipeline` and `report forecast` (imports and exports: crm_impl.cli.imports)."""
+    report.command("pipeline")(report_pipeline)
+    report.command("forecast")(report_forecast)

@@ -7,26 +7,25 @@ from datetime import date
 
 import typer
 
-from crm_impl.cli.pipeline import report_app
-from crm_impl.core.db import UnitOfWork
+from crm_impl.cli.context import cli, fail
 from crm_impl.core.errors import DomainError
-from crm_impl.rollout.queries import plan_report
 
 
-@report_app.command("plan")
 def report_plan(
+    ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     project: int = typer.Option(None, "--project", help="Project id (default: the first project)."),
     today: str = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Rollout phases with schedule variance (against the newest baseline), scope creep, role rules."""
-    from crm_impl.cli import acting, emit, engine, fail
+    from crm_impl.rollout.queries import plan_report
 
-    with UnitOfWork(engine()) as uow:
+    run = cli(ctx).with_json(as_json)
+    with run.unit_of_work() as uow:
         try:
             data = plan_report(
                 session=uow.session,
-                actor=acting(uow.session),
+                actor=run.actor(uow.session),
                 project_id=project,
                 today=date.fromisoformat(today) if today else None,
             )
@@ -41,4 +40,9 @@ def report_plan(
         f"  [{'ok' if f['ok'] else 'VIOLATION'}] slide {f['slide']}: {f['message']}"
         for f in data["role_findings"]
     ]
-    emit(data, as_json, "\n".join(lines))
+    run.emit(data, "\n".join(lines))
+
+
+def register(app: typer.Typer, report: typer.Typer) -> None:
+    """Add `report plan`."""
+    report.command("plan")(report_plan)
