@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from crm_impl.core.i18n import fmt_number, t
+from crm_impl.core.i18n import fmt_number, t, tn
 from crm_impl.core.ui import common
 from crm_impl.importers.cleaning import suggest
 from crm_impl.importers.engine import fields
@@ -143,5 +143,5 @@ def show_report(report: ImportReport) -> None:
         column_config={c: t(f"imports.column.{c}") for c in frame.columns},
     )
     if report.errors_left_out:
-        st.caption(t("imports.errors_left_out", n=report.errors_left_out))
+        st.caption(tn("imports.errors_left_out", report.errors_left_out))
     common.csv_download(frame, f"import-{report.entity}-report.csv", key="import_report_csv")

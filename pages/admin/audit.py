@@ -7,7 +7,7 @@ import streamlit as st
 
 from crm_impl.core import audit
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import fmt_datetime, t
+from crm_impl.core.i18n import fmt_datetime, t, tn
 from crm_impl.core.ui import common
 
 actor = common.page("pages/admin/audit.py")
@@ -29,7 +29,7 @@ with read_session() as session:
         session=session, actor=actor, username=username, entity=entity, since=since, until=until
     )
 
-st.caption(t("audit.count", n=len(df)))
+st.caption(tn("audit.count", len(df)))
 for col in ("before", "after"):
     df[col] = df[col].map(lambda v: json.dumps(v, ensure_ascii=False) if v else "")
 st.dataframe(

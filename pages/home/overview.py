@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import fmt_date, fmt_money, fmt_money_short, fmt_number, fmt_pct, get_locale, t
+from crm_impl.core.i18n import fmt_date, fmt_money, fmt_money_short, fmt_number, fmt_pct, get_locale, t, tn
 from crm_impl.core.ui import common, sidebar
 from crm_impl.core.ui import session as ui_session
 from crm_impl.overview import queries as overview
@@ -39,7 +39,7 @@ else:
     c[0].metric(
         t("overview.go_live"),
         fmt_date(project.go_live_date),
-        t("overview.days_to_go", days=days) if days is not None else None,
+        tn("overview.days_to_go", days) if days is not None else None,
         delta_color="off",
         delta_arrow="off",
     )
@@ -63,7 +63,7 @@ if project is not None and actor.can("plan.read"):
     c[0].metric(
         t("overview.phases_slipped"),
         fmt_number(sum(p["slipped"] for p in report["phases"])),
-        t("overview.phases_total", n=len(report["phases"])),
+        tn("overview.phases_total", len(report["phases"])),
         delta_color="off",
         delta_arrow="off",
     )
@@ -87,7 +87,7 @@ currency = project.currency if project else "PLN"
 c[0].metric(
     t("metric.open_deals"),
     fmt_number(snap["open_deals"]),
-    t("overview.open_accounts", n=snap["open_accounts"]),
+    tn("overview.open_accounts", snap["open_accounts"]),
     delta_color="off",
     delta_arrow="off",
 )
@@ -102,13 +102,13 @@ c[2].metric(
     help=fmt_money(snap["weighted_value"], currency),
 )
 c[3].metric(
-    t("overview.won_recent", days=snap["days"]),
+    tn("overview.won_recent", snap["days"]),
     fmt_money_short(snap["won_value_recent"], currency),
-    t("overview.won_count", n=snap["won_recent"]),
+    tn("overview.won_count", snap["won_recent"]),
     delta_color="off",
     delta_arrow="off",
 )
-c[4].metric(t("overview.win_rate_recent", days=snap["days"]), fmt_pct(snap["win_rate_recent"]))
+c[4].metric(tn("overview.win_rate_recent", snap["days"]), fmt_pct(snap["win_rate_recent"]))
 
 if snap["open_deals"]:
     df = pd.DataFrame(by_stage, columns=["key", "deals", "value"])

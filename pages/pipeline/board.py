@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from crm_impl.core.config import get_settings
-from crm_impl.core.i18n import fmt_money, fmt_number, t
+from crm_impl.core.i18n import fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services import deals as pipeline
@@ -74,7 +74,7 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
         st.markdown(f"**{fmt_money(card.value, card.currency)}**")
         idle = (datetime.now(UTC) - card.last_touch_at.replace(tzinfo=UTC)).days if card.last_touch_at else 0
         if idle > rot_days:
-            st.markdown(f":orange-badge[:material/hourglass_bottom: {t('pipeline.board.stale', days=idle)}]")
+            st.markdown(f":orange-badge[:material/hourglass_bottom: {tn('pipeline.board.stale', idle)}]")
         if card.account_id in flags:
             st.markdown(f":red-badge[:material/account_balance: {ui.erp_badge(flags[card.account_id])}]")
         left, right = st.columns(2)
@@ -110,9 +110,9 @@ def board_view() -> None:
         with col:
             st.markdown(f"**{names[stage.id]}**")
             st.caption(
-                t(
+                tn(
                     "pipeline.board.column_totals",
-                    n=fmt_number(n),
+                    n,
                     value=fmt_money(totals["value"].get(stage.id, 0.0)),
                     weighted=fmt_money(totals["weighted_value"].get(stage.id, 0.0)),
                 )

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
+from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.metrics import forecast as fc
@@ -114,7 +114,7 @@ else:
     )
     if row["at_risk"]:
         st.warning(
-            msg + " " + t("pipeline.client.at_risk", days=fmt_number(row["days_overdue"])),
+            msg + " " + tn("pipeline.client.at_risk", int(row["days_overdue"])),
             icon=":material/trending_down:",
         )
     else:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.config import get_settings
-from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t
+from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import ui as ui
@@ -32,7 +32,7 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
     c = st.columns(4)
     cycle = s["avg_sales_cycle_days"]
     c[0].metric(
-        t("pipeline.metric.sales_cycle"), t("pipeline.metric.days", n=fmt_number(cycle, 1)) if cycle else "–"
+        t("pipeline.metric.sales_cycle"), tn("pipeline.metric.days", round(cycle, 1), n=fmt_number(cycle, 1)) if cycle else "–"
     )
     c[1].metric(
         t("pipeline.metric.velocity"),

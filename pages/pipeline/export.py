@@ -1,15 +1,16 @@
 """Export: deals and the pipeline report as CSV or Excel."""
 
-from datetime import date
+from datetime import date, datetime
 
+import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
 from crm_impl.core.errors import DomainError
-from crm_impl.core.exporting import to_csv_bytes, to_xlsx_bytes
-from crm_impl.core.i18n import fmt_number, t
+from crm_impl.core.i18n import fmt_datetime, fmt_money, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
-from crm_impl.importers import engine as imports
+from crm_impl.pipeline import ui
+from crm_impl.pipeline.queries import export as exports
 
 actor = common.page("pages/pipeline/export.py")
 st.caption(t("exports.intro"))
@@ -18,62 +19,87 @@ HEADERS = {
     c: t(f"exports.col.{c}")
     for c in ("metric", "value", "key", "open_deals", "open_accounts", "weighted_value", "share")
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PCT = {"win_rate", "on_time_fulfilment.on_time_rate"}
+MONEY = {"won_value", "pipeline_value", "weighted_value", "avg_won_value", "velocity_per_day"}
+DAYS = {"avg_sales_cycle_days", "on_time_fulfilment.mean_delay_days"}
 
 with read_session() as session:
-    deals = imports.deals_frame(session=session, actor=actor)
+    deals = exports.deals_frame(session=session, actor=actor)
     try:
-        report = imports.pipeline_report_frames(session=session, actor=actor)
+        report = exports.pipeline_report_frames(session=session, actor=actor)
     except (ImportError, DomainError):
         report = None
 
+
+def _readable_value(metric: str, raw: str) -> str:
+    """The report's machine values (`0.2779`, ISO times) as people read them."""
+    if raw == "":
+        return "–"
+    if metric == "as_of":
+        return fmt_datetime(datetime.fromisoformat(raw))
+    number = float(raw)
+    if metric in PCT:
+        return fmt_pct(number, 1)
+    if metric in MONEY:
+        return fmt_money(number)
+    if metric in DAYS:
+        return tn("pipeline.metric.days", round(number, 1))
+    return fmt_number(number)
+
+
+def readable_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "metric": [t("exports.metric." + m.replace(".", "_")) for m in summary["metric"]],
+            "value": [
+                _readable_value(m, v) for m, v in zip(summary["metric"], summary["value"], strict=True)
+            ],
+        }
+    )
+
+
 st.subheader(t("exports.deals"))
-st.caption(t("exports.deals_count", n=fmt_number(len(deals))))
+st.caption(tn("exports.deals_count", len(deals)))
 d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button(
-    t("exports.download_csv"),
-    lambda: to_csv_bytes(deals),
-    file_name=f"deals-{stamp}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-    key="export_deals_csv",
+common.csv_download(
+    deals, f"deals-{stamp}.csv", key="export_deals_csv", label_key="exports.download_csv", where=d1
 )
-d2.download_button(
-    t("exports.download_xlsx"),
-    lambda: to_xlsx_bytes({"deals": deals}),
-    file_name=f"deals-{stamp}.xlsx",
-    mime=XLSX,
-    icon=":material/download:",
-    on_click="ignore",
+common.xlsx_download(
+    {"deals": deals},
+    f"deals-{stamp}.xlsx",
     key="export_deals_xlsx",
+    label_key="exports.download_xlsx",
+    where=d2,
 )
 
 st.subheader(t("exports.report"))
 if report is None:
     st.info(t("exports.report_unavailable"))
     st.stop()
+stage_names = ui.stage_key_names(ui.current_lookups()["stages"])
+stages_shown = report["stages"].assign(
+    key=report["stages"]["key"].map(lambda k: stage_names.get(k, k)),
+    share=report["stages"]["share"].map(lambda v: fmt_pct(v, 1)),
+    value=report["stages"]["value"].map(fmt_money),
+    weighted_value=report["stages"]["weighted_value"].map(fmt_money),
+)
 s1, s2 = st.columns([1, 2])
 s1.caption(t("exports.summary"))
-s1.dataframe(report["summary"], hide_index=True, width="stretch", column_config=HEADERS)
+s1.dataframe(readable_summary(report["summary"]), hide_index=True, width="stretch", column_config=HEADERS)
 s2.caption(t("exports.stages"))
-s2.dataframe(report["stages"], hide_index=True, width="stretch", column_config=HEADERS)
+s2.dataframe(stages_shown, hide_index=True, width="stretch", column_config=HEADERS)
 r1, r2, _ = st.columns([1, 1, 4])
-r1.download_button(
-    t("exports.download_csv"),
-    lambda: to_csv_bytes(report["stages"]),
-    file_name=f"pipeline-stages-{stamp}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
+common.csv_download(
+    report["stages"],
+    f"pipeline-stages-{stamp}.csv",
     key="export_report_csv",
+    label_key="exports.download_csv",
+    where=r1,
 )
-r2.download_button(
-    t("exports.download_xlsx"),
-    lambda: to_xlsx_bytes({"summary": report["summary"], "stages": report["stages"]}),
-    file_name=f"pipeline-report-{stamp}.xlsx",
-    mime=XLSX,
-    icon=":material/download:",
-    on_click="ignore",
+common.xlsx_download(
+    {"summary": report["summary"], "stages": report["stages"]},
+    f"pipeline-report-{stamp}.xlsx",
     key="export_report_xlsx",
+    label_key="exports.download_xlsx",
+    where=r2,
 )

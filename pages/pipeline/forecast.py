@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.config import get_settings
-from crm_impl.core.i18n import fmt_date, fmt_money, fmt_number, fmt_pct, t
+from crm_impl.core.i18n import fmt_date, fmt_money, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import ui as ui
@@ -44,7 +44,7 @@ else:
     )
     slipped = int(weighted["slipped"].sum())
     if slipped:
-        st.caption(t("pipeline.forecast.slipped", n=fmt_number(slipped)))
+        st.caption(tn("pipeline.forecast.slipped", slipped))
 
 st.subheader(t("pipeline.forecast.won"))
 st.caption(t("pipeline.forecast.won_help"))
@@ -114,7 +114,7 @@ else:
     st.metric(
         t("pipeline.forecast.at_risk"),
         fmt_number(len(at_risk)),
-        t("pipeline.forecast.of_accounts", n=len(outlook)),
+        tn("pipeline.forecast.of_accounts", len(outlook)),
         delta_color="off",
         delta_arrow="off",
     )

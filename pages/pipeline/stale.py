@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from crm_impl.core.i18n import fmt_money, fmt_number, t
+from crm_impl.core.i18n import fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import metrics as pm
@@ -70,7 +70,7 @@ view = pd.DataFrame(
         "rot_days": deals["rot_days"],
     }
 ).sort_values("idle_days", ascending=False)
-st.caption(t("pipeline.stale.count", n=fmt_number(len(view))))
+st.caption(tn("pipeline.stale.count", len(view)))
 pick = st.selectbox(t("pipeline.stale.open_deal"), list(titles), index=None, format_func=titles.get)
 if pick is not None:
     st.page_link(

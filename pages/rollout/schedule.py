@@ -6,7 +6,7 @@ from datetime import date
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import fmt_date, fmt_number, fmt_pct, t
+from crm_impl.core.i18n import fmt_date, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
@@ -45,7 +45,7 @@ days_left = (project.go_live_date - today).days if project.go_live_date else Non
 c[0].metric(
     t("plan.schedule.go_live_in"),
     fmt_date(project.go_live_date),
-    t("overview.days_to_go", days=days_left) if days_left is not None else None,
+    tn("overview.days_to_go", days_left) if days_left is not None else None,
     delta_color="off",
     delta_arrow="off",
 )
@@ -53,7 +53,7 @@ c[1].metric(t("plan.schedule.done_phases"), f"{int((phases['status'] == 'done').
 c[2].metric(t("plan.schedule.slipped_n"), fmt_number(int(variance["slipped"].sum())))
 c[3].metric(
     t("plan.schedule.max_slip"),
-    t("plan.schedule.days", n=int(variance["variance_days"].max() or 0)) if len(variance) else "–",
+    tn("plan.schedule.days", int(variance["variance_days"].max() or 0)) if len(variance) else "–",
 )
 c[4].metric(
     t("plan.changes.scope_creep"),

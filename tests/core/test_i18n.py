@@ -11,7 +11,7 @@ from crm_impl.core.permissions import ACTIONS, APP_ROLES
 from crm_impl.rollout.models import PROJECT_ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
-I18N = ROOT / "crm_impl" / "i18n"
+I18N = ROOT / "crm_impl" / "core" / "i18n"
 SOURCES = [ROOT / "app.py", *ROOT.glob("pages/**/*.py"), *ROOT.glob("crm_impl/**/*.py")]
 # t("key") and t('key'), plus keys passed to errors and helpers as "area.name" string literals
 LITERAL_T = re.compile(r"""\bt\(\s*["']([a-z0-9_]+(?:\.[a-z0-9_]+)+)["']""")

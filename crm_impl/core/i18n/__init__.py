@@ -2,6 +2,11 @@
 
 Catalogues live in `i18n/<lang>/<area>.toml`; TOML tables nest, so `[auth] invalid = "…"`
 is the key `auth.invalid`. Every file of one language is merged into one flat catalogue.
+
+Plural entries are inline tables of CLDR plural categories, read with `tn(key, n)`:
+`won_count = { one = "{n} deal", other = "{n} deals" }` in English and
+`won_count = { one = "{n} szansa", few = "{n} szanse", many = "{n} szans", other = "{n} szansy" }`
+in Polish. Such an entry is one key (its `other` form is what `t(key)` returns).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel import numbers as babel_numbers
 from babel.dates import format_date, format_datetime
 
@@ -25,24 +31,66 @@ _HERE = Path(__file__).parent
 _current: ContextVar[str] = ContextVar("crm_impl_locale", default="en")
 
 
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+
+def _is_plural(value: object) -> bool:
+    return isinstance(value, dict) and "other" in value and set(value) <= PLURAL_CATEGORIES
+
+
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested tables to dotted keys; a plural entry counts as one key (its `other` form)."""
     flat: dict[str, str] = {}
     for key, value in table.items():
         full = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if _is_plural(value):
+            flat[full] = str(value["other"])
+        elif isinstance(value, dict):
             flat.update(_flatten(value, full + "."))
         else:
             flat[full] = str(value)
     return flat
 
 
+def _plural_entries(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if _is_plural(value):
+            found[full] = {str(k): str(v) for k, v in value.items()}
+        elif isinstance(value, dict):
+            found.update(_plural_entries(value, full + "."))
+    return found
+
+
+def _load(lang: str) -> list[dict[str, Any]]:
+    tables = []
+    for path in sorted((_HERE / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            tables.append(tomllib.load(fh))
+    return tables
+
+
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
-    for path in sorted((_HERE / lang).glob("*.toml")):
-        with path.open("rb") as fh:
-            merged.update(_flatten(tomllib.load(fh)))
+    for table in _load(lang):
+        merged.update(_flatten(table))
     return merged
+
+
+@cache
+def plurals(lang: str) -> dict[str, dict[str, str]]:
+    """Every plural entry of a language: key -> {CLDR category: text}."""
+    merged: dict[str, dict[str, str]] = {}
+    for table in _load(lang):
+        merged.update(_plural_entries(table))
+    return merged
+
+
+def plural_categories(lang: str) -> set[str]:
+    """The CLDR plural categories a language needs (en: one, other; pl: one, few, many, other)."""
+    return set(Locale.parse(_BABEL_LOCALE[lang]).plural_form.tags) | {"other"}
 
 
 def set_locale(lang: str) -> None:
@@ -62,6 +110,25 @@ def t(key: str, /, **params: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def tn(key: str, n: float | int | Decimal, /, **params: Any) -> str:
+    """The plural form of `key` for the count `n` in the current language (babel's CLDR rules:
+    Polish "1 szansa, 2 szanse, 5 szans", English "1 deal, 2 deals"). `{n}` is the count
+    formatted for the language unless `n=` is passed explicitly."""
+    lang = get_locale()
+    if key not in catalogue(lang):
+        lang = "en"
+    values = {"n": fmt_number(n, 0 if float(n) == int(n) else 1), **params}
+    forms = plurals(lang).get(key)
+    if forms is None:  # a plain string: no plural forms needed in this language
+        return t(key, **values)
+    category = Locale.parse(_BABEL_LOCALE[lang]).plural_form(abs(n))
+    text = forms.get(category) or forms["other"]
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return text
 
 
 def has_key(key: str) -> bool:

@@ -3,12 +3,13 @@ translated errors, and CSV downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from crm_impl.core import exporting
 from crm_impl.core.errors import DomainError
 from crm_impl.core.i18n import t
 from crm_impl.core.permissions import Actor
@@ -83,12 +84,32 @@ def forms_saved() -> None:
     st.session_state["_forms_saved"] = st.session_state.get("_forms_saved", 0) + 1
 
 
-def csv_download(df: pd.DataFrame, filename: str, *, key: str) -> None:
-    st.download_button(
-        t("common.export_csv"),
-        df.to_csv(index=False).encode("utf-8-sig"),
+def csv_download(
+    df: pd.DataFrame, filename: str, *, key: str, label_key: str = "common.export_csv", where: Any = None
+) -> None:
+    """The one CSV download: through the formula-safe exporter (a cell starting with = + - @,
+    a tab or CR cannot run in a spreadsheet), UTF-8 with BOM. Pages never call `to_csv`."""
+    (where or st).download_button(
+        t(label_key),
+        lambda: exporting.to_csv_bytes(df),
         file_name=filename,
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
+        key=key,
+    )
+
+
+def xlsx_download(
+    sheets: Mapping[str, pd.DataFrame], filename: str, *, key: str, label_key: str, where: Any = None
+) -> None:
+    """The one Excel download (one sheet per table), formula-safe like `csv_download`."""
+    (where or st).download_button(
+        t(label_key),
+        lambda: exporting.to_xlsx_bytes(sheets),
+        file_name=filename,
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
         key=key,
     )

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import t
+from crm_impl.core.i18n import t, tn
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common, sidebar
 from crm_impl.core.ui import session as ui_session
@@ -117,7 +117,7 @@ def edit_table(
         st.toast(t("plan.nothing_changed"), icon=":material/info:")
         return
     if common.run(batch, None, calls=calls) is not None:
-        st.session_state["plan_flash"] = t("plan.saved_n", n=len(calls))
+        st.session_state["plan_flash"] = tn("plan.saved_n", len(calls))
         st.rerun()
 
 
