@@ -6,23 +6,26 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crm_impl.core.models import Person, UserAccount, utcnow
 from crm_impl.pipeline.models import Deal, StageDefinition
+from crm_impl.pipeline.queries import values
 from crm_impl.rollout.models import RoleAssignment
 
 
 def team_counts(*, session: Session, project_id: int) -> dict[str, int]:
     rows = session.exec(
-        select(Person.side, func.count(func.distinct(Person.id)))
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(RoleAssignment.project_id == project_id)
-        .group_by(Person.side)
+        select(col(Person.side), func.count(func.distinct(col(Person.id))))
+        .join(RoleAssignment, col(RoleAssignment.person_id) == col(Person.id))
+        .where(col(RoleAssignment.project_id) == project_id)
+        .group_by(col(Person.side))
     ).all()
     counts = {side: int(n) for side, n in rows}
     roles = session.exec(
-        select(func.count(func.distinct(RoleAssignment.role))).where(RoleAssignment.project_id == project_id)
+        select(func.count(func.distinct(col(RoleAssignment.role)))).where(
+            col(RoleAssignment.project_id) == project_id
+        )
     ).one()
     return {
         "client": counts.get("client", 0),
@@ -33,51 +36,57 @@ def team_counts(*, session: Session, project_id: int) -> dict[str, int]:
 
 
 def pipeline_snapshot(*, session: Session, days: int = 30) -> dict[str, Any]:
-    """Open count/value/weighted value and deals won or lost in the last `days` days."""
-    prob = func.coalesce(Deal.probability, StageDefinition.probability)
-    is_open = StageDefinition.kind == "open"
+    """Open count/value/weighted value (the pipeline's one computation, in its one currency) and
+    deals won or lost in the last `days` days."""
+    totals = values.open_totals(session=session)
     since = utcnow() - timedelta(days=days)
+    kind = col(StageDefinition.kind)
+    recent = col(Deal.closed_at) >= since
+    won = (kind == "won") & recent
     row = session.exec(
         select(
-            func.sum(case((is_open, 1), else_=0)),
-            func.sum(case((is_open, Deal.value), else_=0)),
-            func.sum(case((is_open, Deal.value * prob), else_=0)),
-            func.sum(case(((StageDefinition.kind == "won") & (Deal.closed_at >= since), 1), else_=0)),
-            func.sum(
-                case(((StageDefinition.kind == "won") & (Deal.closed_at >= since), Deal.value), else_=0)
-            ),
-            func.sum(case(((StageDefinition.kind == "lost") & (Deal.closed_at >= since), 1), else_=0)),
-            func.count(func.distinct(case((is_open, Deal.account_id)))),
-        ).join(StageDefinition, StageDefinition.id == Deal.stage_id)
+            func.sum(case((won, 1), else_=0)),
+            func.sum(case((won & (col(Deal.currency) == values.base_currency()), col(Deal.value)), else_=0)),
+            func.sum(case(((kind == "lost") & recent, 1), else_=0)),
+        ).join(StageDefinition, col(StageDefinition.id) == col(Deal.stage_id))
     ).one()
-    open_n, open_v, weighted, won_n, won_v, lost_n, accounts = row
-    closed = int(won_n or 0) + int(lost_n or 0)
+    won_n, won_v, lost_n = (row[0] or 0), (row[1] or 0), (row[2] or 0)
+    accounts = session.exec(
+        select(func.count(func.distinct(col(Deal.account_id))))
+        .join(StageDefinition, col(StageDefinition.id) == col(Deal.stage_id))
+        .where(kind == "open")
+    ).one()
+    closed = int(won_n) + int(lost_n)
     return {
-        "open_deals": int(open_n or 0),
-        "pipeline_value": float(open_v or 0),
-        "weighted_value": float(weighted or 0),
-        "won_recent": int(won_n or 0),
-        "won_value_recent": float(won_v or 0),
-        "lost_recent": int(lost_n or 0),
-        "win_rate_recent": (int(won_n or 0) / closed) if closed else None,
+        "open_deals": int(totals["deals"].sum()),
+        "pipeline_value": float(totals["value"].sum()),
+        "weighted_value": float(totals["weighted_value"].sum()),
+        "currency": values.base_currency(),
+        "other_currencies": values.other_currencies(session=session),
+        "won_recent": int(won_n),
+        "won_value_recent": float(won_v),
+        "lost_recent": int(lost_n),
+        "win_rate_recent": (int(won_n) / closed) if closed else None,
         "open_accounts": int(accounts or 0),
         "days": days,
     }
 
 
 def open_deals_by_stage(*, session: Session) -> list[tuple[str, int, float]]:
-    rows = session.exec(
-        select(StageDefinition.key, func.count(Deal.id), func.coalesce(func.sum(Deal.value), 0))
-        .join(Deal, Deal.stage_id == StageDefinition.id, isouter=True)
-        .where(StageDefinition.kind == "open")
-        .group_by(StageDefinition.key, StageDefinition.position)
-        .order_by(StageDefinition.position)
+    """(stage key, open deals, value in the pipeline's currency) for every open stage, in order."""
+    stages = session.exec(
+        select(col(StageDefinition.id), col(StageDefinition.key))
+        .where(col(StageDefinition.kind) == "open")
+        .order_by(col(StageDefinition.position))
     ).all()
-    return [(key, int(n), float(v)) for key, n, v in rows]
+    totals = values.open_totals(session=session).set_index("stage_id")
+    return [
+        (key, int(totals["deals"].get(sid, 0)), float(totals["value"].get(sid, 0.0))) for sid, key in stages
+    ]
 
 
 def active_users(*, session: Session) -> int:
-    return int(session.exec(select(func.count(UserAccount.id)).where(UserAccount.is_active)).one())
+    return int(session.exec(select(func.count(col(UserAccount.id))).where(col(UserAccount.is_active))).one())
 
 
 def ideas_waiting(*, session: Session, project_id: int) -> int:
@@ -86,6 +95,8 @@ def ideas_waiting(*, session: Session, project_id: int) -> int:
 
     return int(
         session.exec(
-            select(func.count(Idea.id)).where(Idea.project_id == project_id, Idea.status == "new")
+            select(func.count(col(Idea.id))).where(
+                col(Idea.project_id) == project_id, col(Idea.status) == "new"
+            )
         ).one()
     )

@@ -10,13 +10,15 @@ arrives as two numbers: the (deal, stage) key the metrics group by and the time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
+
+from crm_impl.pipeline.queries import values
 
 STAGE_SLOTS = 1 << 20  # deal id × this + stage id: one int64 key per (deal, stage), as in metrics
 
@@ -75,6 +77,10 @@ class PipelineFrames:
     deals: pd.DataFrame
     changes: pd.DataFrame
     budget: pd.DataFrame
+    # open deals in another currency than the pipeline's, left out of every sum (values.py)
+    other_currencies: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"currency": [], "deals": [], "value": []})
+    )
 
 
 def _rows(conn: Connection, sql: str) -> list[tuple]:  # type: ignore[type-arg]
@@ -125,10 +131,13 @@ def _days(seconds: np.ndarray) -> np.ndarray:
 
 
 def deal_sql(dialect: str) -> str:
+    """A deal in another currency than the pipeline's reads with no value (NaN): every sum then
+    leaves it out, as `values.open_totals` does in SQL. The code is checked to be [A-Z]{3}."""
+    base = values.base_currency()
     cols = [
         *DEAL_IDS,
         *DEAL_REFS,
-        _float("value", dialect),
+        f"CASE WHEN currency = '{base}' THEN {_float('value', dialect)} END",
         "probability",
         *(_epoch(c, dialect) for c in (*DEAL_TIMES, *DEAL_DATES)),
     ]
@@ -218,4 +227,5 @@ def load(session: Session, *, changes: bool = True) -> PipelineFrames:
         deals=read_deals(conn),
         changes=read_changes(conn) if changes else empty,
         budget=read_budget(conn),
+        other_currencies=values.other_currencies(session=session),
     )

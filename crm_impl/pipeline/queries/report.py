@@ -12,6 +12,7 @@ from crm_impl.core.permissions import Actor, require
 from crm_impl.pipeline import metrics as pm
 from crm_impl.pipeline.metrics import forecast as fc
 from crm_impl.pipeline.queries import frames as pipeline_data
+from crm_impl.pipeline.queries import values
 from crm_impl.pipeline.queries.frames import PipelineFrames
 
 
@@ -36,6 +37,11 @@ def report_from_frames(frames: PipelineFrames, today: date | None = None) -> dic
     share = pm.stage_share(deals, frames.stages)
     return {
         "as_of": now.isoformat(),
+        "currency": values.base_currency(),
+        "other_currencies": [
+            {"currency": r.currency, "open_deals": int(r.deals), "value": _num(r.value)}
+            for r in frames.other_currencies.itertuples()
+        ],
         "deals": {"open": head["open"], "won": head["won"], "lost": head["lost"]},
         "win_rate": _num(head["win_rate"], 4),
         "won_value": _num(head["won_value"]),
@@ -136,4 +142,6 @@ def dashboard_from_frames(frames: PipelineFrames, today: date | None = None) -> 
         "stale_by_owner": pm.stale_by_owner(d, s, now),
         "on_time": pm.on_time_fulfilment(d),
         "outlook": fc.relationship_outlook(d, s, day),
+        "currency": values.base_currency(),
+        "other_currencies": frames.other_currencies,
     }
