@@ -1,7 +1,7 @@
 """Audit log: every write, filterable by user, entity and date, exportable as CSV."""
 
-import json
 from datetime import date, timedelta
+from typing import Any
 
 import streamlit as st
 
@@ -9,6 +9,7 @@ from crm_impl.core import audit
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_datetime, t, tn
 from crm_impl.core.ui import common
+from crm_impl.pipeline import ui as pipeline_ui
 
 actor = common.page("pages/admin/audit.py")
 with read_session() as session:
@@ -19,7 +20,9 @@ username = c1.selectbox(
     t("field.user"), [None, *usernames], format_func=lambda v: t("common.all") if v is None else v
 )
 entity = c2.selectbox(
-    t("field.entity"), [None, *entities], format_func=lambda v: t("common.all") if v is None else v
+    t("field.entity"),
+    [None, *entities],
+    format_func=lambda v: t("common.all") if v is None else audit.entity_label(v),
 )
 period = c3.date_input(t("field.period"), value=(date.today() - timedelta(days=30), date.today()))
 since, until = (period + (None,))[:2] if isinstance(period, tuple) else (period, None)
@@ -29,11 +32,37 @@ with read_session() as session:
         session=session, actor=actor, username=username, entity=entity, since=since, until=until
     )
 
+
+def _names() -> dict[str, Any]:
+    """Ids the log records that are cheap to show by name: stages, users and clients."""
+    lookups = pipeline_ui.current_lookups()
+    stage_names = pipeline_ui.stage_name_map(lookups["stages"]) if len(lookups["stages"]) else {}
+    account_ids = sorted(
+        {
+            int(v)
+            for side in ("before", "after")
+            for change in df[side]
+            if change
+            for k, v in change.items()
+            if k == "account_id" and v is not None
+        }
+    )
+    accounts = pipeline_ui.account_names(account_ids) if account_ids else {}
+    users = lookups["owners"]
+    return {
+        "stage_id": stage_names,
+        "from_stage_id": stage_names,
+        "to_stage_id": stage_names,
+        "owner_id": users,
+        "user_id": users,
+        "account_id": accounts,
+    }
+
+
 st.caption(tn("audit.count", len(df)))
-for col in ("before", "after"):
-    df[col] = df[col].map(lambda v: json.dumps(v, ensure_ascii=False) if v else "")
+shown = audit.readable_entries(df, _names())
 st.dataframe(
-    df.assign(at=df["at"].map(fmt_datetime)),
+    shown.assign(at=shown["at"].map(fmt_datetime)),
     hide_index=True,
     width="stretch",
     column_config={
@@ -43,8 +72,7 @@ st.dataframe(
         "entity": t("field.entity"),
         "entity_id": t("field.entity_id"),
         "action": t("field.action"),
-        "before": t("field.before"),
-        "after": t("field.after"),
+        "changes": t("field.changes"),
     },
 )
-common.csv_download(df, "audit.csv", key="audit_csv")
+common.csv_download(shown, "audit.csv", key="audit_csv")

@@ -119,11 +119,13 @@ def tn(key: str, n: float | int | Decimal, /, **params: Any) -> str:
     lang = get_locale()
     if key not in catalogue(lang):
         lang = "en"
-    values = {"n": fmt_number(n, 0 if float(n) == int(n) else 1), **params}
+    whole = float(n).is_integer()
+    count: int | Decimal = int(n) if whole else Decimal(str(n))  # 2.0 counts like 2, not like 2.5
+    values = {"n": fmt_number(count, 0 if whole else 1), **params}
     forms = plurals(lang).get(key)
     if forms is None:  # a plain string: no plural forms needed in this language
         return t(key, **values)
-    category = Locale.parse(_BABEL_LOCALE[lang]).plural_form(abs(n))
+    category = Locale.parse(_BABEL_LOCALE[lang]).plural_form(-count if count < 0 else count)
     text = forms.get(category) or forms["other"]
     try:
         return text.format(**values)
@@ -150,14 +152,14 @@ def _babel() -> str:
 
 
 def fmt_number(value: float | int | Decimal | None, digits: int = 0) -> str:
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     fmt = "#,##0" + ("." + "0" * digits if digits else "")
     return babel_numbers.format_decimal(value, format=fmt, locale=_babel())
 
 
 def fmt_money(value: float | int | Decimal | None, currency: str = "PLN", digits: int = 0) -> str:
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     return babel_numbers.format_currency(
         value,
@@ -172,9 +174,9 @@ def fmt_money(value: float | int | Decimal | None, currency: str = "PLN", digits
 
 def fmt_money_short(value: float | int | Decimal | None, currency: str = "PLN") -> str:
     """Money for tight spaces such as metric tiles: 19.5M PLN / 19,5 mln zł."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
-    if abs(value) < 100_000:
+    if abs(float(value)) < 100_000:
         return fmt_money(value, currency)
     number = babel_numbers.format_compact_decimal(value, locale=_babel(), fraction_digits=1)
     symbol = babel_numbers.get_currency_symbol(currency, locale=_babel())
@@ -182,7 +184,7 @@ def fmt_money_short(value: float | int | Decimal | None, currency: str = "PLN") 
 
 
 def fmt_pct(value: float | None, digits: int = 0) -> str:
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     fmt = "#,##0" + ("." + "0" * digits if digits else "") + " %"
     return babel_numbers.format_percent(value, format=fmt, locale=_babel())
