@@ -1,4 +1,4 @@
-"""My account: change my own password."""
+"""My profile: change my own password."""
 
 import streamlit as st
 

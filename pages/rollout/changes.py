@@ -150,7 +150,7 @@ if actor.can("change.request"):
             )
 
 # ---- list
-st.subheader(t("page.plan_changes"))
+st.subheader(t("page.rollout_changes"))
 shown = plan_ui.status_filter(df, "status", "plan.change_status", CHANGE_STATUSES, key="change_status")
 st.dataframe(
     shown.assign(status_label=shown["status"].map(lambda s: t(f"plan.change_status.{s}"))),

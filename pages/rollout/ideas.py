@@ -36,7 +36,7 @@ def show_suggestions(found: pd.DataFrame) -> None:
 
 
 c = st.columns(3)
-c[0].metric(t("page.plan_ideas"), fmt_number(len(df)))
+c[0].metric(t("page.rollout_ideas"), fmt_number(len(df)))
 c[1].metric(t("plan.ideas.new_count"), fmt_number(int((df["status"] == "new").sum())))
 c[2].metric(
     t("plan.ideas.duplicate_share"), fmt_pct((df["status"] == "duplicate").mean() if len(df) else None)
@@ -148,7 +148,7 @@ if actor.can("idea.triage"):
             )
 
 # ---- list
-st.subheader(t("page.plan_ideas"))
+st.subheader(t("page.rollout_ideas"))
 f = st.columns(2)
 with f[0]:
     shown = plan_ui.status_filter(df, "status", "plan.idea_status", IDEA_STATUSES, key="idea_status")

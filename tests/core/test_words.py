@@ -54,3 +54,14 @@ def test_no_count_string_is_written_without_plural_forms():
         if key not in plurals(lang) and COUNT_NOUN.search(text)
     }
     assert plain == {}
+
+
+def test_page_titles_follow_one_key_pattern():
+    """`pages/<domain>/<screen>.py` is titled by `page.<domain>_<screen>`, like its URL."""
+    from crm_impl.core.ui.nav import PAGES, url_path
+
+    assert [p.title_key for p in PAGES] == [f"page.{url_path(p.path)}" for p in PAGES]
+    set_locale("pl")
+    assert tn("page.home_profile", 1) == "Mój profil"
+    set_locale("en")
+    assert tn("page.home_profile", 1) == "My profile"

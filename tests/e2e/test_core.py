@@ -39,7 +39,7 @@ def test_password_sign_in_every_section_language_sign_out(page):
     nav = page.locator('[data-testid="stSidebarNav"]')
     expect(nav.get_by_text("Overview")).to_be_visible()
     for path, title in [
-        ("home_profile", "My account"),
+        ("home_profile", "My profile"),
         ("admin_users", "Users"),
         ("admin_audit", "Audit log"),
     ]:

@@ -28,97 +28,107 @@ class PageSpec:
 
 PAGES: list[PageSpec] = [
     PageSpec(
-        "pages/home/overview.py", "page.overview", ":material/dashboard:", "section.home", "overview.read"
+        "pages/home/overview.py",
+        "page.home_overview",
+        ":material/dashboard:",
+        "section.home",
+        "overview.read",
     ),
-    PageSpec("pages/home/profile.py", "page.account", ":material/person:", "section.home", "overview.read"),
+    PageSpec(
+        "pages/home/profile.py", "page.home_profile", ":material/person:", "section.home", "overview.read"
+    ),
     PageSpec(
         "pages/pipeline/board.py",
-        "pipeline.page.board",
+        "page.pipeline_board",
         ":material/view_kanban:",
         "section.pipeline",
         "pipeline.read",
     ),
     PageSpec(
         "pages/pipeline/deal.py",
-        "pipeline.page.deal",
+        "page.pipeline_deal",
         ":material/handshake:",
         "section.pipeline",
         "pipeline.read",
     ),
     PageSpec(
         "pages/pipeline/client.py",
-        "pipeline.page.client",
+        "page.pipeline_client",
         ":material/storefront:",
         "section.pipeline",
         "pipeline.read",
     ),
     PageSpec(
         "pages/pipeline/dashboard.py",
-        "pipeline.page.dashboard",
+        "page.pipeline_dashboard",
         ":material/monitoring:",
         "section.pipeline",
         "pipeline.read",
     ),
     PageSpec(
         "pages/pipeline/forecast.py",
-        "pipeline.page.forecast",
+        "page.pipeline_forecast",
         ":material/trending_up:",
         "section.pipeline",
         "pipeline.read",
     ),
     PageSpec(
         "pages/pipeline/stale.py",
-        "pipeline.page.stale",
+        "page.pipeline_stale",
         ":material/hourglass_bottom:",
         "section.pipeline",
         "pipeline.read",
     ),
     PageSpec(
         "pages/pipeline/settings.py",
-        "pipeline.page.settings",
+        "page.pipeline_settings",
         ":material/tune:",
         "section.admin",
         "stage.configure",
     ),
     PageSpec(
         "pages/rollout/schedule.py",
-        "page.plan_schedule",
+        "page.rollout_schedule",
         ":material/view_timeline:",
         "section.rollout",
         "plan.read",
     ),
-    PageSpec("pages/rollout/team.py", "page.plan_team", ":material/groups:", "section.rollout", "team.read"),
-    PageSpec("pages/rollout/goals.py", "page.plan_goals", ":material/flag:", "section.rollout", "plan.read"),
+    PageSpec(
+        "pages/rollout/team.py", "page.rollout_team", ":material/groups:", "section.rollout", "team.read"
+    ),
+    PageSpec(
+        "pages/rollout/goals.py", "page.rollout_goals", ":material/flag:", "section.rollout", "plan.read"
+    ),
     PageSpec(
         "pages/rollout/requirements.py",
-        "page.plan_requirements",
+        "page.rollout_requirements",
         ":material/checklist:",
         "section.rollout",
         "plan.read",
     ),
     PageSpec(
-        "pages/rollout/ideas.py", "page.plan_ideas", ":material/lightbulb:", "section.rollout", "plan.read"
+        "pages/rollout/ideas.py", "page.rollout_ideas", ":material/lightbulb:", "section.rollout", "plan.read"
     ),
     PageSpec(
         "pages/rollout/changes.py",
-        "page.plan_changes",
+        "page.rollout_changes",
         ":material/change_circle:",
         "section.rollout",
         "plan.read",
     ),
     PageSpec(
         "pages/rollout/integrations.py",
-        "page.plan_integrations",
+        "page.rollout_integrations",
         ":material/hub:",
         "section.rollout",
         "plan.read",
     ),
     PageSpec(
-        "pages/rollout/risks.py", "page.plan_risks", ":material/warning:", "section.rollout", "plan.read"
+        "pages/rollout/risks.py", "page.rollout_risks", ":material/warning:", "section.rollout", "plan.read"
     ),
     PageSpec(
         "pages/pipeline/imports.py",
-        "page.pipeline_import",
+        "page.pipeline_imports",
         ":material/upload_file:",
         "section.pipeline",
         "import.run",
@@ -130,8 +140,8 @@ PAGES: list[PageSpec] = [
         "section.pipeline",
         "pipeline.read",
     ),
-    PageSpec("pages/admin/users.py", "page.users", ":material/group:", "section.admin", "user.read"),
-    PageSpec("pages/admin/audit.py", "page.audit", ":material/history:", "section.admin", "audit.read"),
+    PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
+    PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
 
 SECTION_ORDER = ["section.home", "section.pipeline", "section.rollout", "section.admin"]
