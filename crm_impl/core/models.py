@@ -110,6 +110,16 @@ class AuditEntry(SQLModel, table=True):
     after: dict | None = Field(default=None, sa_column=Column(JSON))
 
 
+class DataVersion(SQLModel, table=True):
+    """One row: a counter every committing write transaction raises by one (crm_impl.core.audit);
+    the pages' caches are keyed by it."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    n: int = Field(default=0)
+
+
 SIDES = ("client", "vendor")
 
 
