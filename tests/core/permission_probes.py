@@ -1,9 +1,12 @@
-"""One minimal write per write action, used by the permission-matrix test.
+"""One minimal write per write action, and one read per read action a service enforces, used by
+the permission-matrix test.
 
 A probe is (setup, act): `setup(session, actor)` prepares what the action needs (as the system
 administrator, not measured) and returns a context; `act(session, actor, ctx)` performs the
-action through its service. The matrix test runs every probe as every role and checks:
-allowed → succeeds and audits; refused → PermissionDenied and nothing written.
+action through its service. The matrix test runs every probe as every role and compares with
+the matrix written out in tests/core/test_permissions.py: allowed → succeeds (a write audits);
+refused → PermissionDenied (and nothing written). `overview.read` and `team.read` gate pages
+only (crm_impl/core/ui/nav.py), so they have no read probe.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from crm_impl.core import users
+from crm_impl.core import audit, users
 from crm_impl.core.models import Person, UserAccount
 from crm_impl.core.permissions import SYSTEM, Actor
 from crm_impl.importers import engine as imports
+from crm_impl.pipeline.queries.report import pipeline_report
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settings as stage_admin
+from crm_impl.rollout.queries import plan_report
 from crm_impl.rollout.services import changes, ideas, plan, projects
 
 Setup = Callable[[Session, Actor], Any]
@@ -160,4 +165,15 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             session=s, actor=a, change_id=ctx["change"], expected_version=ctx["version"], approve=True
         ),
     ),
+}
+
+# Reads a service refuses by itself (the pages' other read gates are navigation only).
+READ_PROBES: dict[str, tuple[Setup, Act]] = {
+    "pipeline.read": (_nothing, lambda s, a, _: pipeline_report(session=s, actor=a)),
+    "plan.read": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: plan_report(session=s, actor=a, project_id=project_id),
+    ),
+    "audit.read": (_nothing, lambda s, a, _: audit.list_entries(session=s, actor=a)),
+    "user.read": (_nothing, lambda s, a, _: users.list_users(session=s, actor=a)),
 }
