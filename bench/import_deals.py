@@ -115,8 +115,8 @@ def prepare(url: str) -> None:
 def phase_import(url: str, csv_path: Path) -> dict:
     from crm_impl.core.db import UnitOfWork, get_engine
     from crm_impl.core.permissions import SYSTEM
-    from crm_impl.importers import engine as imports
     from crm_impl.importers import mapping
+    from crm_impl.pipeline import importing as imports
 
     start = time.perf_counter()
     with UnitOfWork(get_engine(url)) as uow:

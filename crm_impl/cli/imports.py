@@ -15,7 +15,7 @@ import typer
 
 from crm_impl.cli.context import cli, fail
 from crm_impl.core.errors import DomainError
-from crm_impl.core.i18n import t
+from crm_impl.core.i18n import t, tn
 
 EXIT_REJECTED = 2
 
@@ -51,8 +51,8 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import accounts, contacts, products, users (sales teams), deals or ERP settlements."""
-    from crm_impl.importers import engine as imports
     from crm_impl.importers import mapping as mapping_mod
+    from crm_impl.pipeline import importing as imports
 
     run = cli(ctx).with_json(as_json)
 
@@ -85,7 +85,7 @@ def import_command(
         for err in report.errors[:50]:
             typer.echo(f"  line {err.line} {err.column}: {err.message()}")
         if len(report.errors) > 50 or report.errors_left_out:
-            typer.echo("  " + t("imports.errors_left_out", n=report.error_count - 50))
+            typer.echo("  " + tn("imports.errors_left_out", report.error_count - 50))
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
@@ -115,16 +115,16 @@ def export_command(
 ) -> None:
     """Export deals or the pipeline report to CSV or XLSX."""
     from crm_impl.core.exporting import export_bytes
-    from crm_impl.importers import engine as imports
+    from crm_impl.pipeline.queries import export as exports
 
     run = cli(ctx)
     with run.unit_of_work() as uow:
         try:
             actor = run.actor(uow.session)
             if what is ExportWhat.deals:
-                sheets = {"deals": imports.deals_frame(session=uow.session, actor=actor)}
+                sheets = {"deals": exports.deals_frame(session=uow.session, actor=actor)}
             else:
-                sheets = imports.pipeline_report_frames(session=uow.session, actor=actor)
+                sheets = exports.pipeline_report_frames(session=uow.session, actor=actor)
         except DomainError as err:
             fail(err)
     output.write_bytes(export_bytes(sheets, fmt.value))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process, utils
 
-from crm_impl.core.validation import MAX_AMOUNT, nip_valid
+from crm_impl.core.validation import MAX_AMOUNT, nip_valid, parse_decimal
 from crm_impl.importers.reading import MAX_CELL_CHARS
 from crm_impl.importers.report import RowError
 
@@ -46,22 +46,19 @@ class FieldSpec:
     max_len: int = 200
 
 
-def parse_numbers(text: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Series]:
-    """Numbers as typed in either convention: "1 234,50", "1.234,50", "1,234.50", "1234.5".
-    Returns (floats with NaN where unreadable, normalised text)."""
-    t = text.str.replace(r"[\s\u00a0\u202f'’]", "", regex=True)
-    t = t.str.replace(r"(?i)(zł|pln|eur|usd|gbp|€|\$|£)$", "", regex=True)
-    if decimal == ",":
-        comma_dec = pd.Series(True, index=t.index)
-    elif decimal == ".":
-        comma_dec = pd.Series(False, index=t.index)
-    else:
-        comma_dec = t.str.rfind(",") > t.str.rfind(".")
-    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    as_dot = t.str.replace(",", "", regex=False)
-    norm = as_comma.where(comma_dec, as_dot)
-    ok = norm.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-    numbers = pd.to_numeric(norm.where(ok, None), errors="coerce").astype("float64")
+def parse_numbers(
+    text: pd.Series, decimal: str = "auto", locale: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Numbers as typed in either convention ("1 234,50", "1.234,50", "1,234.50", "1234.5"),
+    read by the one parser forms use too (`crm_impl.core.validation.parse_decimal`): `decimal`
+    "," or "." fixes the separator, "auto" lets the language decide an ambiguous "1,234".
+    Each distinct value is parsed once. Returns (floats with NaN where unreadable, exact
+    decimal text)."""
+    sep = decimal if decimal in (",", ".") else None
+    parsed = {v: parse_decimal(v, locale=locale, decimal=sep) for v in text.unique() if v != ""}
+    exact = text.map(lambda v: parsed.get(v))
+    norm = exact.map(lambda d: "" if d is None else str(d)).astype(object)
+    numbers = exact.map(lambda d: np.nan if d is None else float(d)).astype("float64")
     return numbers, norm
 
 
@@ -136,6 +133,7 @@ def clean(
     null_values: list[str],
     decimal: str,
     date_format: str,
+    locale: str | None = None,
 ) -> Cleaned:
     """Clean the mapped columns of one chunk. `sources` maps field -> source column."""
     sink = ErrorSink(df.index, lines)
@@ -184,7 +182,7 @@ def clean(
                 sink.flag(~checks.reindex(s.index, fill_value=True), column, "imports.error.nip", s)
             out[spec.name] = s
         elif spec.kind in NUMBER_KINDS:
-            numbers, norm = parse_numbers(s, decimal)
+            numbers, norm = parse_numbers(s, decimal, locale)
             sink.flag(~empty & numbers.isna(), column, "imports.error.number", s)
             limit = float(MAX_AMOUNT) if spec.kind != "number" else 1e9
             sink.flag(numbers.abs() > limit, column, "imports.error.too_large", s, max=f"{limit:,.0f}")

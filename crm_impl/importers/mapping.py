@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_impl.core.errors import ValidationError
-
-ENTITIES = ("accounts", "contacts", "products", "users", "deals", "settlements")
+from crm_impl.importers.registry import entities
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "encoding": "auto",
@@ -78,7 +77,7 @@ def loads(text: str) -> Mapping:
     for name, table in data.items():
         if name == "options":
             continue
-        if name not in ENTITIES or not isinstance(table, dict):
+        if name not in entities() or not isinstance(table, dict):
             raise ValidationError("imports.error.mapping_invalid", detail=name)
         values = table.get("values", {})
         if not isinstance(values, dict):
@@ -127,7 +126,7 @@ def _table(lines: list[str], name: str, items: dict[str, Any]) -> None:
 def dumps(mapping: Mapping) -> str:
     lines: list[str] = ["# crm-impl import mapping (docs/imports.md)", ""]
     _table(lines, "options", mapping.options)
-    for name in ENTITIES:
+    for name in entities():
         em = mapping.entities.get(name)
         if em is None:
             continue

@@ -1,6 +1,7 @@
 """Reading CSV and XLSX files as a stream of row chunks, whatever their encoding and delimiter.
 
-CSV: encoding detected from a sample (UTF-8 with or without BOM, else Windows-1250), delimiter
+CSV: encoding detected from a sample (UTF-8 with or without BOM, UTF-16, Windows-1250 or
+ISO-8859-2; see `detect_encoding`) unless the mapping names one, delimiter
 from the first lines (`,` `;` or tab). XLSX: openpyxl in read-only mode, formulas kept as text
 so an injected `=cmd()` is seen (and rejected) rather than evaluated. Rows come in chunks of
 plain strings with their source line numbers; nothing holds the whole file in memory.
@@ -15,12 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crm_impl.core.errors import ValidationError
 from crm_impl.importers.report import RowError
 
-ENCODINGS = ("utf-8-sig", "utf-8", "cp1250")
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+ENCODINGS = ("utf-8-sig", "utf-8", "utf-16", "cp1250", "iso-8859-2")  # what detect_encoding returns
+SINGLE_BYTE = {"cp1250": "cp1250", "iso8859_2": "iso-8859-2"}  # charset-normalizer name -> ours
+POLISH_LETTERS = frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 SAMPLE_BYTES = 1 << 20
@@ -81,9 +87,18 @@ def _count_lines(data: Input) -> int:
 
 
 def detect_encoding(sample: bytes) -> str:
+    """The encoding of a CSV sample, among those a Polish company meets: UTF-8 with or without
+    BOM, UTF-16 (with BOM, as Excel's "Unicode text" writes it), Windows-1250 and ISO-8859-2.
+
+    A BOM decides; valid UTF-8 is UTF-8. Otherwise charset-normalizer, restricted to the two
+    8-bit code pages, proposes candidates; the two differ exactly in ą ś ź Ą Ś Ź, so the one
+    that reads more Polish letters wins (a short sample is often "clean" in both), then the
+    one charset-normalizer finds less chaotic."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in sample:
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
         raise ValidationError("imports.error.binary")
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -91,11 +106,22 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        sample.decode("cp1250")
-    except UnicodeDecodeError as err:
-        raise ValidationError("imports.error.encoding") from err
-    return "cp1250"
+    from charset_normalizer import from_bytes
+
+    # threshold 1.0: CSV (digits, separators) looks "messy" to the default 0.2 and would be refused
+    matches = from_bytes(sample, cp_isolation=list(SINGLE_BYTE), threshold=1.0)
+    scored = [
+        (
+            sum(ch in POLISH_LETTERS for ch in sample.decode(m.encoding, errors="replace")),
+            -m.chaos,
+            m.encoding,
+        )
+        for m in matches
+        if m.encoding in SINGLE_BYTE
+    ]
+    if not scored:
+        raise ValidationError("imports.error.encoding")
+    return SINGLE_BYTE[max(scored)[2]]
 
 
 def detect_delimiter(text: str) -> str:
@@ -215,7 +241,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _workbook(data: Input):  # type: ignore[no-untyped-def]
+def _workbook(data: Input) -> Workbook:
     from openpyxl import load_workbook
 
     try:
@@ -224,7 +250,7 @@ def _workbook(data: Input):  # type: ignore[no-untyped-def]
         raise ValidationError("imports.error.xlsx", detail=type(err).__name__) from err
 
 
-def _sheet(wb, sheet: str | None):  # type: ignore[no-untyped-def]
+def _sheet(wb: Workbook, sheet: str | None) -> Any:  # a read-only worksheet
     if sheet:
         if sheet not in wb.sheetnames:
             raise ValidationError("imports.error.sheet", sheet=sheet, sheets=", ".join(wb.sheetnames))

@@ -9,9 +9,9 @@ import streamlit as st
 from crm_impl.core.i18n import fmt_number, t, tn
 from crm_impl.core.ui import common
 from crm_impl.importers.cleaning import suggest
-from crm_impl.importers.engine import fields
 from crm_impl.importers.mapping import EntityMapping, Mapping
 from crm_impl.importers.reading import DELIMITER_NAMES, Source
+from crm_impl.importers.registry import fields
 from crm_impl.importers.report import ImportReport
 
 

@@ -5,16 +5,18 @@ import streamlit as st
 from crm_impl.core.errors import DomainError
 from crm_impl.core.i18n import t
 from crm_impl.core.ui import common
-from crm_impl.importers import engine as imports
 from crm_impl.importers import mapping as mapping_mod
 from crm_impl.importers import ui as widgets
-from crm_impl.importers.mapping import ENTITIES, EntityMapping
+from crm_impl.importers.mapping import EntityMapping
+from crm_impl.pipeline import importing as imports
 
 common.page("pages/pipeline/imports.py")
 st.caption(t("imports.intro"))
 
 c1, c2 = st.columns(2)
-entity = c1.selectbox(t("imports.entity"), ENTITIES, format_func=lambda e: t(f"imports.entity_name.{e}"))
+entity = c1.selectbox(
+    t("imports.entity"), imports.ENTITIES, format_func=lambda e: t(f"imports.entity_name.{e}")
+)
 mapping_upload = c2.file_uploader(t("imports.mapping_file"), type=["toml"], key="import_mapping_file")
 upload = st.file_uploader(t("imports.file"), type=["csv", "txt", "tsv", "xlsx"], key="import_file")
 

@@ -18,12 +18,14 @@ from typing import Any
 from sqlmodel import Session
 
 from crm_impl.core import audit, users
-from crm_impl.core.models import Person, UserAccount
+from crm_impl.core.models import Person, PersonCreate, ProjectCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor
-from crm_impl.importers import engine as imports
+from crm_impl.pipeline import importing as imports
+from crm_impl.pipeline.models import DealCreate, SalesBudgetCreate
 from crm_impl.pipeline.queries.report import pipeline_report
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settings as stage_admin
+from crm_impl.rollout.models import ChangeRequestCreate, IdeaCreate, PhaseCreate
 from crm_impl.rollout.queries import plan_report
 from crm_impl.rollout.services import changes, ideas, plan, projects
 
@@ -36,7 +38,9 @@ def _nothing(session: Session, actor: Actor) -> None:
 
 
 def _project(session: Session) -> int:
-    return int(projects.create_project(session=session, actor=SYSTEM, name="Probe rollout").id)
+    return int(
+        projects.create_project(session=session, actor=SYSTEM, data=ProjectCreate(name="Probe rollout")).id
+    )
 
 
 def _client_person_for(session: Session, actor: Actor) -> int:
@@ -52,9 +56,13 @@ def _client_person_for(session: Session, actor: Actor) -> int:
 
 def _someone_elses_deal(session: Session, actor: Actor) -> dict[str, int]:
     other = users.create_user(
-        session=session, actor=SYSTEM, username="probe-owner", password="long-enough-1", roles=["sales_rep"]
+        session=session,
+        actor=SYSTEM,
+        data=UserCreate(username="probe-owner", password="long-enough-1", roles=["sales_rep"]),
     )
-    deal = pipeline.create_deal(session=session, actor=SYSTEM, title="Probe deal", owner_id=other.id)
+    deal = pipeline.create_deal(
+        session=session, actor=SYSTEM, data=DealCreate(title="Probe deal", owner_id=other.id)
+    )
     return {"deal": int(deal.id), "version": int(deal.version)}
 
 
@@ -62,7 +70,10 @@ def _idea(session: Session, actor: Actor) -> dict[str, int]:
     project_id = _project(session)
     person = _client_person_for(session, actor)
     idea = ideas.submit_idea(
-        session=session, actor=SYSTEM, project_id=project_id, title="Probe idea", submitted_by_id=person
+        session=session,
+        actor=SYSTEM,
+        project_id=project_id,
+        data=IdeaCreate(title="Probe idea", submitted_by_id=person),
     )
     return {"idea": int(idea.id), "version": int(idea.version)}
 
@@ -74,10 +85,7 @@ def _change(session: Session, actor: Actor) -> dict[str, int]:
         session=session,
         actor=SYSTEM,
         project_id=project_id,
-        title="Probe change",
-        reason="probe",
-        effort_days=2,
-        requested_by_id=person,
+        data=ChangeRequestCreate(title="Probe change", reason="probe", effort_days=2, requested_by_id=person),
     )
     return {"change": int(change.id), "version": int(change.version)}
 
@@ -86,24 +94,32 @@ PROBES: dict[str, tuple[Setup, Act]] = {
     "user.manage": (
         _nothing,
         lambda s, a, _: users.create_user(
-            session=s, actor=a, username="probe-user", password="long-enough-1", roles=["sales_rep"]
+            session=s,
+            actor=a,
+            data=UserCreate(username="probe-user", password="long-enough-1", roles=["sales_rep"]),
         ),
     ),
     "project.manage": (
         _nothing,
-        lambda s, a, _: projects.create_project(session=s, actor=a, name="Probe project"),
+        lambda s, a, _: projects.create_project(session=s, actor=a, data=ProjectCreate(name="Probe project")),
     ),
     "team.manage": (
         _nothing,
-        lambda s, a, _: projects.create_person(session=s, actor=a, full_name="Probe Person", side="client"),
+        lambda s, a, _: projects.create_person(
+            session=s, actor=a, data=PersonCreate(full_name="Probe Person", side="client")
+        ),
     ),
     "stage.configure": (
         _nothing,
-        lambda s, a, _: stage_admin.set_budget(session=s, actor=a, month=date(2026, 1, 1), amount=1000),
+        lambda s, a, _: stage_admin.set_budget(
+            session=s, actor=a, data=SalesBudgetCreate(month=date(2026, 1, 1), amount=1000)
+        ),
     ),
     "deal.write": (
         _nothing,
-        lambda s, a, _: pipeline.create_deal(session=s, actor=a, title="Own probe deal", owner_id=a.id),
+        lambda s, a, _: pipeline.create_deal(
+            session=s, actor=a, data=DealCreate(title="Own probe deal", owner_id=a.id)
+        ),
     ),
     "deal.write_any": (
         _someone_elses_deal,
@@ -127,14 +143,16 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             session=s,
             actor=a,
             project_id=project_id,
-            name="Probe phase",
-            planned_start=date(2026, 1, 1),
-            planned_end=date(2026, 2, 1),
+            data=PhaseCreate(
+                name="Probe phase", planned_start=date(2026, 1, 1), planned_end=date(2026, 2, 1)
+            ),
         ),
     ),
     "idea.submit": (
         lambda s, a: (_project(s), _client_person_for(s, a)),
-        lambda s, a, ctx: ideas.submit_idea(session=s, actor=a, project_id=ctx[0], title="Probe idea"),
+        lambda s, a, ctx: ideas.submit_idea(
+            session=s, actor=a, project_id=ctx[0], data=IdeaCreate(title="Probe idea")
+        ),
     ),
     "idea.triage": (
         _idea,
@@ -153,10 +171,9 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             session=s,
             actor=a,
             project_id=ctx[0],
-            title="Probe change",
-            reason="probe",
-            effort_days=1,
-            requested_by_id=ctx[1],
+            data=ChangeRequestCreate(
+                title="Probe change", reason="probe", effort_days=1, requested_by_id=ctx[1]
+            ),
         ),
     ),
     "change.approve": (

@@ -17,8 +17,8 @@ from crm_impl.core.db import UnitOfWork
 from crm_impl.core.errors import PermissionDenied, ValidationError
 from crm_impl.core.exporting import to_csv_bytes, to_xlsx_bytes
 from crm_impl.core.models import AuditEntry, UserAccount
-from crm_impl.importers import engine as imports
 from crm_impl.importers import mapping as mapping_mod
+from crm_impl.pipeline import importing as imports
 from crm_impl.pipeline.models import Account, Deal, ErpBalance, Product, StageChange
 from tests.conftest import ROOT
 
@@ -98,8 +98,8 @@ def test_xlsx_import(engine, session, manager):
 def test_wrong_encoding_is_a_clear_error_and_writes_nothing(engine, session, manager):
     before = counts(session)
     with pytest.raises(ValidationError) as err:
-        run(engine, manager, "accounts", "name\nŻwirek\n".encode("utf-16"), dry_run=False)
-    assert "not text in UTF-8 or Windows-1250" in err.value.message()
+        run(engine, manager, "accounts", "name\nŻwirek\n".encode("utf-16-le"), dry_run=False)  # no BOM
+    assert "not text in UTF-8, UTF-16, Windows-1250 or ISO-8859-2" in err.value.message()
     forced = mapping_mod.loads('[options]\nencoding = "utf-8"\n')
     with pytest.raises(ValidationError) as err:
         run(engine, manager, "accounts", "name\nŻwirek\n".encode("cp1250"), mapping=forced, dry_run=False)

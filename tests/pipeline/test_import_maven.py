@@ -11,8 +11,8 @@ from sqlmodel import func, select
 
 from crm_impl.core.db import UnitOfWork
 from crm_impl.core.models import AuditEntry, UserAccount
-from crm_impl.importers import engine as imports
 from crm_impl.importers import mapping as mapping_mod
+from crm_impl.pipeline import importing as imports
 from crm_impl.pipeline.models import Account, Deal, DealProduct, Product, StageChange
 from crm_impl.pipeline.queries.report import pipeline_report
 from tests.conftest import MAVEN, ROOT
@@ -80,7 +80,10 @@ def _expected() -> dict:
     }
 
 
-def test_maven_imports_completely_and_report_matches_pandas(engine, session, make_user):
+def test_maven_imports_completely_and_report_matches_pandas(engine, session, make_user, monkeypatch):
+    monkeypatch.setenv(
+        "CRM_IMPL_CURRENCY", "USD"
+    )  # the Maven company sells in dollars; the report adds one currency
     actor = make_user("importer", "sales_manager")
     reports = _import_all(engine, actor)
     for entity, _name in FILES:

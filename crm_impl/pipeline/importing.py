@@ -1,0 +1,688 @@
+"""The pipeline's imports: accounts, contacts, products, users (sales teams), deals with their
+stage history, and ERP settlements — field specs and handlers registered with the shared engine
+(`crm_impl.importers`), which reads, maps, cleans and reports; the handlers here resolve the
+pipeline's references and write its rows.
+
+Import this module (not the engine) to run a pipeline import: `run_import` and `inspect_file`
+are the engine's, with the entities below registered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Table, func, insert
+from sqlmodel import Session, col, select
+
+from crm_impl.core.config import get_settings, local_tz
+from crm_impl.core.models import UserAccount, utcnow
+from crm_impl.importers.cleaning import Cleaned, FieldSpec, to_decimal
+from crm_impl.importers.engine import Run, insert_with_ids, inspect_file, run_import
+from crm_impl.importers.registry import EntitySpec, entities, fields, register
+from crm_impl.pipeline.models import (
+    Account,
+    Contact,
+    Deal,
+    DealProduct,
+    ErpBalance,
+    LostReason,
+    Product,
+    StageChange,
+    StageDefinition,
+)
+from crm_impl.pipeline.rules import account_required
+
+IMPORT_ROLES = ("sales_rep", "sales_manager")  # an import may create only these accounts
+
+SPECS: dict[str, tuple[FieldSpec, ...]] = {
+    "accounts": (
+        FieldSpec("name", "text", True, 200),
+        FieldSpec("external_ref", "text", False, 64),
+        FieldSpec("nip", "nip", False, 13),
+        FieldSpec("sector", "text", False, 80),
+        FieldSpec("city", "text", False, 80),
+        FieldSpec("owner", "ref", False, 120),
+    ),
+    "contacts": (
+        FieldSpec("full_name", "text", True, 120),
+        FieldSpec("account", "ref", False, 200),
+        FieldSpec("email", "email", False, 254),
+        FieldSpec("phone", "phone", False, 40),
+        FieldSpec("position", "text", False, 80),
+    ),
+    "products": (
+        FieldSpec("name", "text", True, 120),
+        FieldSpec("series", "text", False, 60),
+        FieldSpec("price", "money"),
+    ),
+    "users": (
+        FieldSpec("display_name", "text", True, 120),
+        FieldSpec("username", "text", False, 64),
+        FieldSpec("email", "email", False, 254),
+        FieldSpec("role", "text", False, 40),
+        FieldSpec("manager", "text", False, 120),
+    ),
+    "deals": (
+        FieldSpec("external_ref", "text", False, 64),
+        FieldSpec("title", "text", False, 200),
+        FieldSpec("account", "ref", False, 200),
+        FieldSpec("stage", "ref", True, 60),
+        FieldSpec("owner", "ref", False, 120),
+        FieldSpec("product", "ref", False, 120),
+        FieldSpec("value", "money"),
+        FieldSpec("currency", "text", False, 3),
+        FieldSpec("probability", "number"),
+        FieldSpec("created", "date"),
+        FieldSpec("stage_entered", "date"),
+        FieldSpec("closed", "date"),
+        FieldSpec("expected_close", "date"),
+        FieldSpec("lost_reason", "ref", False, 120),
+    ),
+    "settlements": (
+        FieldSpec("account", "ref", True, 200),
+        FieldSpec("as_of", "date", True),
+        FieldSpec("receivable", "money"),
+        FieldSpec("overdue", "money"),
+        FieldSpec("balance", "signed_money"),
+    ),
+}
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def username_for(display_name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", ".", ascii_name.lower()).strip(".")
+    return (slug or "user")[:56]
+
+
+def _noon_utc(parsed: pd.Series) -> pd.Series:
+    """A date without time -> 12:00 UTC of that day (the same calendar day in every European
+    zone); a date with a time -> that local time, in UTC."""
+    if parsed.empty:
+        return parsed.dt.tz_localize("UTC")
+    day = parsed.dt.normalize()
+    has_time = (parsed != day) & parsed.notna()
+    out = (day + pd.Timedelta(hours=12)).dt.tz_localize("UTC")
+    if has_time.any():
+        local = parsed[has_time].dt.tz_localize(local_tz(), ambiguous="NaT", nonexistent="shift_forward")
+        out[has_time] = local.dt.tz_convert("UTC")
+    return out
+
+
+def _py(series: pd.Series) -> list[Any]:
+    values = series.dt.to_pydatetime().tolist() if len(series) else []
+    return [None if v is pd.NaT or v is None else v for v in values]
+
+
+def _dates(series: pd.Series) -> list[Any]:
+    return [None if pd.isna(v) else v.date() for v in series.tolist()]
+
+
+@dataclass(frozen=True)
+class _Stage:
+    id: int
+    key: str
+    kind: str
+    position: int
+
+
+class Lookups:
+    """Known values, loaded once per run, keyed case-insensitively."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        columns = ["id", "key", "name_en", "name_pl", "kind", "position", "probability"]
+        rows = session.exec(select(StageDefinition).order_by(col(StageDefinition.position))).all()
+        self.stages = pd.DataFrame([[getattr(r, c) for c in columns] for r in rows], columns=columns)
+        self.stage_by_name: dict[str, int] = {}
+        for row in self.stages.to_dict("records"):
+            for name in (row["name_pl"], row["name_en"], row["key"]):
+                self.stage_by_name[str(name).lower()] = int(row["id"])
+        self.stage_choices = list(self.stages["name_en"]) + list(self.stages["key"])
+        stages = [
+            _Stage(int(r["id"]), str(r["key"]), str(r["kind"]), int(r["position"]))
+            for r in self.stages.to_dict("records")
+        ]
+        # the one rule the deal service applies too (crm_impl.pipeline.rules)
+        self.account_required_ids = [s.id for s in stages if account_required(s, stages)]
+        self.users: dict[str, int] = {}
+        self.user_names: list[str] = []
+        for uid, uname, dname in session.execute(
+            select(col(UserAccount.id), col(UserAccount.username), col(UserAccount.display_name))
+        ).all():
+            self.add_user(uid, uname, dname)
+        self.accounts: dict[str, int] = {}
+        self.account_names: list[str] = []
+        for aid, name, ref in session.execute(
+            select(col(Account.id), col(Account.name), col(Account.external_ref))
+        ).all():
+            self.add_account(aid, name, ref)
+        self.products: dict[str, tuple[int, Decimal]] = {}
+        for pid, name, price in session.execute(
+            select(col(Product.id), col(Product.name), col(Product.price))
+        ).all():
+            self.products[name.lower()] = (pid, Decimal(price or 0))
+        self.product_names = [n for (n,) in session.execute(select(col(Product.name))).all()]
+        self.reasons: dict[str, str] = {}
+        for key, en, pl in session.execute(
+            select(col(LostReason.key), col(LostReason.name_en), col(LostReason.name_pl))
+        ).all():
+            for name in (pl, en, key):
+                self.reasons[name.lower()] = key
+        self.reason_choices = list(self.reasons)
+
+    def add_user(self, uid: int, username: str, display_name: str) -> None:
+        for name in (display_name, username):
+            if name:
+                self.users.setdefault(name.lower(), uid)
+        self.user_names.append(display_name or username)
+
+    def add_account(self, aid: int, name: str, ref: str | None) -> None:
+        self.accounts.setdefault(name.lower(), aid)
+        if ref:
+            self.accounts[ref.lower()] = aid
+        self.account_names.append(name)
+
+
+PipelineRun = Run[Lookups]
+
+
+def _ensure_user(run: PipelineRun, display_name: str, role: str) -> tuple[int, bool]:
+    """An existing user by name or username, else a new account without a usable password
+    (an administrator sets one before that person signs in)."""
+    existing = run.lookups.users.get(display_name.lower())
+    if existing is not None:
+        return existing, False
+    base = username_for(display_name)
+    name, n = base, 2
+    taken = run.session.execute(
+        select(col(UserAccount.username)).where(col(UserAccount.username).like(f"{base}%"))
+    ).scalars()
+    taken_set = {t.lower() for t in taken}
+    while name in taken_set or len(name) < 2:
+        name, n = f"{base}{n}", n + 1
+    user = UserAccount(
+        username=name,
+        password_hash="",
+        display_name=display_name,
+        roles=[role],
+        locale=get_settings().locale,
+    )
+    run.session.add(user)
+    run.session.flush()
+    user_id = _id(user.id)
+    run.lookups.add_user(user_id, name, display_name)
+    run.audit.setdefault("users", []).append(name)
+    return user_id, True
+
+
+def _id(value: int | None) -> int:
+    if value is None:  # pragma: no cover - flushed rows have ids
+        raise RuntimeError("row has no id after flush")
+    return int(value)
+
+
+def _accounts(run: PipelineRun, c: Cleaned, write: bool) -> None:
+    owners = run.resolve(c, "owner", run.lookups.users, run.lookups.user_names, "user")
+    name = c.values["name"]
+    ref = c.values.get("external_ref", pd.Series("", index=name.index))
+    key = ref.where(ref != "", name).str.lower()
+    run.duplicates(c, key, run.sources.get("external_ref") or run.sources["name"])
+    valid = ~c.sink.bad
+    existing_ids = key.map(run.lookups.accounts)
+    for idx in valid[valid].index:
+        aid = existing_ids[idx]
+        values = {
+            "name": name[idx],
+            "external_ref": ref[idx] or None,
+            "nip": c.values["nip"][idx] if "nip" in c.values else None,
+            "sector": c.values["sector"][idx] if "sector" in c.values else None,
+            "city": c.values["city"][idx] if "city" in c.values else None,
+            "owner_id": None if pd.isna(owners[idx]) else int(owners[idx]),
+        }
+        values = {k: v for k, v in values.items() if v not in (None, "")}
+        if pd.isna(aid):
+            run.report.created += 1
+            if write:
+                account = Account(**values)
+                run.session.add(account)
+                run.session.flush()
+                run.lookups.add_account(_id(account.id), account.name, account.external_ref)
+        else:
+            current = run.session.get(Account, int(aid))
+            changed = {k: v for k, v in values.items() if getattr(current, k) != v}
+            if changed:
+                run.report.updated += 1
+                if write:
+                    for k, v in changed.items():
+                        setattr(current, k, v)
+                    run.session.add(current)
+            else:
+                run.report.skipped += 1
+    if write:
+        run.session.flush()
+
+
+def _products(run: PipelineRun, c: Cleaned, write: bool) -> None:
+    name = c.values["name"]
+    run.duplicates(c, name.str.lower(), run.sources["name"])
+    valid = ~c.sink.bad
+    prices = to_decimal(c.amounts["price"], c.values["price"]) if "price" in c.values else None
+    for pos, idx in enumerate(c.sink.bad.index):
+        if not valid[idx]:
+            continue
+        price = prices[pos] if prices else None
+        series = c.values["series"][idx] if "series" in c.values else ""
+        known = run.lookups.products.get(name[idx].lower())
+        if known is None:
+            run.report.created += 1
+            if write:
+                product = Product(name=name[idx], series=series, price=price or Decimal("0"))
+                run.session.add(product)
+                run.session.flush()
+                run.lookups.products[name[idx].lower()] = (_id(product.id), product.price)
+                run.lookups.product_names.append(product.name)
+            continue
+        current = run.session.get(Product, known[0])
+        changes = {"series": series or None, "price": price}
+        changed = {k: v for k, v in changes.items() if v is not None and getattr(current, k) != v}
+        if not changed:
+            run.report.skipped += 1
+            continue
+        run.report.updated += 1
+        if write and current is not None:
+            for k, v in changed.items():
+                setattr(current, k, v)
+            run.session.add(current)
+            run.lookups.products[name[idx].lower()] = (known[0], current.price)
+    if write:
+        run.session.flush()
+
+
+def _users(run: PipelineRun, c: Cleaned, write: bool) -> None:
+    name = c.values["display_name"]
+    role = c.values.get("role", pd.Series("", index=name.index)).replace("", "sales_rep")
+    bad_role = ~role.isin(IMPORT_ROLES)
+    c.sink.flag(
+        bad_role, run.sources.get("role", ""), "imports.error.role", role, roles=", ".join(IMPORT_ROLES)
+    )
+    run.duplicates(c, name.str.lower(), run.sources["display_name"])
+    valid = ~c.sink.bad
+    manager = c.values.get("manager", pd.Series("", index=name.index))
+    for idx in valid[valid].index:
+        boss, agent = manager[idx], name[idx]
+        if boss and boss.lower() not in run.lookups.users:
+            run.report.extra["managers_created"] = run.report.extra.get("managers_created", 0) + 1
+            _new_user(run, boss, "sales_manager", write)
+        if agent.lower() in run.lookups.users:
+            run.report.skipped += 1
+        else:
+            run.report.created += 1
+            _new_user(run, agent, role[idx], write)
+    if write:
+        run.session.flush()
+
+
+def _new_user(run: PipelineRun, display_name: str, role: str, write: bool) -> None:
+    if write:
+        _ensure_user(run, display_name, role)
+    else:  # remember for the rest of the dry run, so a name is counted once
+        run.lookups.users[display_name.lower()] = -1
+
+
+def _contacts(run: PipelineRun, c: Cleaned, write: bool) -> None:
+    accounts = run.resolve(c, "account", run.lookups.accounts, run.lookups.account_names, "account")
+    name = c.values["full_name"]
+    email = c.values.get("email", pd.Series("", index=name.index))
+    key = email.where(email != "", name.str.lower() + "|" + accounts.astype(str))
+    run.duplicates(c, key.str.lower(), run.sources.get("email") or run.sources["full_name"])
+    valid = ~c.sink.bad
+    for idx in valid[valid].index:
+        account_id = None if pd.isna(accounts[idx]) else int(accounts[idx])
+        query = select(Contact)
+        if email[idx]:
+            query = query.where(col(Contact.email) == email[idx])
+        else:
+            query = query.where(
+                func.lower(col(Contact.full_name)) == name[idx].lower(), col(Contact.account_id) == account_id
+            )
+        existing = run.session.execute(query.limit(1)).scalars().first()
+        values = {
+            "full_name": name[idx],
+            "account_id": account_id,
+            "email": email[idx] or None,
+            "phone": c.values["phone"][idx] if "phone" in c.values else None,
+            "position": c.values["position"][idx] if "position" in c.values else None,
+        }
+        values = {k: v for k, v in values.items() if v not in (None, "")}
+        if existing is None:
+            run.report.created += 1
+            if write:
+                run.session.add(Contact(**values))
+            continue
+        changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
+        if not changed:
+            run.report.skipped += 1
+            continue
+        run.report.updated += 1
+        if write:
+            for k, v in changed.items():
+                setattr(existing, k, v)
+            run.session.add(existing)
+    if write:
+        run.session.flush()
+
+
+def _settlements(run: PipelineRun, c: Cleaned, write: bool) -> None:
+    accounts = run.resolve(c, "account", run.lookups.accounts, run.lookups.account_names, "account")
+    as_of = c.values["as_of"]
+    key = accounts.astype(str) + "|" + as_of.dt.strftime("%Y-%m-%d").fillna("")
+    run.duplicates(c, key.where(accounts.notna(), ""), run.sources["account"])
+    valid = ~c.sink.bad
+    money = {
+        f: to_decimal(c.amounts[f], c.values[f]) if f in c.values else [None] * len(as_of)
+        for f in ("receivable", "overdue", "balance")
+    }
+    now = utcnow()
+    for pos, idx in enumerate(as_of.index):
+        if not valid[idx]:
+            continue
+        day = as_of[idx].date()
+        account_id = int(accounts[idx])
+        values = {f: money[f][pos] or Decimal("0") for f in money}
+        existing = (
+            run.session.execute(
+                select(ErpBalance).where(
+                    col(ErpBalance.account_id) == account_id, col(ErpBalance.as_of) == day
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if existing is None:
+            run.report.created += 1
+            if write:
+                run.session.add(
+                    ErpBalance(
+                        account_id=account_id,
+                        as_of=day,
+                        imported_at=now,
+                        receivable=values["receivable"],
+                        overdue=values["overdue"],
+                        balance=values["balance"],
+                    )
+                )
+            continue
+        run.report.updated += 1
+        if write:
+            for k, v in values.items():
+                setattr(existing, k, v)
+            existing.imported_at = now
+            run.session.add(existing)
+    if write:
+        run.session.flush()
+
+
+def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
+    lk, sink = run.lookups, c.sink
+    index = sink.bad.index
+    empty = pd.Series("", index=index)
+    stage_id = run.resolve(c, "stage", lk.stage_by_name, lk.stage_choices, "stage")
+    account_id = run.resolve(c, "account", lk.accounts, lk.account_names, "account")
+    create_owners = bool(run.option("create_missing_owners"))
+    owner_id = run.resolve(c, "owner", lk.users, lk.user_names, "user", allow_unknown=create_owners)
+    product = run.resolve(
+        c, "product", {k: v[0] for k, v in lk.products.items()}, lk.product_names, "product"
+    )
+    reason = run.resolve(c, "lost_reason", lk.reasons, lk.reason_choices, "lost_reason")
+
+    stages = lk.stages.set_index("id")
+    kind = stage_id.map(stages["kind"])
+    position = stage_id.map(stages["position"])
+    needs_account = stage_id.isin(lk.account_required_ids)
+    account_col = run.sources.get("account") or run.sources["stage"]
+    sink.flag(
+        needs_account & account_id.isna() & (c.values.get("account", empty) == ""),
+        account_col,
+        "imports.error.account_required",
+        c.values.get("stage", empty),
+    )
+    now = pd.Timestamp(utcnow())
+    created = _noon_utc(c.values["created"]) if "created" in c.values else pd.Series(pd.NaT, index=index)
+    created = created.fillna(now)
+    closed = _noon_utc(c.values["closed"]) if "closed" in c.values else pd.Series(pd.NaT, index=index)
+    entered = (
+        _noon_utc(c.values["stage_entered"])
+        if "stage_entered" in c.values
+        else pd.Series(pd.NaT, index=index)
+    )
+    is_closed = kind.isin(["won", "lost"])
+    closed_col = run.sources.get("closed") or run.sources["stage"]
+    sink.flag(is_closed & closed.isna(), closed_col, "imports.error.closed_required", c.values["stage"])
+    sink.flag(
+        closed.notna() & (closed < created),
+        closed_col,
+        "imports.error.date_order",
+        c.values.get("closed", empty),
+    )
+    probability = c.values.get("probability")
+    if probability is not None:
+        probability = probability.where(probability <= 1, probability / 100)
+        sink.flag(
+            (probability < 0) | (probability > 1),
+            run.sources["probability"],
+            "imports.error.probability",
+            probability,
+        )
+    currency = (
+        c.values.get("currency", empty)
+        .str.upper()
+        .replace("", run.option("currency") or get_settings().currency)
+    )
+    if "currency" in c.values:
+        sink.flag(
+            ~currency.str.fullmatch(r"[A-Z]{3}"), run.sources["currency"], "imports.error.currency", currency
+        )
+
+    ref = c.values.get("external_ref", empty)
+    run.duplicates(c, ref.str.lower(), run.sources.get("external_ref", ""))
+    valid = ~sink.bad
+    exists = pd.Series(False, index=index)
+    wanted = [r for r in ref[valid & (ref != "")].tolist()]
+    if wanted:
+        found = set(
+            run.session.execute(
+                select(col(Deal.external_ref)).where(col(Deal.external_ref).in_(wanted))
+            ).scalars()
+        )
+        exists = ref.isin(found) & (ref != "")
+    run.report.skipped += int((valid & exists).sum())
+    todo = valid & ~exists
+    n = int(todo.sum())
+    run.report.created += n
+    if not write or n == 0:
+        if not write and create_owners:
+            unknown = c.values.get("owner", empty)[
+                todo & owner_id.isna() & (c.values.get("owner", empty) != "")
+            ]
+            for who in unknown.unique():
+                lk.users[who.lower()] = -1
+                run.report.extra["users_created"] = run.report.extra.get("users_created", 0) + 1
+        return
+
+    if create_owners and "owner" in c.values:
+        names = c.values["owner"]
+        for who in names[todo & owner_id.isna() & (names != "")].unique():
+            _, made = _ensure_user(run, who, "sales_rep")
+            if made:
+                run.report.extra["users_created"] = run.report.extra.get("users_created", 0) + 1
+        owner_id = names.str.lower().map(lk.users)
+
+    # value: the file's, or (option) the catalogue price when an unclosed deal has none
+    value_num = c.values.get("value", pd.Series(np.nan, index=index))
+    value_txt = c.amounts.get("value", pd.Series("", index=index))
+    price_by_id = {pid: price for pid, price in lk.products.values()}
+    product_price = product.map(price_by_id)
+    if run.option("value_from_product_price"):
+        fill = (value_num.isna() | (value_num == 0)) & product_price.notna() & (kind != "won")
+        value_num = value_num.mask(fill, product_price.astype(float))
+        value_txt = value_txt.mask(fill, product_price.astype(str))
+
+    # history: entered the first stage when created, the current stage when closed / entered
+    first_key = run.option("first_stage")
+    first_row = lk.stages[lk.stages["key"] == first_key] if first_key else lk.stages.iloc[:0]
+    if first_row.empty:
+        first_row = lk.stages.iloc[:1]
+    first_id, first_pos = int(first_row["id"].iloc[0]), int(first_row["position"].iloc[0])
+    goes_through = (stage_id != first_id) & (is_closed | (position > first_pos))
+    entry = pd.Series(first_id, index=index).where(goes_through, stage_id)
+    last_at = closed.where(is_closed, entered.fillna(created)).where(goes_through, created)
+
+    titles = _titles(run, c, ref, index)
+    d = pd.DataFrame(
+        {
+            "title": titles,
+            "account_id": account_id,
+            "stage_id": stage_id,
+            "owner_id": owner_id,
+            "value_num": value_num,
+            "value_txt": value_txt,
+            "currency": currency,
+            "probability": probability if probability is not None else np.nan,
+            "expected_close": c.values.get("expected_close", pd.Series(pd.NaT, index=index)),
+            "lost_reason": reason.where(kind == "lost"),
+            "external_ref": ref,
+            "created": created,
+            "last_at": last_at,
+            "closed": closed.where(is_closed),
+            "entry": entry,
+            "through": goes_through,
+            "product": product,
+            "price": product_price,
+        }
+    )[todo]
+    ints = lambda s: [None if pd.isna(v) else int(v) for v in s.tolist()]  # noqa: E731
+    values = to_decimal(d["value_txt"].fillna(""), d["value_num"].fillna(np.nan))
+    created_py, last_py, closed_py = _py(d["created"]), _py(d["last_at"]), _py(d["closed"])
+    owners = ints(d["owner_id"])
+    rows = [
+        {
+            "version": 1,
+            "title": title,
+            "account_id": acc,
+            "contact_id": None,
+            "value": val if val is not None else Decimal("0.00"),
+            "currency": cur,
+            "stage_id": sid,
+            "probability": None if pd.isna(prob) else float(prob),
+            "expected_close": exp,
+            "owner_id": own,
+            "lost_reason": lr,
+            "promised_delivery": None,
+            "actual_delivery": None,
+            "parent_deal_id": None,
+            "external_ref": er or None,
+            "created_at": cr,
+            "stage_entered_at": la,
+            "last_touch_at": la,
+            "closed_at": cl,
+        }
+        for title, acc, val, cur, sid, prob, exp, own, lr, er, cr, la, cl in zip(
+            d["title"].tolist(),
+            ints(d["account_id"]),
+            values,
+            d["currency"].tolist(),
+            ints(d["stage_id"]),
+            d["probability"].tolist(),
+            _dates(d["expected_close"]),
+            owners,
+            [None if pd.isna(v) else v for v in d["lost_reason"].tolist()],
+            d["external_ref"].tolist(),
+            created_py,
+            last_py,
+            closed_py,
+            strict=True,
+        )
+    ]
+    conn = run.session.connection()
+    table = _table(Deal)
+    ids = insert_with_ids(conn, table, rows)
+    entries, stage_ids, through = ints(d["entry"]), ints(d["stage_id"]), d["through"].tolist()
+    changes: list[dict[str, Any]] = []
+    for deal_id, entry_id, sid, thru, cr, la, own in zip(
+        ids, entries, stage_ids, through, created_py, last_py, owners, strict=True
+    ):
+        changes.append(
+            {"deal_id": deal_id, "from_stage_id": None, "to_stage_id": entry_id, "at": cr, "by_user_id": own}
+        )
+        if thru:
+            changes.append(
+                {
+                    "deal_id": deal_id,
+                    "from_stage_id": entry_id,
+                    "to_stage_id": sid,
+                    "at": la,
+                    "by_user_id": own,
+                }
+            )
+    conn.execute(insert(_table(StageChange)), changes)
+    lines = [
+        {"deal_id": deal_id, "product_id": pid, "quantity": Decimal("1"), "unit_price": Decimal(str(price))}
+        for deal_id, pid, price in zip(ids, ints(d["product"]), d["price"].tolist(), strict=True)
+        if pid is not None
+    ]
+    if lines:
+        conn.execute(insert(_table(DealProduct)), lines)
+    run.report.extra["stage_changes"] = run.report.extra.get("stage_changes", 0) + len(changes)
+
+
+def _titles(run: PipelineRun, c: Cleaned, ref: pd.Series, index: pd.Index) -> pd.Series:
+    """The file's title, else the mapping's template (e.g. "{product} · {account}"), else the ref."""
+    empty = pd.Series("", index=index)
+    given = c.values.get("title", empty)
+    template = run.option("title")
+    if template:
+        made = empty
+        for token in re.split(r"(\{\w+\})", str(template)):
+            field = re.fullmatch(r"\{(\w+)\}", token)
+            made = made + (c.values.get(field.group(1), empty).astype(str) if field else token)
+        made = made.str.strip(" ·-–,")
+    else:
+        made = ref
+    title = given.where(given != "", made)
+    return title.where(title != "", ref).replace("", "—").str.slice(0, 200)
+
+
+HANDLERS = {
+    "accounts": _accounts,
+    "contacts": _contacts,
+    "products": _products,
+    "users": _users,
+    "deals": _deals,
+    "settlements": _settlements,
+}
+for _entity, _handler in HANDLERS.items():
+    register(_entity, EntitySpec(fields=SPECS[_entity], handler=_handler, lookups=Lookups))
+
+ENTITIES = tuple(SPECS)
+
+__all__ = [
+    "ENTITIES",
+    "IMPORT_ROLES",
+    "SPECS",
+    "Lookups",
+    "entities",
+    "fields",
+    "inspect_file",
+    "run_import",
+    "username_for",
+]

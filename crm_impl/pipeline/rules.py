@@ -1,0 +1,27 @@
+"""Pipeline rules that more than one writer enforces (the deal service and the importer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+ACCOUNT_FROM = "needs_analysis"  # the key of the stage from which on a deal needs an account
+
+
+class StageLike(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def position(self) -> int: ...
+
+
+def account_required(stage: StageLike, stages: Iterable[StageLike]) -> bool:
+    """An account is required from Needs analysis on: at or after that stage's position (found
+    by key, so renaming or reordering stages keeps the rule), except for lost deals. Without a
+    Needs analysis stage nothing requires an account."""
+    if stage.kind == "lost":
+        return False
+    threshold = next((s.position for s in stages if s.key == ACCOUNT_FROM), None)
+    return threshold is not None and stage.position >= threshold
