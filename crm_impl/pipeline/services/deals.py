@@ -86,8 +86,10 @@ def _needs_account(session: Session, stage: StageDefinition) -> bool:
 
 
 def _check_account(session: Session, stage: StageDefinition, account_id: int | None) -> None:
+    from crm_impl.pipeline.rules import account_required  # the rule the importer applies too
+
     if account_id is None:
-        if _needs_account(session, stage):
+        if account_required(stage, session.exec(select(StageDefinition)).all()):
             raise ValidationError(
                 "pipeline.error.account_required", stage={"en": stage.name_en, "pl": stage.name_pl}
             )
