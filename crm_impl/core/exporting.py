@@ -22,8 +22,10 @@ def _defuse(value: object) -> object:
 
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells are safe to open in a spreadsheet; numbers stay numbers."""
+    """A copy whose text cells and column headers are safe to open in a spreadsheet (headers
+    can be user text too, e.g. one column per phase); numbers stay numbers."""
     out = df.copy()
+    out.columns = pd.Index([_defuse(c) for c in out.columns])
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(_defuse)

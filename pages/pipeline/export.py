@@ -1,5 +1,6 @@
 """Export: deals and the pipeline report as CSV or Excel."""
 
+import ast
 from datetime import date, datetime
 
 import pandas as pd
@@ -31,29 +32,38 @@ with read_session() as session:
         report = None
 
 
-def _readable_value(metric: str, raw: str) -> str:
+def _readable_value(metric: str, raw: str, currency: str) -> str:
     """The report's machine values (`0.2779`, ISO times) as people read them."""
-    if raw == "":
+    if raw in ("", "[]"):
         return "–"
     if metric == "as_of":
         return fmt_datetime(datetime.fromisoformat(raw))
-    number = float(raw)
+    if metric == "other_currencies":  # deals left out of the totals: "USD: 3 deals, $12,000"
+        rows = ast.literal_eval(raw)
+        return "; ".join(
+            f"{r['currency']}: {tn('exports.deals_count', r['open_deals'])}, "
+            + fmt_money(r["value"], r["currency"])
+            for r in rows
+        )
+    try:
+        number = float(raw)
+    except ValueError:
+        return raw  # a code such as the currency
     if metric in PCT:
         return fmt_pct(number, 1)
     if metric in MONEY:
-        return fmt_money(number)
+        return fmt_money(number, currency)
     if metric in DAYS:
         return tn("pipeline.metric.days", round(number, 1))
     return fmt_number(number)
 
 
 def readable_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    raw = dict(zip(summary["metric"], summary["value"], strict=True))
     return pd.DataFrame(
         {
-            "metric": [t("exports.metric." + m.replace(".", "_")) for m in summary["metric"]],
-            "value": [
-                _readable_value(m, v) for m, v in zip(summary["metric"], summary["value"], strict=True)
-            ],
+            "metric": [t("exports.metric." + m.replace(".", "_")) for m in raw],
+            "value": [_readable_value(m, v, raw.get("currency") or "PLN") for m, v in raw.items()],
         }
     )
 
@@ -76,12 +86,15 @@ st.subheader(t("exports.report"))
 if report is None:
     st.info(t("exports.report_unavailable"))
     st.stop()
+CURRENCY = (
+    dict(zip(report["summary"]["metric"], report["summary"]["value"], strict=True)).get("currency") or "PLN"
+)
 stage_names = ui.stage_key_names(ui.current_lookups()["stages"])
 stages_shown = report["stages"].assign(
     key=report["stages"]["key"].map(lambda k: stage_names.get(k, k)),
     share=report["stages"]["share"].map(lambda v: fmt_pct(v, 1)),
-    value=report["stages"]["value"].map(fmt_money),
-    weighted_value=report["stages"]["weighted_value"].map(fmt_money),
+    value=report["stages"]["value"].map(lambda v: fmt_money(v, CURRENCY)),
+    weighted_value=report["stages"]["weighted_value"].map(lambda v: fmt_money(v, CURRENCY)),
 )
 s1, s2 = st.columns([1, 2])
 s1.caption(t("exports.summary"))
