@@ -11,7 +11,7 @@ from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
 from crm_impl.rollout.charts import changes_per_month, scope_creep_bars
-from crm_impl.rollout.models import CHANGE_STATUSES
+from crm_impl.rollout.models import CHANGE_STATUSES, ChangeRequestCreate
 from crm_impl.rollout.services import changes, plan
 
 actor = common.page("pages/rollout/changes.py")
@@ -60,7 +60,17 @@ else:
         }
     )
     st.altair_chart(
-        scope_creep_bars(ratios, limit=creep["limit"], labels={"ratio": t("plan.changes.scope_creep")}),
+        scope_creep_bars(
+            ratios,
+            limit=creep["limit"],
+            labels={
+                "ratio": t("plan.changes.scope_creep"),
+                "state": t("plan.chart.limit_state"),
+                "within": t("plan.chart.within"),
+                "over": t("plan.chart.over"),
+                "limit": t("plan.chart.limit", limit=fmt_pct(creep["limit"])),
+            },
+        ),
         width="stretch",
     )
 
@@ -85,7 +95,14 @@ else:
         changes_per_month(
             monthly,
             limit=settings.changes_per_month_limit,
-            labels={"month": t("plan.field.month"), "changes": t("plan.field.changes")},
+            labels={
+                "month": t("plan.field.month"),
+                "changes": t("plan.field.changes"),
+                "state": t("plan.chart.limit_state"),
+                "within": t("plan.chart.within"),
+                "over": t("plan.chart.over"),
+                "limit": t("plan.chart.limit", limit=settings.changes_per_month_limit),
+            },
         ),
         width="stretch",
     )
@@ -116,7 +133,7 @@ if actor.can("change.approve"):
                 key=f"{key}_{change_id}",
                 icon=":material/gavel:",
             ):
-                plan_ui.save(
+                common.save(
                     changes.decide_change,
                     "plan.changes.decided",
                     change_id=int(change_id),
@@ -138,15 +155,17 @@ if actor.can("change.request"):
         cost = f[1].number_input(t("plan.field.cost"), min_value=0.0, step=500.0)
         impact = f[2].number_input(t("plan.field.schedule_impact_days"), min_value=0, step=1)
         if st.form_submit_button(t("plan.changes.request"), icon=":material/send:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 changes.request_change,
                 "plan.changes.requested",
                 project_id=pid,
-                title=title,
-                reason=reason,
-                effort_days=effort,
-                cost=cost,
-                schedule_impact_days=impact,
+                data=ChangeRequestCreate(
+                    title=title,
+                    reason=reason,
+                    effort_days=effort,
+                    cost=cost,
+                    schedule_impact_days=int(impact),
+                ),
             )
 
 # ---- list

@@ -11,7 +11,7 @@ from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
 from crm_impl.rollout.charts import goal_small_multiples
-from crm_impl.rollout.models import GOAL_DIRECTIONS
+from crm_impl.rollout.models import GOAL_DIRECTIONS, BusinessGoalCreate, GoalMeasurementCreate
 from crm_impl.rollout.services import scope, team
 
 actor = common.page("pages/rollout/goals.py")
@@ -38,23 +38,16 @@ else:
     history = m.goal_history(goals, measurements)
     if len(history):
         st.altair_chart(
-            goal_small_multiples(history, labels={"progress": t("plan.field.progress")}),
+            goal_small_multiples(
+                history, labels={"progress": t("plan.field.progress"), "target": t("plan.chart.target")}
+            ),
             width="content",
         )
 
 plan_ui.edit_table(
     progress,
     key="goals_editor",
-    editable=[
-        "name",
-        "kpi",
-        "unit",
-        "baseline_value",
-        "target_value",
-        "target_date",
-        "direction",
-        "owner_id",
-    ],
+    fields=scope.GOAL_FIELDS,
     column_config={
         "name": t("field.name"),
         "kpi": t("plan.field.kpi"),
@@ -111,18 +104,20 @@ if can_write:
         target_date = st.date_input(t("plan.field.target_date"), value=None)
         owner = st.selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 scope.create_goal,
                 "plan.created",
                 project_id=pid,
-                name=name,
-                kpi=kpi,
-                unit=unit,
-                baseline_value=base,
-                target_value=target,
-                direction=direction,
-                target_date=target_date,
-                owner_id=owner,
+                data=BusinessGoalCreate(
+                    name=name,
+                    kpi=kpi,
+                    unit=unit,
+                    baseline_value=base,
+                    target_value=target,
+                    direction=direction,
+                    target_date=target_date,
+                    owner_id=owner,
+                ),
             )
     if goal_names:
         with right, common.form("add_measurement"):
@@ -132,11 +127,9 @@ if can_write:
             value = st.number_input(t("plan.field.value"), value=0.0)
             note = st.text_input(t("plan.field.note"))
             if st.form_submit_button(t("plan.add"), icon=":material/add_chart:"):
-                plan_ui.save(
+                plan_ui.save_form(
                     scope.add_measurement,
                     "plan.created",
                     goal_id=goal_id,
-                    measured_on=day,
-                    value=value,
-                    note=note,
+                    data=GoalMeasurementCreate(measured_on=day, value=value, note=note),
                 )

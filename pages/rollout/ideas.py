@@ -9,7 +9,7 @@ from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_datetime, fmt_number, fmt_pct, t
 from crm_impl.core.ui import common
 from crm_impl.rollout import ui as plan_ui
-from crm_impl.rollout.models import IDEA_STATUSES, REQUIREMENT_KINDS
+from crm_impl.rollout.models import IDEA_STATUSES, REQUIREMENT_KINDS, IdeaCreate
 from crm_impl.rollout.services import ideas, plan, team
 
 actor = common.page("pages/rollout/ideas.py")
@@ -64,18 +64,16 @@ if actor.can("idea.submit"):
                 ideas.submit_idea,
                 None,
                 project_id=pid,
-                title=title,
-                description=description,
-                submitted_by_id=on_behalf,
+                data=IdeaCreate(title=title, description=description, submitted_by_id=on_behalf),
             )
             if idea is not None:
                 with read_session() as session:
                     found = ideas.suggest_duplicates(
                         session=session, project_id=pid, text=idea.title, exclude_idea_id=idea.id
                     )
-                st.session_state["idea_submitted"] = found
+                st.session_state["idea_submitted"] = found  # shown with the confirmation after the rerun
                 common.forms_saved()
-                st.rerun()
+                common.rerun()
     if "idea_submitted" in st.session_state:
         st.success(t("plan.ideas.submitted"), icon=":material/check_circle:")
         show_suggestions(st.session_state.pop("idea_submitted"))
@@ -138,7 +136,7 @@ if actor.can("idea.triage"):
         else:
             kwargs["rejection_reason"] = st.text_area(t("plan.field.rejection_reason"))
         if st.button(t("plan.ideas.triage"), type="primary", icon=":material/rule:"):
-            plan_ui.save(
+            common.save(
                 ideas.triage_idea,
                 "plan.ideas.triaged",
                 idea_id=int(idea_id),

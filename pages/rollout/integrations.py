@@ -13,6 +13,7 @@ from crm_impl.rollout.models import (
     INTEGRATION_METHODS,
     INTEGRATION_STATUSES,
     INTEGRATION_SYSTEMS,
+    IntegrationInterfaceCreate,
 )
 from crm_impl.rollout.services import scope, team
 
@@ -47,17 +48,7 @@ shown = shown[shown["system"].isin(systems)] if systems else shown
 plan_ui.edit_table(
     shown,
     key="integrations_editor",
-    editable=[
-        "name",
-        "system",
-        "direction",
-        "method",
-        "frequency",
-        "owner_id",
-        "estimated_cost",
-        "status",
-        "notes",
-    ],
+    fields=scope.INTEGRATION_FIELDS,
     column_config={
         "name": st.column_config.TextColumn(t("field.name"), width="medium"),
         "system": plan_ui.select_column("plan.system", INTEGRATION_SYSTEMS, "plan.field.system"),
@@ -116,17 +107,19 @@ if can_write:
         )
         notes = st.text_input(t("plan.field.notes"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 scope.create_integration,
                 "plan.created",
                 project_id=pid,
-                name=name,
-                system=system,
-                direction=direction,
-                method=method,
-                frequency=frequency,
-                owner_id=owner,
-                estimated_cost=cost,
-                status=status,
-                notes=notes,
+                data=IntegrationInterfaceCreate(
+                    name=name,
+                    system=system,
+                    direction=direction,
+                    method=method,
+                    frequency=frequency,
+                    owner_id=owner,
+                    estimated_cost=cost,
+                    status=status,
+                    notes=notes,
+                ),
             )

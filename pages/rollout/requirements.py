@@ -9,7 +9,7 @@ from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
 from crm_impl.rollout.charts import requirements_by_process
-from crm_impl.rollout.models import REQUIREMENT_KINDS, REQUIREMENT_STATUSES
+from crm_impl.rollout.models import REQUIREMENT_KINDS, REQUIREMENT_STATUSES, RequirementCreate
 from crm_impl.rollout.services import plan, scope, team
 
 actor = common.page("pages/rollout/requirements.py")
@@ -44,11 +44,11 @@ if len(reqs):
     st.subheader(t("plan.requirements.by_process"))
     per = m.by_process(reqs)
     per["business_process"] = per["business_process"].replace("", t("plan.requirements.no_process"))
-    per["kind_label"] = per["kind"].map(lambda k: t(f"plan.requirement_kind.{k}"))
     labels = {
         "count": t("plan.requirements.total"),
         "process": t("plan.field.business_process"),
         "kind": t("plan.field.requirement_kind"),
+        **{k: t(f"plan.requirement_kind.{k}") for k in REQUIREMENT_KINDS},
     }
     st.altair_chart(requirements_by_process(per, labels=labels), width="stretch")
 
@@ -72,7 +72,7 @@ with f[2]:
 plan_ui.edit_table(
     shown,
     key="requirements_editor",
-    editable=["title", "business_process", "kind", "business_owner_id", "phase_id", "status"],
+    fields=scope.REQUIREMENT_FIELDS,
     column_config={
         "title": st.column_config.TextColumn(t("plan.field.title"), width="large"),
         "business_process": t("plan.field.business_process"),
@@ -118,15 +118,17 @@ if can_write:
         )
         description = st.text_area(t("plan.field.description"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 scope.create_requirement,
                 "plan.created",
                 project_id=pid,
-                title=title,
-                business_process=process,
-                kind=kind,
-                business_owner_id=owner,
-                phase_id=phase,
-                status=status,
-                description=description,
+                data=RequirementCreate(
+                    title=title,
+                    business_process=process,
+                    kind=kind,
+                    business_owner_id=owner,
+                    phase_id=phase,
+                    status=status,
+                    description=description,
+                ),
             )

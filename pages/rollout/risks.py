@@ -9,7 +9,7 @@ from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
 from crm_impl.rollout.charts import risk_matrix
-from crm_impl.rollout.models import RISK_STATUSES
+from crm_impl.rollout.models import RISK_STATUSES, RiskCreate
 from crm_impl.rollout.services import scope, team
 
 actor = common.page("pages/rollout/risks.py")
@@ -33,7 +33,14 @@ c[1].metric(t("plan.risks.high"), fmt_number(int((live["level"] == "high").sum()
 
 st.subheader(t("plan.risks.matrix"))
 st.altair_chart(
-    risk_matrix(live, labels={"probability": t("plan.field.probability"), "impact": t("plan.field.impact")}),
+    risk_matrix(
+        live,
+        labels={
+            "probability": t("plan.field.probability"),
+            "impact": t("plan.field.impact"),
+            "score": t("plan.field.score"),
+        },
+    ),
     width="content",
 )
 
@@ -48,7 +55,7 @@ shown = shown.sort_values("score", ascending=False).assign(
 plan_ui.edit_table(
     shown,
     key="risks_editor",
-    editable=["title", "probability", "impact", "owner_id", "mitigation", "status"],
+    fields=scope.RISK_FIELDS,
     column_config={
         "title": st.column_config.TextColumn(t("plan.field.title"), width="medium"),
         "probability": st.column_config.NumberColumn(
@@ -82,13 +89,11 @@ if can_write:
         owner = g[3].selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
         mitigation = st.text_area(t("plan.field.mitigation"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 scope.create_risk,
                 "plan.created",
                 project_id=pid,
-                title=title,
-                probability=probability,
-                impact=impact,
-                owner_id=owner,
-                mitigation=mitigation,
+                data=RiskCreate(
+                    title=title, probability=probability, impact=impact, owner_id=owner, mitigation=mitigation
+                ),
             )

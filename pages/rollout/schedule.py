@@ -11,7 +11,7 @@ from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
 from crm_impl.rollout.charts import gantt, variance_bars
-from crm_impl.rollout.models import PHASE_KINDS, PHASE_STATUSES
+from crm_impl.rollout.models import PHASE_KINDS, PHASE_STATUSES, MilestoneCreate, PhaseCreate
 from crm_impl.rollout.services import changes, plan, team
 from crm_impl.rollout.ui import parts as plan_parts
 
@@ -69,22 +69,28 @@ if phases.empty:
     st.info(t("plan.schedule.no_phases"), icon=":material/info:")
 else:
     bars = m.gantt_frame(variance, today=today, with_baseline=choice is not None)
-    bars["series_label"] = bars["series"].map(lambda s: t(f"plan.series.{s}"))
     ms = m.milestone_status(milestones, today=today)
-    ms = ms.assign(state=ms["state"].map({"open": "", "done": "✓", "late": "!"}))
     order = list(phases["name"]) + [n for n in ms["name"] if n not in set(phases["name"])]
     labels = {
         "phase": t("plan.field.phase"),
         "date": "",
         "series": t("plan.field.series"),
         "today": t("plan.today"),
+        "milestone": t("plan.chart.milestone_state"),
+        **{s: t(f"plan.series.{s}") for s in ("planned", "baseline", "actual")},
+        **{f"ms_{s}": t(f"plan.chart.ms_{s}") for s in ("open", "done", "late")},
     }
     st.altair_chart(gantt(bars, ms, today=today, labels=labels, order=order), width="stretch")
     st.subheader(t("plan.schedule.variance"))
     st.altair_chart(
         variance_bars(
             variance,
-            labels={"variance": t("plan.field.variance_days"), "phase": t("plan.field.phase")},
+            labels={
+                "variance": t("plan.field.variance_days"),
+                "phase": t("plan.field.phase"),
+                "state": t("plan.chart.variance_state"),
+                **{s: t(f"plan.chart.{s}") for s in ("late", "on_time", "early")},
+            },
             order=list(phases["name"]),
         ),
         width="stretch",
@@ -118,17 +124,7 @@ with tab_phases:
     plan_ui.edit_table(
         phases,
         key="phases_editor",
-        editable=[
-            "name",
-            "kind",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "percent_complete",
-            "status",
-            "owner_id",
-        ],
+        fields=plan.PHASE_FIELDS,
         column_config={
             "name": t("field.name"),
             "kind": plan_ui.select_column("plan.phase_kind", PHASE_KINDS, "plan.field.phase_kind"),
@@ -149,7 +145,7 @@ with tab_phases:
     common.csv_download(phases.drop(columns=["version"]), "phases.csv", key="phases_csv")
     if can_write:
         if phases.empty and st.button(t("plan.schedule.add_defaults"), icon=":material/auto_awesome:"):
-            plan_ui.save(plan.add_default_phases, "plan.created", project_id=pid)
+            common.save(plan.add_default_phases, "plan.created", project_id=pid)
         with common.form("add_phase"):
             st.markdown(f"**{t('plan.schedule.add_phase')}**")
             f = st.columns(4)
@@ -160,14 +156,11 @@ with tab_phases:
             start = f[2].date_input(t("plan.field.planned_start"), value=today)
             end = f[3].date_input(t("plan.field.planned_end"), value=today)
             if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-                plan_ui.save(
+                plan_ui.save_form(
                     plan.create_phase,
                     "plan.created",
                     project_id=pid,
-                    name=name,
-                    kind=kind,
-                    planned_start=start,
-                    planned_end=end,
+                    data=PhaseCreate(name=name, kind=kind, planned_start=start, planned_end=end),
                 )
 
 with tab_ms:
@@ -178,7 +171,7 @@ with tab_ms:
     plan_ui.edit_table(
         ms_view,
         key="milestones_editor",
-        editable=["name", "due_date", "done_date", "phase_id"],
+        fields=plan.MILESTONE_FIELDS,
         column_config={
             "name": t("field.name"),
             "phase_id": st.column_config.SelectboxColumn(
@@ -205,14 +198,11 @@ with tab_ms:
             )
             criteria = st.text_area(t("plan.field.gate_criteria"), help=t("plan.schedule.criteria_help"))
             if st.form_submit_button(t("plan.add"), icon=":material/add:"):
-                plan_ui.save(
+                plan_ui.save_form(
                     plan.create_milestone,
                     "plan.created",
                     project_id=pid,
-                    name=ms_name,
-                    due_date=due,
-                    phase_id=ph,
-                    gate_criteria=criteria,
+                    data=MilestoneCreate(name=ms_name, due_date=due, phase_id=ph, gate_criteria=criteria),
                 )
 
 with tab_base:

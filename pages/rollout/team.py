@@ -6,11 +6,11 @@ import streamlit as st
 
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import t
-from crm_impl.core.models import SIDES
+from crm_impl.core.models import SIDES, PersonCreate
 from crm_impl.core.ui import common
 from crm_impl.rollout import ui as plan_ui
 from crm_impl.rollout.metrics import role_rules
-from crm_impl.rollout.models import PROJECT_ROLES
+from crm_impl.rollout.models import PROJECT_ROLES, RaciCell, RoleAssignmentCreate
 from crm_impl.rollout.services import plan, projects, team
 
 actor = common.page("pages/rollout/team.py")
@@ -57,7 +57,7 @@ shown = shown.assign(role_label=shown["role"].map(lambda r: t(f"role.{r}")))
 plan_ui.edit_table(
     shown,
     key="roles_editor",
-    editable=["reports_to_id", "responsibilities", "is_client_contact"],
+    fields=team.ROLE_FIELDS,
     column_config={
         "full_name": t("field.full_name"),
         "side": t("field.side"),
@@ -102,18 +102,18 @@ else:
             )
             if st.form_submit_button(t("plan.save_changes"), icon=":material/save:"):
                 cells = [
-                    {
-                        "phase_id": int(c),
-                        "person_id": int(members["person_id"].iloc[r]),
-                        "letter": edited.iat[r, j + 1],
-                        "was": grid.iat[r, j + 1],
-                    }
+                    RaciCell(
+                        phase_id=int(c),
+                        person_id=int(members["person_id"].iloc[r]),
+                        letter=edited.iat[r, j + 1] or "",
+                        was=grid.iat[r, j + 1] or "",
+                    )
                     for r in range(len(grid))
                     for j, c in enumerate(phase_cols)
                     if edited.iat[r, j + 1] != grid.iat[r, j + 1]
                 ]
                 if cells:
-                    plan_ui.save(plan.save_raci, "common.saved", project_id=pid, cells=cells)
+                    common.save(plan.save_raci, "common.saved", project_id=pid, cells=cells)
     else:
         st.dataframe(grid, hide_index=True, width="stretch", column_config=config)
     common.csv_download(grid.rename(columns=phase_cols), "raci.csv", key="raci_csv")
@@ -123,7 +123,7 @@ st.subheader(t("plan.team.people"))
 plan_ui.edit_table(
     people,
     key="people_editor",
-    editable=["full_name", "side", "department", "experience_years", "licensed_user"],
+    fields=team.PERSON_FIELDS,
     column_config={
         "full_name": t("field.full_name"),
         "side": st.column_config.SelectboxColumn(
@@ -150,14 +150,16 @@ if can_manage:
         years = st.number_input(t("field.experience_years"), min_value=0, step=1)
         licensed = st.checkbox(t("plan.field.licensed_user"))
         if st.form_submit_button(t("plan.add"), icon=":material/person_add:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 projects.create_person,
                 "plan.created",
-                full_name=full_name,
-                side=p_side,
-                department=dept,
-                experience_years=years,
-                licensed_user=licensed,
+                data=PersonCreate(
+                    full_name=full_name,
+                    side=p_side,
+                    department=dept,
+                    experience_years=int(years),
+                    licensed_user=licensed,
+                ),
             )
     with right, common.form("assign_role"):
         st.markdown(f"**{t('plan.team.assign_role')}**")
@@ -168,12 +170,11 @@ if can_manage:
         )
         duties = st.text_area(t("plan.field.responsibilities"))
         if st.form_submit_button(t("plan.add"), icon=":material/badge:"):
-            plan_ui.save(
+            plan_ui.save_form(
                 projects.assign_role,
                 "plan.created",
                 project_id=pid,
-                person_id=person,
-                role=role,
-                reports_to_id=boss,
-                responsibilities=duties,
+                data=RoleAssignmentCreate(
+                    person_id=person, role=role, reports_to_id=boss, responsibilities=duties
+                ),
             )

@@ -9,9 +9,27 @@ from sqlmodel import Session, func, select
 
 from crm_impl.core.db import UnitOfWork
 from crm_impl.core.errors import ConflictError, PermissionDenied, ValidationError
-from crm_impl.core.models import AuditEntry, Person, UserAccount
+from crm_impl.core.models import AuditEntry, Person, PersonCreate, ProjectCreate, ProjectUpdate, UserAccount
 from crm_impl.core.permissions import APP_ROLES, SYSTEM
-from crm_impl.rollout.models import ChangeRequest, Idea, Phase, PhaseBaseline, Requirement, Risk
+from crm_impl.rollout.models import (
+    BusinessGoalCreate,
+    ChangeRequest,
+    ChangeRequestCreate,
+    Idea,
+    IdeaCreate,
+    MilestoneCreate,
+    MilestoneUpdate,
+    Phase,
+    PhaseBaseline,
+    PhaseCreate,
+    PhaseUpdate,
+    PlanSettingsUpdate,
+    RaciCell,
+    Requirement,
+    RequirementCreate,
+    Risk,
+    RiskCreate,
+)
 from crm_impl.rollout.services import changes, ideas, plan, projects, scope
 
 
@@ -20,18 +38,20 @@ def project(session):
     p = projects.create_project(
         session=session,
         actor=SYSTEM,
-        name="Rollout",
-        start_date=date(2026, 1, 1),
-        go_live_date=date(2026, 9, 1),
-        baseline_effort_days=200,
-        baseline_cost=500000,
+        data=ProjectCreate(
+            name="Rollout",
+            start_date=date(2026, 1, 1),
+            go_live_date=date(2026, 9, 1),
+            baseline_effort_days=200,
+            baseline_cost=500000,
+        ),
     )
     session.commit()
     return p
 
 
 def _person(session, name, side="client"):
-    p = projects.create_person(session=session, actor=SYSTEM, full_name=name, side=side)
+    p = projects.create_person(session=session, actor=SYSTEM, data=PersonCreate(full_name=name, side=side))
     session.commit()
     return p
 
@@ -66,9 +86,7 @@ def test_phase_write_is_audited(session, project):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        name="Analysis",
-        planned_start="2026-01-01",
-        planned_end="2026-02-01",
+        data=PhaseCreate(name="Analysis", planned_start="2026-01-01", planned_end="2026-02-01"),
     )
     session.commit()
     entry = session.exec(select(AuditEntry).where(AuditEntry.entity == "phase")).one()
@@ -82,7 +100,7 @@ def test_phase_write_is_audited(session, project):
         ({"owner_id": 9999}, "error.unknown_person"),
         ({"percent_complete": 140}, "error.out_of_range"),
         ({"name": "analysis"}, "error.duplicate"),
-        ({"planned_end": "31.02.2026"}, "error.bad_date"),
+        ({"position": -1}, "error.negative"),
     ],
 )
 def test_bad_phase_input_writes_nothing(session, engine, project, kwargs, key):
@@ -90,15 +108,13 @@ def test_bad_phase_input_writes_nothing(session, engine, project, kwargs, key):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        name="Analysis",
-        planned_start="2026-01-01",
-        planned_end="2026-02-01",
+        data=PhaseCreate(name="Analysis", planned_start="2026-01-01", planned_end="2026-02-01"),
     )
     session.commit()
     before = (_count(engine, Phase), _count(engine, AuditEntry))
     args = {"name": "Testing", "planned_start": "2026-02-01", "planned_end": "2026-03-01", **kwargs}
     with UnitOfWork(engine) as uow, pytest.raises(ValidationError) as err:
-        plan.create_phase(session=uow.session, actor=SYSTEM, project_id=project.id, **args)
+        plan.create_phase(session=uow.session, actor=SYSTEM, project_id=project.id, data=PhaseCreate(**args))
         uow.commit()
     assert err.value.key == key
     assert (_count(engine, Phase), _count(engine, AuditEntry)) == before
@@ -111,7 +127,10 @@ def test_negative_effort_and_unknown_requester_are_refused(engine, project):
     ):
         with UnitOfWork(engine) as uow, pytest.raises(ValidationError) as err:
             changes.request_change(
-                session=uow.session, actor=SYSTEM, project_id=project.id, title="x", reason="y", **kwargs
+                session=uow.session,
+                actor=SYSTEM,
+                project_id=project.id,
+                data=ChangeRequestCreate(title="x", reason="y", **kwargs),
             )
         assert err.value.key in (key, "error.required")
     assert _count(engine, ChangeRequest) == 0
@@ -122,31 +141,45 @@ def test_stale_version_is_a_conflict(session, engine, project):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        name="Analysis",
-        planned_start="2026-01-01",
-        planned_end="2026-02-01",
+        data=PhaseCreate(name="Analysis", planned_start="2026-01-01", planned_end="2026-02-01"),
     )
     session.commit()
     with UnitOfWork(engine) as uow:
         plan.update_phase(
-            session=uow.session, actor=SYSTEM, phase_id=phase.id, expected_version=1, percent_complete=40
+            session=uow.session,
+            actor=SYSTEM,
+            phase_id=phase.id,
+            expected_version=1,
+            changes=PhaseUpdate(percent_complete=40),
         )
         uow.commit()
     with UnitOfWork(engine) as uow, pytest.raises(ConflictError):
         plan.update_phase(
-            session=uow.session, actor=SYSTEM, phase_id=phase.id, expected_version=1, percent_complete=60
+            session=uow.session,
+            actor=SYSTEM,
+            phase_id=phase.id,
+            expected_version=1,
+            changes=PhaseUpdate(percent_complete=60),
         )
     # two users loaded the same row; the second save loses the race when it writes
     with UnitOfWork(engine) as a, UnitOfWork(engine) as b:
         b.session.get(Phase, phase.id)
         b.session.commit()  # b's form is open; its row copy is at version 2
         plan.update_phase(
-            session=a.session, actor=SYSTEM, phase_id=phase.id, expected_version=2, status="on_hold"
+            session=a.session,
+            actor=SYSTEM,
+            phase_id=phase.id,
+            expected_version=2,
+            changes=PhaseUpdate(status="on_hold"),
         )
         a.commit()
         with pytest.raises(ConflictError):
             plan.update_phase(
-                session=b.session, actor=SYSTEM, phase_id=phase.id, expected_version=2, status="done"
+                session=b.session,
+                actor=SYSTEM,
+                phase_id=phase.id,
+                expected_version=2,
+                changes=PhaseUpdate(status="done"),
             )
     with Session(engine) as s:
         assert s.get(Phase, phase.id).status == "on_hold"
@@ -161,7 +194,7 @@ def test_baselines_freeze_the_plan_and_names_are_unique(session, project):
         actor=SYSTEM,
         phase_id=phase.id,
         expected_version=phase.version,
-        planned_end=date(2026, 3, 1),
+        changes=PhaseUpdate(planned_end=date(2026, 3, 1)),
     )
     with pytest.raises(ValidationError):
         plan.save_baseline(session=session, actor=SYSTEM, project_id=project.id, name="kick-off")
@@ -178,13 +211,17 @@ def test_milestone_done_only_when_gate_is_met(session, project):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        name="UAT",
-        due_date="2026-05-01",
-        gate_criteria="No critical defects\nSigned off",
+        data=MilestoneCreate(
+            name="UAT", due_date="2026-05-01", gate_criteria="No critical defects\nSigned off"
+        ),
     )
     with pytest.raises(ValidationError) as err:
         plan.update_milestone(
-            session=session, actor=SYSTEM, milestone_id=ms.id, expected_version=1, done_date="2026-05-02"
+            session=session,
+            actor=SYSTEM,
+            milestone_id=ms.id,
+            expected_version=1,
+            changes=MilestoneUpdate(done_date="2026-05-02"),
         )
     assert err.value.key == "error.gate_open"
     done = [{"text": c["text"], "done": True} for c in ms.gate_criteria]
@@ -193,8 +230,7 @@ def test_milestone_done_only_when_gate_is_met(session, project):
         actor=SYSTEM,
         milestone_id=ms.id,
         expected_version=1,
-        gate_criteria=done,
-        done_date="2026-05-02",
+        changes=MilestoneUpdate(gate_criteria=done, done_date="2026-05-02"),
     )
     assert ms.done_date == date(2026, 5, 2)
 
@@ -207,14 +243,14 @@ def test_raci_one_accountable_and_stale_grid(session, project):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        cells=[{"phase_id": phase.id, "person_id": a.id, "letter": "A", "was": ""}],
+        cells=[RaciCell(phase_id=phase.id, person_id=a.id, letter="A", was="")],
     )
     with pytest.raises(ValidationError) as err:
         plan.save_raci(
             session=session,
             actor=SYSTEM,
             project_id=project.id,
-            cells=[{"phase_id": phase.id, "person_id": b.id, "letter": "A", "was": ""}],
+            cells=[RaciCell(phase_id=phase.id, person_id=b.id, letter="A", was="")],
         )
     assert err.value.key == "error.raci_one_accountable"
     with pytest.raises(ConflictError):
@@ -222,7 +258,7 @@ def test_raci_one_accountable_and_stale_grid(session, project):
             session=session,
             actor=SYSTEM,
             project_id=project.id,
-            cells=[{"phase_id": phase.id, "person_id": a.id, "letter": "R", "was": "C"}],
+            cells=[RaciCell(phase_id=phase.id, person_id=a.id, letter="R", was="C")],
         )
 
 
@@ -232,10 +268,9 @@ def test_goal_target_must_match_direction(session, project):
             session=session,
             actor=SYSTEM,
             project_id=project.id,
-            name="Faster offers",
-            baseline_value=48,
-            target_value=60,
-            direction="decrease",
+            data=BusinessGoalCreate(
+                name="Faster offers", baseline_value=48, target_value=60, direction="decrease"
+            ),
         )
     assert err.value.key == "error.goal_direction"
 
@@ -247,17 +282,21 @@ def test_client_person_submits_and_duplicates_are_suggested(session, project, ma
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        title="Export customer list to Excel",
-        business_process="Reporting",
+        data=RequirementCreate(title="Export customer list to Excel", business_process="Reporting"),
     )
     idea = ideas.submit_idea(
-        session=session, actor=rep, project_id=project.id, title="Exporting customer list to excel"
+        session=session,
+        actor=rep,
+        project_id=project.id,
+        data=IdeaCreate(title="Exporting customer list to excel"),
     )
     found = ideas.suggest_duplicates(
         session=session, project_id=project.id, text=idea.title, exclude_idea_id=idea.id
     )
     assert found.iloc[0]["kind"] == "requirement" and found.iloc[0]["score"] >= 80
-    other = ideas.submit_idea(session=session, actor=rep, project_id=project.id, title="Dark mode")
+    other = ideas.submit_idea(
+        session=session, actor=rep, project_id=project.id, data=IdeaCreate(title="Dark mode")
+    )
     assert ideas.suggest_duplicates(
         session=session, project_id=project.id, text=other.title, exclude_idea_id=other.id
     ).empty
@@ -267,14 +306,17 @@ def test_vendor_people_do_not_submit_ideas(session, project, make_user):
     pm = make_user("pmv", "pm_vendor")
     _link(session, pm, _person(session, "Vendor PM", "vendor"))
     with pytest.raises(ValidationError) as err:
-        ideas.submit_idea(session=session, actor=pm, project_id=project.id, title="Idea")
+        ideas.submit_idea(session=session, actor=pm, project_id=project.id, data=IdeaCreate(title="Idea"))
     assert err.value.key == "error.idea_client_side"
 
 
 def _idea(session, project, title="Map of clients"):
     person = _person(session, f"Submitter {title}")
     return ideas.submit_idea(
-        session=session, actor=SYSTEM, project_id=project.id, title=title, submitted_by_id=person.id
+        session=session,
+        actor=SYSTEM,
+        project_id=project.id,
+        data=IdeaCreate(title=title, submitted_by_id=person.id),
     )
 
 
@@ -363,11 +405,13 @@ def test_only_management_approves_changes(session, project, make_user, role):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        title="Extra field",
-        reason="Workshops",
-        effort_days=Decimal("10"),
-        cost=1000,
-        requested_by_id=requester.id,
+        data=ChangeRequestCreate(
+            title="Extra field",
+            reason="Workshops",
+            effort_days=Decimal("10"),
+            cost=1000,
+            requested_by_id=requester.id,
+        ),
     )
     session.commit()
     actor = make_user(f"u_{role}", role)
@@ -394,10 +438,7 @@ def test_rejecting_a_change_needs_a_note(session, project, make_user):
         session=session,
         actor=SYSTEM,
         project_id=project.id,
-        title="Chat",
-        reason="Nice",
-        effort_days=25,
-        requested_by_id=requester.id,
+        data=ChangeRequestCreate(title="Chat", reason="Nice", effort_days=25, requested_by_id=requester.id),
     )
     with pytest.raises(ValidationError):
         changes.decide_change(
@@ -417,12 +458,10 @@ def test_testers_and_sales_reps_cannot_edit_the_plan(session, project, make_user
                 session=session,
                 actor=actor,
                 project_id=project.id,
-                name="X",
-                planned_start="2026-01-01",
-                planned_end="2026-01-02",
+                data=PhaseCreate(name="X", planned_start="2026-01-01", planned_end="2026-01-02"),
             )
         with pytest.raises(PermissionDenied):
-            scope.create_risk(session=session, actor=actor, project_id=project.id, title="R")
+            scope.create_risk(session=session, actor=actor, project_id=project.id, data=RiskCreate(title="R"))
 
 
 def test_project_plan_update(session, engine, project, make_user):
@@ -432,12 +471,10 @@ def test_project_plan_update(session, engine, project, make_user):
         actor=pm,
         project_id=project.id,
         expected_version=project.version,
-        start_date="2026-01-01",
-        go_live_date="2026-10-01",
-        baseline_effort_days=300,
-        baseline_cost=600000,
-        scope_creep_limit=0.15,
-        changes_per_month_limit=2,
+        changes=ProjectUpdate(
+            start_date="2026-01-01", go_live_date="2026-10-01", baseline_effort_days=300, baseline_cost=600000
+        ),
+        settings=PlanSettingsUpdate(scope_creep_limit=0.15, changes_per_month_limit=2),
     )
     session.commit()
     assert plan.get_settings(session=session, project_id=project.id).changes_per_month_limit == 2
@@ -447,8 +484,7 @@ def test_project_plan_update(session, engine, project, make_user):
             actor=pm,
             project_id=project.id,
             expected_version=project.version,
-            start_date="2026-05-01",
-            go_live_date="2026-04-01",
+            changes=ProjectUpdate(start_date="2026-05-01", go_live_date="2026-04-01"),
         )
     with Session(engine) as s:
         assert s.get(Person, 1) is None or True

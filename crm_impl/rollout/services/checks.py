@@ -1,16 +1,21 @@
-"""Validators shared by the rollout-plan services: dates that may arrive as ISO text (from a data
-editor), people that must exist, names unique per project, bounded integers, partial updates."""
+"""Validators shared by the rollout services: dates that may arrive as ISO text (from a data
+editor), people that must exist, names unique per project, bounded integers, and `Fields` (an
+entity's editable fields with the cleaner of each)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, func, select
 
-from crm_impl.core.errors import NotFound, ValidationError
+from crm_impl.core import writes
+from crm_impl.core.errors import ValidationError
 from crm_impl.core.models import Person, Project
+
+U = TypeVar("U", bound=writes.Update)
 
 
 def is_blank(value: Any) -> bool:
@@ -79,10 +84,7 @@ def person(session: Session, person_id: Any, field: str, *, required: bool = Fal
 
 
 def project(session: Session, project_id: int) -> Project:
-    found = session.get(Project, project_id)
-    if found is None:
-        raise NotFound("error.not_found", entity="project", id=project_id)
-    return found
+    return writes.get(session, Project, project_id, "project")
 
 
 def unique_name(
@@ -95,48 +97,70 @@ def unique_name(
     field: str,
     exclude_id: int | None = None,
 ) -> None:
-    col = getattr(model, column)
-    query = select(model.id).where(model.project_id == project_id, func.lower(col) == value.lower())  # type: ignore[attr-defined]
+    table = inspect(model).local_table  # the columns of any project-scoped table
+    query = select(table.c.id).where(
+        table.c.project_id == project_id, func.lower(table.c[column]) == value.lower()
+    )
     if exclude_id is not None:
-        query = query.where(model.id != exclude_id)  # type: ignore[attr-defined]
+        query = query.where(table.c.id != exclude_id)
     if session.exec(query).first() is not None:
         raise ValidationError("error.duplicate", field=field, value=value)
 
 
-def get(session: Session, model: type[SQLModel], row_id: int, entity: str) -> Any:
-    row = session.get(model, row_id)
-    if row is None:
-        raise NotFound("error.not_found", entity=entity, id=row_id)
-    return row
+Cleaner = Callable[[Any], Any]
 
 
-def merged(
-    obj: SQLModel, changes: dict[str, Any], cleaners: dict[str, Callable[[Any], Any]]
-) -> dict[str, Any]:
-    """The row's values with `changes` cleaned and applied, without touching the row yet (so a
-    failing cross-field check leaves the session clean)."""
-    unknown = set(changes) - set(cleaners)
-    if unknown:
-        raise ValidationError("error.unknown_field", value=", ".join(sorted(unknown)))
-    values = obj.model_dump()
-    for key, value in changes.items():
-        values[key] = cleaners[key](value)
-    return values
-
-
-def apply(obj: SQLModel, values: dict[str, Any], keys: list[str] | set[str]) -> None:
-    for key in keys:
-        setattr(obj, key, values[key])
-
-
-def flush(session: Session) -> None:
-    """Flush, turning a lost optimistic-locking race (the row's version moved on between our read
-    and our write) into the same ConflictError a stale form gets."""
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from crm_impl.core.errors import ConflictError
-
+def an_id(value: Any, field: str) -> int | None:
+    """A reference picked in a form or a grid cell (int, float from pandas, text); blank -> None.
+    Whether it exists is the service's check (it needs the session)."""
+    if is_blank(value):
+        return None
     try:
-        session.flush()
-    except StaleDataError as err:
-        raise ConflictError() from err
+        number = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValidationError("error.choice", field=field, value=value) from err
+    if number != int(number):
+        raise ValidationError("error.choice", field=field, value=value)
+    return int(number)
+
+
+def flag(value: Any) -> bool:
+    """A checkbox cell: NaN/None/empty -> False."""
+    return False if is_blank(value) else bool(value)
+
+
+class Fields(Generic[U]):
+    """One entity's editable fields: its `XUpdate` model (names and types, defined once) and the
+    cleaner of each field, which turns a form value or a grid cell (text, NaN, None) into the
+    typed value, or raises a translated ValidationError naming the field. The service cleans
+    every value it is given with the same cleaners, so a form, a grid, the CLI and the demo
+    meet the same rules. Cleaners of create-only fields may be listed too."""
+
+    def __init__(self, update: type[U], cleaners: dict[str, Cleaner]) -> None:
+        missing = set(update.model_fields) - set(cleaners)
+        if missing:
+            raise TypeError(f"{update.__name__}: no cleaner for {sorted(missing)}")
+        self.update = update
+        self.cleaners = cleaners
+
+    @property
+    def names(self) -> list[str]:
+        """The editable fields (a grid's editable columns, a form's inputs)."""
+        return list(self.update.model_fields)
+
+    def clean(self, values: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(values) - set(self.cleaners)
+        if unknown:
+            raise ValidationError("error.unknown_field", value=", ".join(sorted(unknown)))
+        return {name: self.cleaners[name](value) for name, value in values.items()}
+
+    def cleaned(self, changes: U) -> U:
+        """The same update with every set field cleaned (still only those fields set)."""
+        return self.update(**self.clean(changes.changes()))
+
+    def from_cells(self, cells: dict[str, Any]) -> U:
+        """A grid row's edited cells as a typed update."""
+        unknown = set(cells) - set(self.names)
+        if unknown:
+            raise ValidationError("error.unknown_field", value=", ".join(sorted(unknown)))
+        return self.update(**self.clean(cells))

@@ -7,14 +7,22 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from crm_impl.core import audit, validation
+from crm_impl.core import validation, writes
 from crm_impl.core.errors import ValidationError
 from crm_impl.core.models import Person, UserAccount, utcnow
 from crm_impl.core.permissions import Actor, require
 from crm_impl.rollout.metrics import similar_texts
-from crm_impl.rollout.models import Idea, Requirement
+from crm_impl.rollout.models import (
+    Idea,
+    IdeaCreate,
+    IdeaPublic,
+    IdeaUpdate,
+    Requirement,
+    RequirementCreate,
+    columns,
+)
 from crm_impl.rollout.services import checks as chk
 from crm_impl.rollout.services import scope
 
@@ -29,46 +37,29 @@ def person_of(*, session: Session, actor: Actor) -> Person | None:
     return session.get(Person, user.person_id) if user and user.person_id else None
 
 
-def submit_idea(
-    *,
-    session: Session,
-    actor: Actor,
-    project_id: int,
-    title: str,
-    description: str = "",
-    submitted_by_id: int | None = None,
-) -> Idea:
+def submit_idea(*, session: Session, actor: Actor, project_id: int, data: IdeaCreate) -> Idea:
     require(actor, "idea.submit")
     chk.project(session, project_id)
     own = person_of(session=session, actor=actor)
-    if submitted_by_id is None or (own is not None and int(submitted_by_id) == own.id):
+    on_behalf = chk.an_id(data.submitted_by_id, "plan.field.submitted_by")
+    if on_behalf is None or (own is not None and on_behalf == own.id):
         if own is None:
             raise ValidationError("error.idea_needs_person")
         submitter = own
     else:
         # Entering an idea on someone else's behalf (e.g. from a workshop) is for team managers.
         require(actor, "team.manage")
-        submitter = session.get(Person, chk.person(session, submitted_by_id, "plan.field.submitted_by"))
-    if submitter.side != "client":  # type: ignore[union-attr]
+        chk.person(session, on_behalf, "plan.field.submitted_by")
+        submitter = writes.get(session, Person, on_behalf, "person")
+    if submitter.side != "client":
         raise ValidationError("error.idea_client_side", field="plan.field.submitted_by")
     idea = Idea(
         project_id=project_id,
-        title=validation.text(title, "plan.field.title", max_len=200),
-        description=validation.text(description, "plan.field.description", max_len=5000, required=False),
-        submitted_by_id=submitter.id,  # type: ignore[union-attr, arg-type]
+        title=validation.text(data.title, "plan.field.title", max_len=200),
+        description=validation.text(data.description, "plan.field.description", max_len=5000, required=False),
+        submitted_by_id=int(submitter.id or 0),
     )
-    session.add(idea)
-    chk.flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="idea",
-        entity_id=idea.id,
-        action="create",
-        after=audit.snapshot(idea),
-        project_id=project_id,
-    )
-    return idea
+    return writes.create(session=session, actor=actor, row=idea, entity="idea", project_id=project_id)
 
 
 def candidates(*, session: Session, project_id: int, exclude_idea_id: int | None = None) -> pd.DataFrame:
@@ -76,7 +67,7 @@ def candidates(*, session: Session, project_id: int, exclude_idea_id: int | None
     ideas = session.exec(
         select(Idea.id, Idea.title, Idea.description).where(
             Idea.project_id == project_id,
-            Idea.status.in_(("new", "accepted")),  # type: ignore[attr-defined]
+            col(Idea.status).in_(("new", "accepted")),
         )
     ).all()
     reqs = session.exec(
@@ -119,85 +110,73 @@ def triage_idea(
     phase_id: int | None = None,
 ) -> Idea:
     require(actor, "idea.triage")
-    idea = chk.get(session, Idea, idea_id, "idea")
-    validation.expect_version(idea.version, expected_version)
+    idea = writes.get(session, Idea, idea_id, "idea")
+    writes.expect_version(idea.version, expected_version)
     validation.choice(decision, "plan.field.decision", DECISIONS)
     if idea.status != "new":
         raise ValidationError("error.idea_already_triaged")
-    before = audit.snapshot(idea)
+    status = {"accept": "accepted", "duplicate": "duplicate", "reject": "rejected"}[decision]
+    changes = IdeaUpdate(status=status, triaged_by=actor.username, triaged_at=utcnow())
     if decision == "accept":
         requirement = scope.create_requirement(
             session=session,
             actor=actor,
             project_id=idea.project_id,
             process_required=False,
-            title=idea.title,
-            description=idea.description,
-            business_process=business_process,
-            kind=kind,
-            phase_id=phase_id,
-            business_owner_id=idea.submitted_by_id,
+            data=RequirementCreate(
+                title=idea.title,
+                description=idea.description,
+                business_process=business_process,
+                kind=kind,
+                phase_id=phase_id,
+                business_owner_id=idea.submitted_by_id,
+            ),
         )
-        idea.requirement_id = requirement.id
+        changes.requirement_id = requirement.id
     elif decision == "duplicate":
-        _mark_duplicate(session, idea, duplicate_of_idea_id, duplicate_of_requirement_id)
+        changes = _duplicate_of(session, idea, duplicate_of_idea_id, duplicate_of_requirement_id, changes)
     else:
-        idea.rejection_reason = validation.text(rejection_reason, "plan.field.rejection_reason", max_len=2000)
-    idea.status = {"accept": "accepted", "duplicate": "duplicate", "reject": "rejected"}[decision]
-    idea.triaged_by, idea.triaged_at = actor.username, utcnow()
-    session.add(idea)
-    chk.flush(session)
-    audit.record(
+        changes.rejection_reason = validation.text(
+            rejection_reason, "plan.field.rejection_reason", max_len=2000
+        )
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=idea,
+        expected_version=expected_version,
+        changes=changes,
         entity="idea",
-        entity_id=idea.id,
-        action=decision,
-        before=before,
-        after=audit.snapshot(idea),
         project_id=idea.project_id,
+        action=decision,
     )
-    return idea
 
 
-def _mark_duplicate(session: Session, idea: Idea, of_idea: Any, of_requirement: Any) -> None:
-    of_idea = None if chk.is_blank(of_idea) else int(of_idea)
-    of_requirement = None if chk.is_blank(of_requirement) else int(of_requirement)
-    if (of_idea is None) == (of_requirement is None):
+def _duplicate_of(
+    session: Session, idea: Idea, of_idea: Any, of_requirement: Any, changes: IdeaUpdate
+) -> IdeaUpdate:
+    target_idea = chk.an_id(of_idea, "plan.field.duplicate_of")
+    target_req = chk.an_id(of_requirement, "plan.field.duplicate_of")
+    if (target_idea is None) == (target_req is None):
         raise ValidationError("error.duplicate_target", field="plan.field.duplicate_of")
-    if of_idea is not None:
-        target = session.get(Idea, of_idea)
-        if target is None or target.project_id != idea.project_id or target.id == idea.id:
+    if target_idea is not None:
+        other = session.get(Idea, target_idea)
+        if other is None or other.project_id != idea.project_id or other.id == idea.id:
             raise ValidationError("error.duplicate_target", field="plan.field.duplicate_of")
-        idea.duplicate_of_idea_id = of_idea
+        changes.duplicate_of_idea_id = target_idea
     else:
-        req = session.get(Requirement, of_requirement)
+        req = session.get(Requirement, target_req)
         if req is None or req.project_id != idea.project_id:
             raise ValidationError("error.duplicate_target", field="plan.field.duplicate_of")
-        idea.duplicate_of_requirement_id = of_requirement
+        changes.duplicate_of_requirement_id = target_req
+    return changes
 
 
 def ideas_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(Idea, Person.full_name, Person.department)
-        .join(Person, Person.id == Idea.submitted_by_id)
+        .join(Person, col(Person.id) == Idea.submitted_by_id)
         .where(Idea.project_id == project_id)
-        .order_by(Idea.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Idea.id).desc())
     ).all()
-    columns = [
-        "id",
-        "version",
-        "title",
-        "description",
-        "status",
-        "submitted_at",
-        "submitted_by_id",
-        "duplicate_of_idea_id",
-        "duplicate_of_requirement_id",
-        "requirement_id",
-        "rejection_reason",
-        "triaged_by",
-        "triaged_at",
-    ]
-    data = [{**{c: getattr(i, c) for c in columns}, "submitted_by": n, "department": d} for i, n, d in rows]
-    return pd.DataFrame(data, columns=[*columns, "submitted_by", "department"])
+    data = [{**i.model_dump(), "submitted_by": n, "department": d} for i, n, d in rows]
+    return pd.DataFrame(data, columns=columns(IdeaPublic))

@@ -1,6 +1,6 @@
 """The schedule of a rollout: project dates and scope baseline, phases, milestones with gate
 criteria, named baselines, the RACI grid, and plan thresholds. Writes: permission → validation →
-write → audit, in the caller's transaction."""
+write → audit (through crm_impl.core.writes), in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from crm_impl.core import audit, validation
+from crm_impl.core import validation, writes
 from crm_impl.core.errors import ConflictError, ValidationError
-from crm_impl.core.models import Person, Project
+from crm_impl.core.models import Person, Project, ProjectUpdate
 from crm_impl.core.permissions import Actor, require
 from crm_impl.rollout.models import (
     PHASE_KINDS,
@@ -20,12 +20,23 @@ from crm_impl.rollout.models import (
     RACI_LETTERS,
     BaselineItem,
     Milestone,
+    MilestoneCreate,
+    MilestonePublic,
+    MilestoneUpdate,
     Phase,
     PhaseBaseline,
+    PhaseCreate,
+    PhasePublic,
+    PhaseUpdate,
     PlanSettings,
+    PlanSettingsUpdate,
+    RaciCell,
     RaciEntry,
+    RaciUpdate,
+    columns,
 )
 from crm_impl.rollout.services import checks as chk
+from crm_impl.rollout.services import projects
 
 # Default phases of a new rollout (slide 10's budget stages plus training), with weeks each.
 DEFAULT_PHASES = (
@@ -41,6 +52,22 @@ DEFAULT_PHASES = (
 
 # ---------------------------------------------------------------- project and settings
 
+SETTINGS_FIELDS = chk.Fields(
+    PlanSettingsUpdate,
+    {
+        "scope_creep_limit": lambda v: _limit(chk.number(v, "plan.field.scope_creep_limit")),
+        "changes_per_month_limit": lambda v: chk.integer(
+            v, "plan.field.changes_per_month_limit", low=0, high=1000
+        ),
+    },
+)
+
+
+def _limit(value: float) -> float:
+    if not 0 <= value <= 10:
+        raise ValidationError("error.out_of_range", field="plan.field.scope_creep_limit", low=0, high=10)
+    return value
+
 
 def get_settings(*, session: Session, project_id: int) -> PlanSettings:
     """The project's thresholds (defaults when never saved; not added to the session)."""
@@ -53,66 +80,66 @@ def update_project_plan(
     actor: Actor,
     project_id: int,
     expected_version: int | None,
-    start_date: Any = None,
-    go_live_date: Any = None,
-    baseline_effort_days: Any = 0,
-    baseline_cost: Any = 0,
-    scope_creep_limit: Any = 0.10,
-    changes_per_month_limit: Any = 3,
+    changes: ProjectUpdate,
+    settings: PlanSettingsUpdate | None = None,
 ) -> Project:
-    """Go-live date, scope baseline (effort days, cost) and the plan thresholds of a project."""
+    """Go-live date, scope baseline (effort days, cost) and the plan thresholds of a project,
+    in one transaction (the project's version guards both)."""
     require(actor, "project.manage")
     project = chk.project(session, project_id)
-    validation.expect_version(project.version, expected_version)
-    start = chk.a_date(start_date, "plan.field.start_date")
-    go_live = chk.a_date(go_live_date, "field.go_live_date")
-    validation.date_order(start, go_live, "field.go_live_date")
-    effort = validation.amount(baseline_effort_days, "field.baseline_effort")
-    cost = validation.amount(baseline_cost, "field.baseline_cost")
-    limit = chk.number(scope_creep_limit, "plan.field.scope_creep_limit")
-    if not 0 <= limit <= 10:
-        raise ValidationError("error.out_of_range", field="plan.field.scope_creep_limit", low=0, high=10)
-    per_month = chk.integer(changes_per_month_limit, "plan.field.changes_per_month_limit", low=0, high=1000)
-    before = audit.snapshot(project)
-    project.start_date, project.go_live_date = start, go_live
-    project.baseline_effort_days, project.baseline_cost = effort, cost
-    session.add(project)
-    settings = session.get(PlanSettings, project_id)
-    if settings is None:
-        settings = PlanSettings(project_id=project_id)
-    settings.scope_creep_limit, settings.changes_per_month_limit = limit, per_month
-    session.add(settings)
-    chk.flush(session)
-    after = {**audit.snapshot(project), "scope_creep_limit": limit, "changes_per_month_limit": per_month}
-    audit.record(
+    clean = projects.PROJECT_FIELDS.cleaned(changes)
+    clean_settings = SETTINGS_FIELDS.cleaned(settings or PlanSettingsUpdate())
+    if clean.name is not None:
+        projects.unique_project_name(session, clean.name, exclude_id=project.id)
+    writes.update_versioned(
         session=session,
         actor=actor,
+        row=project,
+        expected_version=expected_version,
+        changes=clean,
         entity="project",
-        entity_id=project.id,
-        action="update",
-        before=before,
-        after=after,
         project_id=project.id,
+        check=projects.check_project,
     )
+    row = session.get(PlanSettings, project_id)
+    if row is None:
+        writes.create(
+            session=session,
+            actor=actor,
+            row=PlanSettings(project_id=project_id, **clean_settings.changes()),
+            entity="plan_settings",
+            project_id=project_id,
+        )
+    elif clean_settings.changes():
+        writes.update_versioned(
+            session=session,
+            actor=actor,
+            row=row,
+            expected_version=None,
+            changes=clean_settings,
+            entity="plan_settings",
+            project_id=project_id,
+        )
     return project
 
 
 # ---------------------------------------------------------------- phases
 
-
-def _phase_cleaners(session: Session) -> dict[str, Any]:
-    return {
+PHASE_FIELDS = chk.Fields(
+    PhaseUpdate,
+    {
         "name": lambda v: validation.text(v, "field.name", max_len=120),
         "kind": lambda v: validation.choice(v, "plan.field.phase_kind", PHASE_KINDS),
-        "position": lambda v: chk.integer(v, "plan.field.position", low=0),
+        "position": lambda v: None if chk.is_blank(v) else chk.integer(v, "plan.field.position", low=0),
         "planned_start": lambda v: chk.a_date(v, "plan.field.planned_start", required=True),
         "planned_end": lambda v: chk.a_date(v, "plan.field.planned_end", required=True),
         "actual_start": lambda v: chk.a_date(v, "plan.field.actual_start"),
         "actual_end": lambda v: chk.a_date(v, "plan.field.actual_end"),
         "percent_complete": lambda v: chk.integer(v, "plan.field.percent_complete", low=0, high=100),
         "status": lambda v: validation.choice(v, "plan.field.status", PHASE_STATUSES),
-        "owner_id": lambda v: chk.person(session, v, "plan.field.owner"),
-    }
+        "owner_id": lambda v: chk.an_id(v, "plan.field.owner"),
+    },
+)
 
 
 def _check_phase(values: dict[str, Any]) -> None:
@@ -122,58 +149,39 @@ def _check_phase(values: dict[str, Any]) -> None:
         raise ValidationError("error.required", field="plan.field.actual_start")
 
 
-def create_phase(
-    *,
-    session: Session,
-    actor: Actor,
-    project_id: int,
-    name: str,
-    planned_start: Any,
-    planned_end: Any,
-    kind: str = "other",
-    **rest: Any,
-) -> Phase:
+def _phase_refs(session: Session, values: dict[str, Any]) -> None:
+    if values.get("owner_id") is not None:
+        chk.person(session, values["owner_id"], "plan.field.owner")
+
+
+def create_phase(*, session: Session, actor: Actor, project_id: int, data: PhaseCreate) -> Phase:
     require(actor, "plan.write")
     chk.project(session, project_id)
-    position = rest.pop("position", None)
-    if position is None:
-        position = len(session.exec(select(Phase.id).where(Phase.project_id == project_id)).all())
-    phase = Phase(project_id=project_id, name="", planned_start=date.today(), planned_end=date.today())
-    changes = {
-        "name": name,
-        "kind": kind,
-        "planned_start": planned_start,
-        "planned_end": planned_end,
-        "position": position,
-        **rest,
-    }
-    values = chk.merged(phase, changes, _phase_cleaners(session))
+    values = PHASE_FIELDS.clean(data.model_dump())
+    if values["position"] is None:
+        values["position"] = len(session.exec(select(Phase.id).where(Phase.project_id == project_id)).all())
     _check_phase(values)
+    _phase_refs(session, values)
     chk.unique_name(session, Phase, "name", values["name"], project_id=project_id, field="field.name")
-    chk.apply(phase, values, list(_phase_cleaners(session)))
-    session.add(phase)
-    chk.flush(session)
-    audit.record(
+    return writes.create(
         session=session,
         actor=actor,
+        row=Phase(project_id=project_id, **values),
         entity="phase",
-        entity_id=phase.id,
-        action="create",
-        after=audit.snapshot(phase),
         project_id=project_id,
     )
-    return phase
 
 
 def update_phase(
-    *, session: Session, actor: Actor, phase_id: int, expected_version: int | None, **changes: Any
+    *, session: Session, actor: Actor, phase_id: int, expected_version: int | None, changes: PhaseUpdate
 ) -> Phase:
     require(actor, "plan.write")
-    phase = chk.get(session, Phase, phase_id, "phase")
-    validation.expect_version(phase.version, expected_version)
-    values = chk.merged(phase, changes, _phase_cleaners(session))
-    _check_phase(values)
-    if "name" in changes:
+    phase = writes.get(session, Phase, phase_id, "phase")
+    values = PHASE_FIELDS.clean(changes.changes())
+    if "position" in values and values["position"] is None:
+        raise ValidationError("error.required", field="plan.field.position")
+    _phase_refs(session, values)
+    if "name" in values:
         chk.unique_name(
             session,
             Phase,
@@ -183,23 +191,18 @@ def update_phase(
             field="field.name",
             exclude_id=phase.id,
         )
-    if values["percent_complete"] == 100 and "status" not in changes:
+    if values.get("percent_complete", phase.percent_complete) == 100 and "status" not in values:
         values["status"] = "done"
-    before = audit.snapshot(phase)
-    chk.apply(phase, values, [*changes, "status"])
-    session.add(phase)
-    chk.flush(session)
-    audit.record(
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=phase,
+        expected_version=expected_version,
+        changes=PhaseUpdate(**values),
         entity="phase",
-        entity_id=phase.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(phase),
         project_id=phase.project_id,
+        check=_check_phase,
     )
-    return phase
 
 
 def add_default_phases(*, session: Session, actor: Actor, project_id: int, start: Any = None) -> list[Phase]:
@@ -220,10 +223,7 @@ def add_default_phases(*, session: Session, actor: Actor, project_id: int, start
                     session=session,
                     actor=actor,
                     project_id=project_id,
-                    name=name,
-                    kind=kind,
-                    planned_start=day,
-                    planned_end=end,
+                    data=PhaseCreate(name=name, kind=kind, planned_start=day, planned_end=end),
                 )
             )
         day = end + timedelta(days=1)
@@ -233,26 +233,13 @@ def add_default_phases(*, session: Session, actor: Actor, project_id: int, start
 def phases_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(Phase, Person.full_name)
-        .join(Person, Person.id == Phase.owner_id, isouter=True)
+        .join(Person, col(Person.id) == Phase.owner_id, isouter=True)
         .where(Phase.project_id == project_id)
-        .order_by(Phase.position, Phase.id)
+        .order_by(col(Phase.position), col(Phase.id))
     ).all()
-    columns = [
-        "id",
-        "version",
-        "position",
-        "kind",
-        "name",
-        "planned_start",
-        "planned_end",
-        "actual_start",
-        "actual_end",
-        "percent_complete",
-        "status",
-        "owner_id",
-    ]
-    data = [{**{c: getattr(p, c) for c in columns}, "owner": owner or ""} for p, owner in rows]
-    return pd.DataFrame(data, columns=[*columns, "owner"])
+    names = columns(PhasePublic)
+    data = [{**p.model_dump(), "owner": owner or ""} for p, owner in rows]
+    return pd.DataFrame(data, columns=names)
 
 
 # ---------------------------------------------------------------- milestones
@@ -262,23 +249,26 @@ def _criteria(value: Any) -> list[dict[str, Any]]:
     """Gate criteria as [{"text", "done"}]; plain text gives one open criterion per line."""
     if chk.is_blank(value):
         return []
+    items: list[dict[str, Any]]
     if isinstance(value, str):
         items = [{"text": line.strip(), "done": False} for line in value.splitlines() if line.strip()]
     else:
         items = [{"text": str(i.get("text", "")).strip(), "done": bool(i.get("done"))} for i in value]
-    if any(not i["text"] or len(i["text"]) > 200 for i in items):
+    if any(not i["text"] or len(str(i["text"])) > 200 for i in items):
         raise ValidationError("error.gate_criterion", field="plan.field.gate_criteria")
     return items
 
 
-def _milestone_cleaners(session: Session) -> dict[str, Any]:
-    return {
+MILESTONE_FIELDS = chk.Fields(
+    MilestoneUpdate,
+    {
         "name": lambda v: validation.text(v, "field.name", max_len=120),
-        "phase_id": lambda v: None if chk.is_blank(v) else chk.get(session, Phase, int(v), "phase").id,
+        "phase_id": lambda v: chk.an_id(v, "plan.field.phase"),
         "due_date": lambda v: chk.a_date(v, "plan.field.due_date", required=True),
         "done_date": lambda v: chk.a_date(v, "plan.field.done_date"),
         "gate_criteria": _criteria,
-    }
+    },
+)
 
 
 def _check_milestone(values: dict[str, Any]) -> None:
@@ -286,86 +276,67 @@ def _check_milestone(values: dict[str, Any]) -> None:
         raise ValidationError("error.gate_open", field="plan.field.done_date")
 
 
-def create_milestone(
-    *,
-    session: Session,
-    actor: Actor,
-    project_id: int,
-    name: str,
-    due_date: Any,
-    phase_id: int | None = None,
-    gate_criteria: Any = None,
-    done_date: Any = None,
-) -> Milestone:
+def _milestone_refs(session: Session, values: dict[str, Any]) -> None:
+    if values.get("phase_id") is not None:
+        writes.get(session, Phase, values["phase_id"], "phase")
+
+
+def create_milestone(*, session: Session, actor: Actor, project_id: int, data: MilestoneCreate) -> Milestone:
     require(actor, "plan.write")
     chk.project(session, project_id)
-    milestone = Milestone(project_id=project_id, name="", due_date=date.today())
-    changes = {
-        "name": name,
-        "due_date": due_date,
-        "phase_id": phase_id,
-        "gate_criteria": gate_criteria,
-        "done_date": done_date,
-    }
-    values = chk.merged(milestone, changes, _milestone_cleaners(session))
+    values = MILESTONE_FIELDS.clean(data.model_dump())
     _check_milestone(values)
+    _milestone_refs(session, values)
     chk.unique_name(session, Milestone, "name", values["name"], project_id=project_id, field="field.name")
-    chk.apply(milestone, values, list(changes))
-    session.add(milestone)
-    chk.flush(session)
-    audit.record(
+    return writes.create(
         session=session,
         actor=actor,
+        row=Milestone(project_id=project_id, **values),
         entity="milestone",
-        entity_id=milestone.id,
-        action="create",
-        after=audit.snapshot(milestone),
         project_id=project_id,
     )
-    return milestone
 
 
 def update_milestone(
-    *, session: Session, actor: Actor, milestone_id: int, expected_version: int | None, **changes: Any
+    *,
+    session: Session,
+    actor: Actor,
+    milestone_id: int,
+    expected_version: int | None,
+    changes: MilestoneUpdate,
 ) -> Milestone:
     require(actor, "plan.write")
-    milestone = chk.get(session, Milestone, milestone_id, "milestone")
-    validation.expect_version(milestone.version, expected_version)
-    values = chk.merged(milestone, changes, _milestone_cleaners(session))
-    _check_milestone(values)
-    if "name" in changes:
+    milestone = writes.get(session, Milestone, milestone_id, "milestone")
+    clean = MILESTONE_FIELDS.cleaned(changes)
+    _milestone_refs(session, clean.changes())
+    if clean.name is not None:
         chk.unique_name(
             session,
             Milestone,
             "name",
-            values["name"],
+            clean.name,
             project_id=milestone.project_id,
             field="field.name",
             exclude_id=milestone.id,
         )
-    before = audit.snapshot(milestone)
-    chk.apply(milestone, values, list(changes))
-    session.add(milestone)
-    chk.flush(session)
-    audit.record(
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=milestone,
+        expected_version=expected_version,
+        changes=clean,
         entity="milestone",
-        entity_id=milestone.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(milestone),
         project_id=milestone.project_id,
+        check=_check_milestone,
     )
-    return milestone
 
 
 def milestones_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
-        select(Milestone).where(Milestone.project_id == project_id).order_by(Milestone.due_date)
+        select(Milestone).where(Milestone.project_id == project_id).order_by(col(Milestone.due_date))
     ).all()
-    columns = ["id", "version", "name", "phase_id", "due_date", "done_date", "gate_criteria"]
-    df = pd.DataFrame([{c: getattr(m, c) for c in columns} for m in rows], columns=columns)
+    names = columns(MilestonePublic)
+    df = pd.DataFrame([m.model_dump() for m in rows], columns=names)
     df["criteria_done"] = df["gate_criteria"].map(lambda cs: sum(bool(c["done"]) for c in cs or []))
     df["criteria_total"] = df["gate_criteria"].map(lambda cs: len(cs or []))
     return df
@@ -383,35 +354,31 @@ def save_baseline(*, session: Session, actor: Actor, project_id: int, name: str)
     phases = session.exec(select(Phase).where(Phase.project_id == project_id)).all()
     if not phases:
         raise ValidationError("error.no_phases")
-    baseline = PhaseBaseline(project_id=project_id, name=clean, created_by=actor.username)
-    session.add(baseline)
-    chk.flush(session)
     milestones = session.exec(select(Milestone).where(Milestone.project_id == project_id)).all()
-    for p in phases:
-        session.add(
-            BaselineItem(
-                baseline_id=baseline.id,
-                kind="phase",
-                ref_id=p.id,
-                name=p.name,
-                start=p.planned_start,
-                end=p.planned_end,
-            )
-        )
-    for m in milestones:
-        session.add(
-            BaselineItem(baseline_id=baseline.id, kind="milestone", ref_id=m.id, name=m.name, end=m.due_date)
-        )
-    chk.flush(session)
-    audit.record(
+    baseline = writes.create(
         session=session,
         actor=actor,
+        row=PhaseBaseline(project_id=project_id, name=clean, created_by=actor.username),
         entity="baseline",
-        entity_id=baseline.id,
-        action="create",
-        after={"name": clean, "phases": len(phases), "milestones": len(milestones)},
         project_id=project_id,
     )
+    bid = int(baseline.id or 0)
+    items = [
+        BaselineItem(
+            baseline_id=bid,
+            kind="phase",
+            ref_id=int(p.id or 0),
+            name=p.name,
+            start=p.planned_start,
+            end=p.planned_end,
+        )
+        for p in phases
+    ] + [
+        BaselineItem(baseline_id=bid, kind="milestone", ref_id=int(m.id or 0), name=m.name, end=m.due_date)
+        for m in milestones
+    ]
+    session.add_all(items)  # the frozen copy belongs to the audited baseline row
+    writes.flush(session)
     return baseline
 
 
@@ -420,7 +387,7 @@ def list_baselines(*, session: Session, project_id: int) -> list[PhaseBaseline]:
         session.exec(
             select(PhaseBaseline)
             .where(PhaseBaseline.project_id == project_id)
-            .order_by(PhaseBaseline.created_at, PhaseBaseline.id)
+            .order_by(col(PhaseBaseline.created_at), col(PhaseBaseline.id))
         ).all()
     )
 
@@ -456,9 +423,19 @@ def raci_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)
 
 
-def save_raci(*, session: Session, actor: Actor, project_id: int, cells: list[dict[str, Any]]) -> int:
-    """Apply grid edits: each cell {phase_id, person_id, letter (R/A/C/I or empty), was}. `was` is the
-    letter the editor was loaded with; a different letter in the database is a conflict."""
+def raci_letter(value: Any) -> str:
+    """A RACI cell: R/A/C/I, or "" for none (blank, None, NaN)."""
+    if chk.is_blank(value):
+        return ""
+    return validation.choice(str(value).strip().upper(), "plan.field.raci", RACI_LETTERS)
+
+
+RACI_FIELDS = chk.Fields(RaciUpdate, {"letter": raci_letter})
+
+
+def save_raci(*, session: Session, actor: Actor, project_id: int, cells: list[RaciCell]) -> int:
+    """Apply grid edits, all or nothing. `was` is the letter the editor was loaded with; a
+    different letter in the database is a conflict. Returns the number of cells changed."""
     require(actor, "plan.write")
     chk.project(session, project_id)
     existing = {
@@ -468,19 +445,13 @@ def save_raci(*, session: Session, actor: Actor, project_id: int, cells: list[di
     phase_ids = set(session.exec(select(Phase.id).where(Phase.project_id == project_id)).all())
     letters = {key: e.letter for key, e in existing.items()}
     for cell in cells:
-        key = (
-            int(cell["phase_id"]),
-            chk.person(session, cell["person_id"], "plan.field.person", required=True),
-        )
-        if key[0] not in phase_ids:
-            raise ValidationError("error.choice", field="plan.field.phase", value=key[0])
-        letter = "" if chk.is_blank(cell.get("letter")) else str(cell["letter"]).strip().upper()
-        if letter:
-            validation.choice(letter, "plan.field.raci", RACI_LETTERS)
-        was = "" if chk.is_blank(cell.get("was")) else str(cell["was"]).strip().upper()
-        if letters.get(key, "") != was:
+        person_id = chk.person(session, cell.person_id, "plan.field.person", required=True)
+        if cell.phase_id not in phase_ids or person_id is None:
+            raise ValidationError("error.choice", field="plan.field.phase", value=cell.phase_id)
+        key = (cell.phase_id, person_id)
+        if letters.get(key, "") != raci_letter(cell.was):
             raise ConflictError()
-        letters[key] = letter
+        letters[key] = RACI_FIELDS.cleaned(RaciUpdate(letter=cell.letter)).letter or ""
     accountable = pd.Series([k[0] for k, v in letters.items() if v == "A"], dtype="int64")
     if (accountable.value_counts() > 1).any():
         raise ValidationError("error.raci_one_accountable", field="plan.field.raci")
@@ -488,27 +459,23 @@ def save_raci(*, session: Session, actor: Actor, project_id: int, cells: list[di
     for key, letter in letters.items():
         entry = existing.get(key)
         if entry is None and letter:
-            entry = RaciEntry(project_id=project_id, phase_id=key[0], person_id=key[1], letter=letter)
-            session.add(entry)
+            row = RaciEntry(project_id=project_id, phase_id=key[0], person_id=key[1], letter=letter)
+            writes.create(session=session, actor=actor, row=row, entity="raci", project_id=project_id)
         elif entry is not None and not letter:
-            session.delete(entry)
+            writes.delete(session=session, actor=actor, row=entry, entity="raci", project_id=project_id)
         elif entry is not None and entry.letter != letter:
-            entry.letter = letter
-            session.add(entry)
+            writes.update_versioned(
+                session=session,
+                actor=actor,
+                row=entry,
+                expected_version=None,
+                changes=RaciUpdate(letter=letter),
+                entity="raci",
+                project_id=project_id,
+            )
         else:
             continue
         changed += 1
-        audit.record(
-            session=session,
-            actor=actor,
-            entity="raci",
-            entity_id=f"{key[0]}:{key[1]}",
-            action="update",
-            before={"letter": existing[key].letter if key in existing else ""},
-            after={"letter": letter},
-            project_id=project_id,
-        )
-    chk.flush(session)
     return changed
 
 
@@ -519,5 +486,8 @@ def on_project_created(*, session: Session, actor: Actor, project: Project) -> N
     """A new project starts with its plan settings and the slide-8 mistakes as risks."""
     from crm_impl.rollout.services import scope
 
-    session.add(PlanSettings(project_id=project.id))
-    scope.add_preset_risks(session=session, actor=actor, project_id=project.id)
+    pid = int(project.id or 0)
+    writes.create(
+        session=session, actor=actor, row=PlanSettings(project_id=pid), entity="plan_settings", project_id=pid
+    )
+    scope.add_preset_risks(session=session, actor=actor, project_id=pid)

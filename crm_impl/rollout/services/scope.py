@@ -3,12 +3,13 @@ business processes (slide 6), the integration register (slide 7) and the risk re
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
-from crm_impl.core import audit, validation
+from crm_impl.core import validation, writes
 from crm_impl.core.errors import ValidationError
 from crm_impl.core.models import Person
 from crm_impl.core.permissions import Actor, require
@@ -23,11 +24,25 @@ from crm_impl.rollout.models import (
     REQUIREMENT_STATUSES,
     RISK_STATUSES,
     BusinessGoal,
+    BusinessGoalCreate,
+    BusinessGoalPublic,
+    BusinessGoalUpdate,
     GoalMeasurement,
+    GoalMeasurementCreate,
     IntegrationInterface,
+    IntegrationInterfaceCreate,
+    IntegrationInterfacePublic,
+    IntegrationInterfaceUpdate,
     Phase,
     Requirement,
+    RequirementCreate,
+    RequirementPublic,
+    RequirementUpdate,
     Risk,
+    RiskCreate,
+    RiskPublic,
+    RiskUpdate,
+    columns,
 )
 from crm_impl.rollout.services import checks as chk
 
@@ -42,75 +57,65 @@ PRESET_RISKS = (
 )
 
 
-def _phase(session: Session, value: Any) -> int | None:
-    if chk.is_blank(value):
-        return None
-    return chk.get(session, Phase, int(value), "phase").id
+Row = TypeVar("Row", BusinessGoal, Requirement, IntegrationInterface, Risk)
+Check = Callable[[dict[str, Any]], None]
 
 
-def _create(session: Session, actor: Actor, row: SQLModel, entity: str, project_id: int) -> None:
-    session.add(row)
-    chk.flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity=entity,
-        entity_id=row.id,  # type: ignore[attr-defined]
-        action="create",
-        after=audit.snapshot(row),
-        project_id=project_id,
-    )
+def _refs(session: Session, values: dict[str, Any]) -> None:
+    """People and phases a row points to exist."""
+    for name, field in (("owner_id", "plan.field.owner"), ("business_owner_id", "plan.field.business_owner")):
+        if values.get(name) is not None:
+            chk.person(session, values[name], field)
+    if values.get("phase_id") is not None:
+        writes.get(session, Phase, values["phase_id"], "phase")
 
 
-def _update(
-    session: Session,
-    actor: Actor,
-    row: Any,
-    entity: str,
-    values: dict[str, Any],
-    keys: list[str],
-) -> None:
-    before = audit.snapshot(row)
-    chk.apply(row, values, keys)
-    session.add(row)
-    chk.flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity=entity,
-        entity_id=row.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(row),
-        project_id=row.project_id,
-    )
-
-
-def _write(
+def _create(
     *,
     session: Session,
     actor: Actor,
-    model: type[SQLModel],
+    project_id: int,
+    model: type[Row],
     entity: str,
     name_col: str,
-    cleaners: dict[str, Any],
-    check: Any,
-    project_id: int | None = None,
-    row_id: int | None = None,
-    expected_version: int | None = None,
-    changes: dict[str, Any],
-) -> Any:
-    """Create (row_id None) or update one row of a project-scoped register."""
+    fields: chk.Fields[Any],
+    data: SQLModel,
+    check: Check | None = None,
+) -> Row:
+    """permission -> validation -> create -> audit, for a row of a project-scoped register."""
     require(actor, "plan.write")
-    if row_id is None:
-        chk.project(session, int(project_id))  # type: ignore[arg-type]
-        row = model(project_id=project_id, **{name_col: ""})
-    else:
-        row = chk.get(session, model, row_id, entity)
-        validation.expect_version(row.version, expected_version)
-    values = chk.merged(row, changes, cleaners)
-    check(values)
-    if row_id is None or name_col in changes:
+    chk.project(session, project_id)
+    values = fields.clean(data.model_dump())
+    if check is not None:
+        check(values)
+    _refs(session, values)
+    chk.unique_name(
+        session, model, name_col, values[name_col], project_id=project_id, field=f"plan.field.{name_col}"
+    )
+    row = model(project_id=project_id, **values)
+    return writes.create(session=session, actor=actor, row=row, entity=entity, project_id=project_id)
+
+
+def _update(
+    *,
+    session: Session,
+    actor: Actor,
+    model: type[Row],
+    row_id: int,
+    expected_version: int | None,
+    entity: str,
+    name_col: str,
+    fields: chk.Fields[Any],
+    changes: writes.Update,
+    check: Check | None = None,
+) -> Row:
+    """permission -> validation -> versioned update -> audit, for a row of a register."""
+    require(actor, "plan.write")
+    row = writes.get(session, model, row_id, entity)
+    clean = fields.cleaned(changes)
+    values = clean.changes()
+    _refs(session, values)
+    if name_col in values:
         chk.unique_name(
             session,
             model,
@@ -118,25 +123,25 @@ def _write(
             values[name_col],
             project_id=row.project_id,
             field=f"plan.field.{name_col}",
-            exclude_id=row_id,
+            exclude_id=row.id,
         )
-    if row_id is None:
-        chk.apply(row, values, list(changes))
-        _create(session, actor, row, entity, row.project_id)
-    else:
-        _update(session, actor, row, entity, values, list(changes))
-    return row
-
-
-def _no_check(_values: dict[str, Any]) -> None:
-    return None
+    return writes.update_versioned(
+        session=session,
+        actor=actor,
+        row=row,
+        expected_version=expected_version,
+        changes=clean,
+        entity=entity,
+        project_id=row.project_id,
+        check=check,
+    )
 
 
 # ---------------------------------------------------------------- goals
 
-
-def _goal_cleaners(session: Session) -> dict[str, Any]:
-    return {
+GOAL_FIELDS = chk.Fields(
+    BusinessGoalUpdate,
+    {
         "name": lambda v: validation.text(v, "field.name", max_len=120),
         "kpi": lambda v: validation.text(v, "plan.field.kpi", max_len=200, required=False),
         "unit": lambda v: validation.text(v, "plan.field.unit", max_len=30, required=False),
@@ -144,8 +149,9 @@ def _goal_cleaners(session: Session) -> dict[str, Any]:
         "target_value": lambda v: chk.number(v, "plan.field.target_value"),
         "target_date": lambda v: chk.a_date(v, "plan.field.target_date"),
         "direction": lambda v: validation.choice(v, "plan.field.direction", GOAL_DIRECTIONS),
-        "owner_id": lambda v: chk.person(session, v, "plan.field.owner"),
-    }
+        "owner_id": lambda v: chk.an_id(v, "plan.field.owner"),
+    },
+)
 
 
 def _check_goal(values: dict[str, Any]) -> None:
@@ -155,44 +161,49 @@ def _check_goal(values: dict[str, Any]) -> None:
         raise ValidationError("error.goal_direction", field="plan.field.target_value")
 
 
-def create_goal(*, session: Session, actor: Actor, project_id: int, **changes: Any) -> BusinessGoal:
-    return _write(
+def create_goal(*, session: Session, actor: Actor, project_id: int, data: BusinessGoalCreate) -> BusinessGoal:
+    return _create(
         session=session,
         actor=actor,
+        project_id=project_id,
         model=BusinessGoal,
         entity="goal",
         name_col="name",
-        cleaners=_goal_cleaners(session),
+        fields=GOAL_FIELDS,
+        data=data,
         check=_check_goal,
-        project_id=project_id,
-        changes={"direction": "increase", **changes},
     )
 
 
 def update_goal(
-    *, session: Session, actor: Actor, goal_id: int, expected_version: int | None, **changes: Any
+    *,
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    expected_version: int | None,
+    changes: BusinessGoalUpdate,
 ) -> BusinessGoal:
-    return _write(
+    return _update(
         session=session,
         actor=actor,
         model=BusinessGoal,
-        entity="goal",
-        name_col="name",
-        cleaners=_goal_cleaners(session),
-        check=_check_goal,
         row_id=goal_id,
         expected_version=expected_version,
+        entity="goal",
+        name_col="name",
+        fields=GOAL_FIELDS,
         changes=changes,
+        check=_check_goal,
     )
 
 
 def add_measurement(
-    *, session: Session, actor: Actor, goal_id: int, measured_on: Any, value: Any, note: str = ""
+    *, session: Session, actor: Actor, goal_id: int, data: GoalMeasurementCreate
 ) -> GoalMeasurement:
     require(actor, "plan.write")
-    goal = chk.get(session, BusinessGoal, goal_id, "goal")
-    day = chk.a_date(measured_on, "plan.field.measured_on", required=True)
-    number = chk.number(value, "plan.field.value")
+    goal = writes.get(session, BusinessGoal, goal_id, "goal")
+    day = chk.a_date(data.measured_on, "plan.field.measured_on", required=True) or data.measured_on
+    number = chk.number(data.value, "plan.field.value")
     exists = session.exec(
         select(GoalMeasurement.id).where(
             GoalMeasurement.goal_id == goal_id, GoalMeasurement.measured_on == day
@@ -204,94 +215,101 @@ def add_measurement(
         goal_id=goal_id,
         measured_on=day,
         value=number,
-        note=validation.text(note, "plan.field.note", max_len=200, required=False),
+        note=validation.text(data.note, "plan.field.note", max_len=200, required=False),
     )
-    _create(session, actor, row, "goal_measurement", goal.project_id)
-    return row
+    return writes.create(
+        session=session, actor=actor, row=row, entity="goal_measurement", project_id=goal.project_id
+    )
 
 
 def goals_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(BusinessGoal, Person.full_name)
-        .join(Person, Person.id == BusinessGoal.owner_id, isouter=True)
+        .join(Person, col(Person.id) == BusinessGoal.owner_id, isouter=True)
         .where(BusinessGoal.project_id == project_id)
-        .order_by(BusinessGoal.id)
+        .order_by(col(BusinessGoal.id))
     ).all()
-    columns = [
-        "id",
-        "version",
-        "name",
-        "kpi",
-        "unit",
-        "baseline_value",
-        "target_value",
-        "target_date",
-        "direction",
-        "owner_id",
-    ]
-    data = [{**{c: getattr(g, c) for c in columns}, "owner": o or ""} for g, o in rows]
-    return pd.DataFrame(data, columns=[*columns, "owner"])
+    data = [{**g.model_dump(), "owner": o or ""} for g, o in rows]
+    return pd.DataFrame(data, columns=columns(BusinessGoalPublic))
 
 
 def measurements_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(GoalMeasurement)
-        .join(BusinessGoal, BusinessGoal.id == GoalMeasurement.goal_id)
+        .join(BusinessGoal, col(BusinessGoal.id) == GoalMeasurement.goal_id)
         .where(BusinessGoal.project_id == project_id)
-        .order_by(GoalMeasurement.goal_id, GoalMeasurement.measured_on)
+        .order_by(col(GoalMeasurement.goal_id), col(GoalMeasurement.measured_on))
     ).all()
-    columns = ["id", "goal_id", "measured_on", "value", "note"]
-    return pd.DataFrame([{c: getattr(m, c) for c in columns} for m in rows], columns=columns)
+    names = ["id", "goal_id", "measured_on", "value", "note"]
+    return pd.DataFrame([{c: getattr(m, c) for c in names} for m in rows], columns=names)
 
 
 # ---------------------------------------------------------------- requirements
 
 
-def _requirement_cleaners(session: Session, *, process_required: bool = True) -> dict[str, Any]:
-    return {
+REQUIREMENT_FIELDS = chk.Fields(
+    RequirementUpdate,
+    {
         "title": lambda v: validation.text(v, "plan.field.title", max_len=200),
         "description": lambda v: validation.text(v, "plan.field.description", max_len=5000, required=False),
         "business_process": lambda v: validation.text(
-            v, "plan.field.business_process", max_len=120, required=process_required
+            v, "plan.field.business_process", max_len=120, required=False
         ),
         "kind": lambda v: validation.choice(v, "plan.field.requirement_kind", REQUIREMENT_KINDS),
-        "business_owner_id": lambda v: chk.person(session, v, "plan.field.business_owner"),
-        "phase_id": lambda v: _phase(session, v),
+        "business_owner_id": lambda v: chk.an_id(v, "plan.field.business_owner"),
+        "phase_id": lambda v: chk.an_id(v, "plan.field.phase"),
         "status": lambda v: validation.choice(v, "plan.field.status", REQUIREMENT_STATUSES),
-    }
+    },
+)
+
+
+def _process_named(values: dict[str, Any]) -> None:
+    if "business_process" in values and not values["business_process"]:
+        raise ValidationError("error.required", field="plan.field.business_process")
 
 
 def create_requirement(
-    *, session: Session, actor: Actor, project_id: int, process_required: bool = True, **changes: Any
+    *,
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    data: RequirementCreate,
+    process_required: bool = True,
 ) -> Requirement:
     """A requirement must name the business process it serves (slide 6); one created from an
     accepted idea may leave it for the analyst (it then counts as not yet tied to a process)."""
-    return _write(
+    return _create(
         session=session,
         actor=actor,
+        project_id=project_id,
         model=Requirement,
         entity="requirement",
         name_col="title",
-        cleaners=_requirement_cleaners(session, process_required=process_required),
-        check=_no_check,
-        project_id=project_id,
-        changes={"kind": "core", "status": "proposed", "business_process": "", **changes},
+        fields=REQUIREMENT_FIELDS,
+        data=data,
+        check=_process_named if process_required else None,
     )
 
 
 def update_requirement(
-    *, session: Session, actor: Actor, requirement_id: int, expected_version: int | None, **changes: Any
+    *,
+    session: Session,
+    actor: Actor,
+    requirement_id: int,
+    expected_version: int | None,
+    changes: RequirementUpdate,
 ) -> Requirement:
-    return _write(
+    require(actor, "plan.write")
+    _process_named(REQUIREMENT_FIELDS.cleaned(changes).changes())  # may not be cleared once named
+    return _update(
         session=session,
         actor=actor,
         model=Requirement,
-        entity="requirement",
-        name_col="title",
-        cleaners=_requirement_cleaners(session),
-        check=_no_check,
         row_id=requirement_id,
         expected_version=expected_version,
+        entity="requirement",
+        name_col="title",
+        fields=REQUIREMENT_FIELDS,
         changes=changes,
     )
 
@@ -299,79 +317,66 @@ def update_requirement(
 def requirements_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(Requirement, Person.full_name, Phase.name)
-        .join(Person, Person.id == Requirement.business_owner_id, isouter=True)
-        .join(Phase, Phase.id == Requirement.phase_id, isouter=True)
+        .join(Person, col(Person.id) == Requirement.business_owner_id, isouter=True)
+        .join(Phase, col(Phase.id) == Requirement.phase_id, isouter=True)
         .where(Requirement.project_id == project_id)
-        .order_by(Requirement.id)
+        .order_by(col(Requirement.id))
     ).all()
-    columns = [
-        "id",
-        "version",
-        "title",
-        "business_process",
-        "kind",
-        "status",
-        "business_owner_id",
-        "phase_id",
-        "description",
-    ]
-    data = [{**{c: getattr(r, c) for c in columns}, "owner": o or "", "phase": ph or ""} for r, o, ph in rows]
-    return pd.DataFrame(data, columns=[*columns, "owner", "phase"])
+    data = [{**r.model_dump(), "owner": o or "", "phase": ph or ""} for r, o, ph in rows]
+    return pd.DataFrame(data, columns=columns(RequirementPublic))
 
 
 # ---------------------------------------------------------------- integrations
 
 
-def _integration_cleaners(session: Session) -> dict[str, Any]:
-    return {
+INTEGRATION_FIELDS = chk.Fields(
+    IntegrationInterfaceUpdate,
+    {
         "name": lambda v: validation.text(v, "field.name", max_len=120),
         "system": lambda v: validation.choice(v, "plan.field.system", INTEGRATION_SYSTEMS),
         "direction": lambda v: validation.choice(v, "plan.field.direction", INTEGRATION_DIRECTIONS),
         "method": lambda v: validation.choice(v, "plan.field.method", INTEGRATION_METHODS),
         "frequency": lambda v: validation.choice(v, "plan.field.frequency", INTEGRATION_FREQUENCIES),
-        "owner_id": lambda v: chk.person(session, v, "plan.field.owner"),
+        "owner_id": lambda v: chk.an_id(v, "plan.field.owner"),
         "estimated_cost": lambda v: validation.amount(v, "plan.field.estimated_cost"),
         "status": lambda v: validation.choice(v, "plan.field.status", INTEGRATION_STATUSES),
         "notes": lambda v: validation.text(v, "plan.field.notes", max_len=2000, required=False),
-    }
+    },
+)
 
 
 def create_integration(
-    *, session: Session, actor: Actor, project_id: int, **changes: Any
+    *, session: Session, actor: Actor, project_id: int, data: IntegrationInterfaceCreate
 ) -> IntegrationInterface:
-    defaults = {
-        "system": "erp",
-        "direction": "both",
-        "method": "api",
-        "frequency": "daily",
-        "status": "planned",
-    }
-    return _write(
+    return _create(
         session=session,
         actor=actor,
+        project_id=project_id,
         model=IntegrationInterface,
         entity="integration",
         name_col="name",
-        cleaners=_integration_cleaners(session),
-        check=_no_check,
-        project_id=project_id,
-        changes={**defaults, **changes},
+        fields=INTEGRATION_FIELDS,
+        data=data,
     )
 
 
 def update_integration(
-    *, session: Session, actor: Actor, integration_id: int, expected_version: int | None, **changes: Any
+    *,
+    session: Session,
+    actor: Actor,
+    integration_id: int,
+    expected_version: int | None,
+    changes: IntegrationInterfaceUpdate,
 ) -> IntegrationInterface:
-    return _write(
+    return _update(
         session=session,
         actor=actor,
         model=IntegrationInterface,
-        entity="integration",
-        name_col="name",
-        cleaners=_integration_cleaners(session),
-        check=_no_check,
         row_id=integration_id,
         expected_version=expected_version,
+        entity="integration",
+        name_col="name",
+        fields=INTEGRATION_FIELDS,
         changes=changes,
     )
 
@@ -379,25 +384,12 @@ def update_integration(
 def integrations_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(IntegrationInterface, Person.full_name)
-        .join(Person, Person.id == IntegrationInterface.owner_id, isouter=True)
+        .join(Person, col(Person.id) == IntegrationInterface.owner_id, isouter=True)
         .where(IntegrationInterface.project_id == project_id)
-        .order_by(IntegrationInterface.id)
+        .order_by(col(IntegrationInterface.id))
     ).all()
-    columns = [
-        "id",
-        "version",
-        "name",
-        "system",
-        "direction",
-        "method",
-        "frequency",
-        "owner_id",
-        "estimated_cost",
-        "status",
-        "notes",
-    ]
-    data = [{**{c: getattr(i, c) for c in columns}, "owner": o or ""} for i, o in rows]
-    df = pd.DataFrame(data, columns=[*columns, "owner"])
+    data = [{**i.model_dump(), "owner": o or ""} for i, o in rows]
+    df = pd.DataFrame(data, columns=columns(IntegrationInterfacePublic))
     df["estimated_cost"] = df["estimated_cost"].astype(float)
     return df
 
@@ -405,47 +397,47 @@ def integrations_frame(*, session: Session, project_id: int) -> pd.DataFrame:
 # ---------------------------------------------------------------- risks
 
 
-def _risk_cleaners(session: Session) -> dict[str, Any]:
-    return {
+RISK_FIELDS = chk.Fields(
+    RiskUpdate,
+    {
         "title": lambda v: validation.text(v, "plan.field.title", max_len=200),
-        "key": lambda v: None if chk.is_blank(v) else str(v),
+        "key": lambda v: None if chk.is_blank(v) else str(v),  # create only: a slide-8 preset
         "description": lambda v: validation.text(v, "plan.field.description", max_len=5000, required=False),
         "probability": lambda v: chk.integer(v, "plan.field.probability", low=1, high=5),
         "impact": lambda v: chk.integer(v, "plan.field.impact", low=1, high=5),
-        "owner_id": lambda v: chk.person(session, v, "plan.field.owner"),
+        "owner_id": lambda v: chk.an_id(v, "plan.field.owner"),
         "mitigation": lambda v: validation.text(v, "plan.field.mitigation", max_len=5000, required=False),
         "status": lambda v: validation.choice(v, "plan.field.status", RISK_STATUSES),
         "slide": lambda v: None if chk.is_blank(v) else chk.integer(v, "plan.field.slide", low=1, high=11),
-    }
+    },
+)
 
 
-def create_risk(*, session: Session, actor: Actor, project_id: int, **changes: Any) -> Risk:
-    return _write(
+def create_risk(*, session: Session, actor: Actor, project_id: int, data: RiskCreate) -> Risk:
+    return _create(
         session=session,
         actor=actor,
+        project_id=project_id,
         model=Risk,
         entity="risk",
         name_col="title",
-        cleaners=_risk_cleaners(session),
-        check=_no_check,
-        project_id=project_id,
-        changes={"status": "open", "probability": 3, "impact": 3, **changes},
+        fields=RISK_FIELDS,
+        data=data,
     )
 
 
 def update_risk(
-    *, session: Session, actor: Actor, risk_id: int, expected_version: int | None, **changes: Any
+    *, session: Session, actor: Actor, risk_id: int, expected_version: int | None, changes: RiskUpdate
 ) -> Risk:
-    return _write(
+    return _update(
         session=session,
         actor=actor,
         model=Risk,
-        entity="risk",
-        name_col="title",
-        cleaners=_risk_cleaners(session),
-        check=_no_check,
         row_id=risk_id,
         expected_version=expected_version,
+        entity="risk",
+        name_col="title",
+        fields=RISK_FIELDS,
         changes=changes,
     )
 
@@ -462,12 +454,14 @@ def add_preset_risks(*, session: Session, actor: Actor, project_id: int) -> list
                 session=session,
                 actor=actor,
                 project_id=project_id,
-                key=key,
-                title=english[f"plan.risk_preset.{key}"],
-                mitigation=english[f"plan.risk_mitigation.{key}"],
-                probability=probability,
-                impact=impact,
-                slide=slide,
+                data=RiskCreate(
+                    key=key,
+                    title=english[f"plan.risk_preset.{key}"],
+                    mitigation=english[f"plan.risk_mitigation.{key}"],
+                    probability=probability,
+                    impact=impact,
+                    slide=slide,
+                ),
             )
         )
     return created
@@ -476,22 +470,9 @@ def add_preset_risks(*, session: Session, actor: Actor, project_id: int) -> list
 def risks_frame(*, session: Session, project_id: int) -> pd.DataFrame:
     rows = session.exec(
         select(Risk, Person.full_name)
-        .join(Person, Person.id == Risk.owner_id, isouter=True)
+        .join(Person, col(Person.id) == Risk.owner_id, isouter=True)
         .where(Risk.project_id == project_id)
-        .order_by(Risk.id)
+        .order_by(col(Risk.id))
     ).all()
-    columns = [
-        "id",
-        "version",
-        "key",
-        "title",
-        "description",
-        "probability",
-        "impact",
-        "owner_id",
-        "mitigation",
-        "status",
-        "slide",
-    ]
-    data = [{**{c: getattr(r, c) for c in columns}, "owner": o or ""} for r, o in rows]
-    return pd.DataFrame(data, columns=[*columns, "owner"])
+    data = [{**r.model_dump(), "owner": o or ""} for r, o in rows]
+    return pd.DataFrame(data, columns=columns(RiskPublic))

@@ -1,6 +1,6 @@
-"""Shared widgets of the rollout-plan pages: the active project guard, an editable table whose
-changes are saved in one unit of work (all or nothing, version-checked), enum columns shown
-translated, and filters."""
+"""Shared widgets of the rollout-plan pages: the active project guard, the save of a form, an
+editable table whose changes are saved in one unit of work (all or nothing, version-checked,
+the failing row named), enum columns shown translated, and filters."""
 
 from __future__ import annotations
 
@@ -9,37 +9,29 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session
 
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import t, tn
-from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common, sidebar
 from crm_impl.core.ui import session as ui_session
-from crm_impl.rollout.services import projects
+from crm_impl.rollout.services import grid, projects
+from crm_impl.rollout.services.checks import Fields
+from crm_impl.rollout.services.grid import GridRow
 
 
-def save(fn: Callable[..., Any], success_key: str | None, /, **kwargs: Any) -> Any:
-    """Run a service call (see `common.run`); on success rerun the page so every table shows the
-    change, and confirm with `success_key` after the rerun."""
-    result = common.run(fn, None, **kwargs)
+def save_form(fn: Callable[..., Any], success_key: str, /, **kwargs: Any) -> Any:
+    """`common.save` for a form built with `common.form`: on failure the translated message and
+    the form keeps what the user typed; on success every form starts empty and the page reruns
+    with `success_key` shown after the rerun (every create service returns the new row)."""
+    result = common.run(fn, success_key, **kwargs)
     if result is not None:
-        st.session_state["plan_flash"] = t(success_key) if success_key else None
         common.forms_saved()
-        st.rerun()
+        common.rerun()
     return result
 
 
-def _flash() -> None:
-    message = st.session_state.pop("plan_flash", None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
-
-
 def project_id() -> int:
-    """The active project's id; stops the page with a hint when there is none. Shows the
-    confirmation of the write that caused this rerun."""
-    _flash()
+    """The active project's id; stops the page with a hint when there is none."""
     user = ui_session.current_user()
     pid = sidebar.active_project_id(user) if user else None
     if pid is None:
@@ -51,13 +43,6 @@ def project_id() -> int:
 def project(pid: int) -> Any:
     with read_session() as session:
         return projects.get_project(session=session, project_id=pid)
-
-
-def batch(*, session: Session, actor: Actor, calls: list[tuple[Callable[..., Any], dict[str, Any]]]) -> int:
-    """Run several service calls in one transaction (the caller commits once)."""
-    for fn, kwargs in calls:
-        fn(session=session, actor=actor, **kwargs)
-    return len(calls)
 
 
 def select_column(prefix: str, options: tuple[str, ...] | list[str], label_key: str, **kw: Any) -> Any:
@@ -76,20 +61,23 @@ def edit_table(
     df: pd.DataFrame,
     *,
     key: str,
-    editable: list[str],
+    fields: Fields[Any],
     column_config: dict[str, Any],
     update: Callable[..., Any] | None,
     id_arg: str,
     can_edit: bool,
     hidden: tuple[str, ...] = ("id", "version"),
 ) -> None:
-    """Show `df`; when the user may edit, the `editable` columns become an editor in a form and
-    “Save changes” sends every edited row to `update(<id_arg>=id, expected_version=v, **cells)`."""
+    """Show `df`; when the user may edit, the entity's editable fields (its Update model's
+    fields, those shown) become an editor in a form, and “Save changes” sends every edited row
+    to `update(<id_arg>=id, expected_version=v, changes=<typed update>)` in one transaction:
+    all rows or none, a refusal naming the row."""
     view = df.reset_index(drop=True)
     order = [c for c in view.columns if c not in hidden and c in column_config]
     if not can_edit or update is None:
         st.dataframe(view, hide_index=True, width="stretch", column_order=order, column_config=column_config)
         return
+    editable = [c for c in fields.names if c in order]
     with st.form(f"{key}_form", border=False):
         st.data_editor(
             view,
@@ -105,20 +93,19 @@ def edit_table(
     if not submitted:
         return
     edits = st.session_state.get(key, {}).get("edited_rows", {})
-    calls = []
-    for pos, cells in edits.items():
+    rows = []
+    for pos, cells in sorted(edits.items(), key=lambda item: int(item[0])):
         row = view.iloc[int(pos)]
         changes = {c: v for c, v in cells.items() if c in editable}
         if changes:
-            calls.append(
-                (update, {id_arg: int(row["id"]), "expected_version": int(row["version"]), **changes})
-            )
-    if not calls:
+            rows.append(GridRow(int(pos) + 1, int(row["id"]), int(row["version"]), changes))
+    if not rows:
         st.toast(t("plan.nothing_changed"), icon=":material/info:")
         return
-    if common.run(batch, None, calls=calls) is not None:
-        st.session_state["plan_flash"] = tn("plan.saved_n", len(calls))
-        st.rerun()
+    saved = common.run(grid.save_rows, None, update=update, fields=fields, id_arg=id_arg, rows=rows)
+    if saved is not None:
+        st.session_state["_flash"] = tn("plan.saved_n", saved)
+        common.rerun()
 
 
 def status_filter(

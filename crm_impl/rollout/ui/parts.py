@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.i18n import fmt_money, fmt_number, t
+from crm_impl.core.models import ProjectUpdate
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
+from crm_impl.rollout.models import MilestoneUpdate, PlanSettingsUpdate
 from crm_impl.rollout.services import plan
 
 
@@ -40,12 +42,12 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
         )
         if can_write and st.form_submit_button(t("plan.save_changes"), icon=":material/save:"):
             rows = edited.dropna(subset=["text"]).fillna({"done": False}).to_dict("records")
-            plan_ui.save(
+            common.save(
                 plan.update_milestone,
                 "plan.schedule.criteria_saved",
                 milestone_id=int(ms_id),
                 expected_version=int(row["version"]),
-                gate_criteria=rows,
+                changes=MilestoneUpdate(gate_criteria=rows),
             )
 
 
@@ -78,7 +80,7 @@ def baselines(
         with common.form("save_baseline"):
             bname = st.text_input(t("plan.schedule.baseline_name"))
             if st.form_submit_button(t("plan.schedule.save_baseline"), icon=":material/bookmark_add:"):
-                plan_ui.save(plan.save_baseline, "plan.created", project_id=pid, name=bname)
+                plan_ui.save_form(plan.save_baseline, "plan.created", project_id=pid, name=bname)
 
 
 def project_form(actor: Actor, project: Any, settings: Any) -> None:
@@ -113,15 +115,18 @@ def project_form(actor: Actor, project: Any, settings: Any) -> None:
                 value=int(settings.changes_per_month_limit),
             )
             if st.form_submit_button(t("common.save"), icon=":material/save:"):
-                plan_ui.save(
+                common.save(
                     plan.update_project_plan,
                     "common.saved",
                     project_id=pid,
                     expected_version=project.version,
-                    start_date=start,
-                    go_live_date=go_live,
-                    baseline_effort_days=effort,
-                    baseline_cost=cost,
-                    scope_creep_limit=limit,
-                    changes_per_month_limit=per_month,
+                    changes=ProjectUpdate(
+                        start_date=start,
+                        go_live_date=go_live,
+                        baseline_effort_days=effort,
+                        baseline_cost=cost,
+                    ),
+                    settings=PlanSettingsUpdate(
+                        scope_creep_limit=limit, changes_per_month_limit=int(per_month)
+                    ),
                 )
