@@ -26,14 +26,13 @@ def plan_report(
     if project is None:
         raise NotFound("error.not_found", entity="project", id=project_id)
     today = today or date.today()
-    baselines = plan.list_baselines(session=session, project_id=project.id)
-    base = plan.baseline_items(session=session, baseline_id=baselines[-1].id) if baselines else None
-    variance = m.schedule_variance(
-        plan.phases_frame(session=session, project_id=project.id), base, today=today
-    )
-    settings = plan.get_settings(session=session, project_id=project.id)
-    crs = changes.changes_frame(session=session, project_id=project.id)
-    findings = role_rules.check(team.assignments_frame(session=session, project_id=project.id))
+    pid = int(project.id or 0)
+    baselines = plan.list_baselines(session=session, project_id=pid)
+    base = plan.baseline_items(session=session, baseline_id=int(baselines[-1].id or 0)) if baselines else None
+    variance = m.schedule_variance(plan.phases_frame(session=session, project_id=pid), base, today=today)
+    settings = plan.get_settings(session=session, project_id=pid)
+    crs = changes.changes_frame(session=session, project_id=pid)
+    findings = role_rules.check(team.assignments_frame(session=session, project_id=pid))
     columns = [
         "name",
         "status",
@@ -58,7 +57,7 @@ def plan_report(
         "baseline": baselines[-1].name if baselines else None,
         "phases": phases,
         "scope_creep": m.scope_creep(
-            crs, project.baseline_effort_days, project.baseline_cost, settings.scope_creep_limit
+            crs, float(project.baseline_effort_days), float(project.baseline_cost), settings.scope_creep_limit
         ),
         "role_findings": [{**f.as_dict(), "message": t(f.message_key)} for f in findings],
     }

@@ -2,6 +2,8 @@
 approves or rejects. Scope creep = approved effort (and cost) ÷ the baseline; after go-live, the
 number of changes per month against the moderation threshold."""
 
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
@@ -162,8 +164,8 @@ if actor.can("change.request"):
                 data=ChangeRequestCreate(
                     title=title,
                     reason=reason,
-                    effort_days=effort,
-                    cost=cost,
+                    effort_days=Decimal(str(effort)),
+                    cost=Decimal(str(cost)),
                     schedule_impact_days=int(impact),
                 ),
             )

@@ -74,12 +74,13 @@ def update_change(
     expected_version: int | None,
     changes: ChangeRequestUpdate,
 ) -> ChangeRequest:
-    """Edit a change request while it waits for a decision: its requester, or management."""
+    """Edit a change request while it waits for a decision: its requester, a plan manager or
+    management."""
     require(actor, "change.request")
     change = writes.get(session, ChangeRequest, change_id, "change_request")
     own = person_of(session=session, actor=actor)
-    if own is None or own.id != change.requested_by_id:
-        require(actor, "change.approve")
+    if (own is None or own.id != change.requested_by_id) and not actor.can("plan.write"):
+        require(actor, "change.approve")  # someone else's request: plan managers and management
     _pending(change.model_dump())
     return writes.update_versioned(
         session=session,

@@ -53,7 +53,7 @@ def select_column(prefix: str, options: tuple[str, ...] | list[str], label_key: 
 
 def person_column(names: dict[int, str], label_key: str, **kw: Any) -> Any:
     return st.column_config.SelectboxColumn(
-        t(label_key), options=list(names), format_func=lambda v: names.get(v, "") if v else "", **kw
+        t(label_key), options=list(names), format_func=lambda v: names.get(int(v), "") if v else "", **kw
     )
 
 

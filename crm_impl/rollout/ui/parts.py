@@ -3,6 +3,7 @@ gate-criteria checklist, baseline save and comparison, project dates and scope b
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -24,7 +25,9 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
         return
     st.markdown(f"**{t('plan.schedule.edit_criteria')}**")
     ms_names = dict(zip(milestones["id"], milestones["name"], strict=True))
-    ms_id = st.selectbox(t("plan.schedule.milestone_pick"), list(ms_names), format_func=ms_names.get)
+    ms_id = st.selectbox(
+        t("plan.schedule.milestone_pick"), list(ms_names), format_func=lambda i: str(ms_names.get(i, ""))
+    )
     row = milestones[milestones["id"] == ms_id].iloc[0]
     crit = pd.DataFrame(row["gate_criteria"] or [], columns=["text", "done"])
     with st.form(f"criteria_{ms_id}", border=False):
@@ -45,7 +48,7 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
             common.save(
                 plan.update_milestone,
                 "plan.schedule.criteria_saved",
-                milestone_id=int(ms_id),
+                milestone_id=int(ms_id or 0),
                 expected_version=int(row["version"]),
                 changes=MilestoneUpdate(gate_criteria=rows),
             )
@@ -55,11 +58,12 @@ def baselines(
     pid: int, base_names: dict[int, str], items: dict[int, pd.DataFrame], *, can_write: bool
 ) -> None:
     """Compare any two baselines (or a baseline with the plan as it is now); save a new one."""
-    labels_b = {0: t("plan.schedule.now"), **base_names}
+    labels_b: dict[int, str] = {0: t("plan.schedule.now"), **base_names}
     f = st.columns(2)
-    a = f[0].selectbox("A", list(base_names) or [0], format_func=labels_b.get, key="base_a")
-    b = f[1].selectbox("B", [0, *base_names], format_func=labels_b.get, key="base_b")
-    cmp = m.compare_baselines(items[a] if a in items else items[0], items[b])
+    options_a: list[int] = list(base_names) or [0]
+    a = f[0].selectbox("A", options_a, format_func=lambda i: labels_b.get(i, ""), key="base_a")
+    b = f[1].selectbox("B", [0, *base_names], format_func=lambda i: labels_b.get(i, ""), key="base_b")
+    cmp = m.compare_baselines(items[a] if a in items else items[0], items[b or 0])
     st.dataframe(
         cmp,
         hide_index=True,
@@ -123,8 +127,8 @@ def project_form(actor: Actor, project: Any, settings: Any) -> None:
                     changes=ProjectUpdate(
                         start_date=start,
                         go_live_date=go_live,
-                        baseline_effort_days=effort,
-                        baseline_cost=cost,
+                        baseline_effort_days=Decimal(str(effort)),
+                        baseline_cost=Decimal(str(cost)),
                     ),
                     settings=PlanSettingsUpdate(
                         scope_creep_limit=limit, changes_per_month_limit=int(per_month)
