@@ -1,82 +1,132 @@
 """Settings from the environment (CRM_IMPL_*) and `.streamlit/secrets.toml` ([crm_impl] section).
 
-The environment wins over the secrets file; both win over the defaults. Every setting is
-documented in README.md (a test checks that).
+One validated settings object (pydantic-settings): the environment wins over the secrets file;
+both win over the defaults. A bad value stops with a message naming it
+(`CRM_IMPL_IDLE_TIMEOUT_MINUTES='abc': …`). `get_settings()` reads once and caches the result
+for the current CRM_IMPL_* environment and secrets file, so a test (or a process) that sets a
+variable sees it on the next call, and nothing leaks from one such environment to another.
+Every setting is documented in README.md (a test checks that).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 SECRETS_PATHS = (Path(".streamlit/secrets.toml"), Path.home() / ".streamlit/secrets.toml")
+ENV_PREFIX = "CRM_IMPL_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable and the value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True)
+
+    database_url: str = Field("sqlite:///crm_impl.db", description="SQLAlchemy URL of the database")
+    locale: Literal["en", "pl"] = Field("en", description="default language of the interface: en or pl")
+    currency: str = Field("PLN", pattern=r"^[A-Z]{3}$", description="default currency of amounts")
+    demo_mode: bool = Field(False, description="show one-click sign-in as each demo role on the login page")
+    idle_timeout_minutes: int = Field(30, ge=1, description="sign a user out after this many idle minutes")
+    lockout_attempts: int = Field(5, ge=1, description="failed sign-ins before an account is locked")
+    lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
+    live_refresh_seconds: int = Field(
+        10, ge=1, description="how often live boards and dashboards poll for changes"
+    )
+    timezone: str = Field("Europe/Warsaw", description="time zone in which dates and times are shown")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError("not a known time zone (e.g. Europe/Warsaw)") from err
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # explicit values > environment > [crm_impl] of secrets.toml > defaults (no .env files)
+        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=_secrets_section())
+
 
 # name -> (default, type, description); README's configuration table is checked against it.
-SETTINGS: dict[str, tuple[Any, type, str]] = {
-    "database_url": ("sqlite:///crm_impl.db", str, "SQLAlchemy URL of the database"),
-    "locale": ("en", str, "default language of the interface: en or pl"),
-    "currency": ("PLN", str, "default currency of amounts"),
-    "demo_mode": (False, bool, "show one-click sign-in as each demo role on the login page"),
-    "idle_timeout_minutes": (30, int, "sign a user out after this many idle minutes"),
-    "lockout_attempts": (5, int, "failed sign-ins before an account is locked"),
-    "lockout_minutes": (15, int, "how long a locked account stays locked"),
-    "live_refresh_seconds": (10, int, "how often live boards and dashboards poll for changes"),
-    "timezone": ("Europe/Warsaw", str, "time zone in which dates and times are shown"),
+SETTINGS: dict[str, tuple[Any, Any, str]] = {
+    name: (f.default, f.annotation, f.description or "") for name, f in Settings.model_fields.items()
 }
 
 
-def _coerce(value: Any, kind: type) -> Any:
-    if kind is bool and isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return kind(value)
+def _secrets_path() -> Path | None:
+    return next((p for p in SECRETS_PATHS if p.is_file()), None)
 
 
 def _secrets_section() -> dict[str, Any]:
-    for path in SECRETS_PATHS:
-        if path.is_file():
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-            section = data.get("crm_impl", {})
-            return section if isinstance(section, dict) else {}
-    return {}
+    path = _secrets_path()
+    if path is None:
+        return {}
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    section = data.get("crm_impl", {})
+    return (
+        {k: v for k, v in section.items() if k in Settings.model_fields} if isinstance(section, dict) else {}
+    )
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    locale: str
-    currency: str
-    demo_mode: bool
-    idle_timeout_minutes: int
-    lockout_attempts: int
-    lockout_minutes: int
-    live_refresh_seconds: int
-    timezone: str
-    extra: dict[str, Any] = field(default_factory=dict)
+def _message(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        name = str(e["loc"][0]) if e["loc"] else "?"
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        parts.append(
+            f"{variable}={e.get('input')!r}: {e['msg']} (environment or [crm_impl] {name} in secrets.toml)"
+        )
+    return "Invalid setting: " + "; ".join(parts)
+
+
+@lru_cache(maxsize=16)
+def _load(_env: tuple[tuple[str, str], ...], _secrets: tuple[str, float] | None) -> Settings:
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise SettingsError(_message(err)) from None
 
 
 def get_settings() -> Settings:
-    secrets = _secrets_section()
-    values: dict[str, Any] = {}
-    for name, (default, kind, _doc) in SETTINGS.items():
-        raw = os.environ.get(f"CRM_IMPL_{name.upper()}", secrets.get(name, default))
-        values[name] = _coerce(raw, kind)
-    return Settings(**values)
+    """The settings, validated once per distinct CRM_IMPL_* environment and secrets file."""
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)))
+    path = _secrets_path()
+    secrets = (str(path.resolve()), path.stat().st_mtime) if path else None
+    return _load(env, secrets)
+
+
+def clear_settings_cache() -> None:
+    """Forget every cached settings object (e.g. after editing secrets.toml within a second)."""
+    _load.cache_clear()
 
 
 def sso_configured() -> bool:
     """True when an [auth] section for Streamlit's st.login exists in secrets.toml."""
-    for path in SECRETS_PATHS:
-        if path.is_file():
-            with path.open("rb") as fh:
-                return "auth" in tomllib.load(fh)
-    return False
+    path = _secrets_path()
+    if path is None:
+        return False
+    with path.open("rb") as fh:
+        return "auth" in tomllib.load(fh)
 
 
-def local_tz():  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
+def local_tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)

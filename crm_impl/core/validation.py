@@ -134,7 +134,7 @@ def amount(
     parsed = number(value, field, locale=locale, decimal=decimal)
     if not allow_negative and parsed < 0:
         raise ValidationError("error.negative", field=field)
-    if abs(parsed) > MAX_AMOUNT:
+    if parsed.copy_abs() > MAX_AMOUNT:  # copy_abs: no context, so 1E+999999999999 cannot overflow
         raise ValidationError("error.too_large", field=field)
     return parsed.quantize(Decimal("0.01"))
 
