@@ -62,6 +62,7 @@ def user_add(
 ) -> None:
     """Create a user account."""
     from crm_impl.core import users
+    from crm_impl.core.models import UserCreate
 
     run = cli(ctx).with_json(as_json)
     with run.unit_of_work() as uow:
@@ -69,11 +70,9 @@ def user_add(
             user = users.create_user(
                 session=uow.session,
                 actor=run.actor(uow.session),
-                username=username,
-                password=password,
-                roles=role,
-                display_name=name,
-                email=email,
+                data=UserCreate(
+                    username=username, password=password, roles=role, display_name=name, email=email
+                ),
             )
             uow.commit()
         except DomainError as err:

@@ -1,23 +1,23 @@
-"""User accounts: create, roles, passwords, unlock, deactivate (never delete), preferences."""
+"""User accounts: create, roles, passwords, unlock, deactivate (never delete), preferences.
+
+Every write goes through crm_impl.core.writes; create and update take `UserCreate` and
+`UserUpdate` (crm_impl.core.models)."""
 
 from __future__ import annotations
 
 import pandas as pd
 from sqlmodel import Session, func, select
 
-from crm_impl.core import audit, validation
+from crm_impl.core import audit, validation, writes
 from crm_impl.core.auth import check_password_policy, hash_password
-from crm_impl.core.errors import NotFound, ValidationError
+from crm_impl.core.errors import ValidationError
 from crm_impl.core.i18n import LANGUAGES
-from crm_impl.core.models import LoginThrottle, Project, UserAccount, utcnow
+from crm_impl.core.models import LoginThrottle, Project, UserAccount, UserCreate, UserUpdate, utcnow
 from crm_impl.core.permissions import APP_ROLES, Actor, require
 
 
 def _get(session: Session, user_id: int) -> UserAccount:
-    user = session.get(UserAccount, user_id)
-    if user is None:
-        raise NotFound("error.not_found", entity="user", id=user_id)
-    return user
+    return writes.get(session, UserAccount, user_id, "user")
 
 
 def get_by_username(*, session: Session, username: str) -> UserAccount | None:
@@ -34,81 +34,50 @@ def _roles(roles: list[str] | tuple[str, ...]) -> list[str]:
     return sorted(set(roles), key=APP_ROLES.index)
 
 
-def create_user(
-    *,
-    session: Session,
-    actor: Actor,
-    username: str,
-    password: str,
-    roles: list[str],
-    display_name: str = "",
-    email: str | None = None,
-    locale: str = "en",
-    person_id: int | None = None,
-) -> UserAccount:
+def create_user(*, session: Session, actor: Actor, data: UserCreate) -> UserAccount:
     require(actor, "user.manage")
-    name = validation.username(username)
+    name = validation.username(data.username)
     if get_by_username(session=session, username=name):
         raise ValidationError("error.duplicate", field="field.username", value=name)
-    check_password_policy(password)
+    check_password_policy(data.password)
     user = UserAccount(
         username=name,
-        password_hash=hash_password(password),
-        roles=_roles(roles),
-        display_name=validation.text(display_name or name, "field.display_name", max_len=120),
-        email=validation.email(email),
-        locale=validation.choice(locale, "field.language", LANGUAGES),
-        person_id=person_id,
+        password_hash=hash_password(data.password),
+        roles=_roles(data.roles),
+        display_name=validation.text(data.display_name or name, "field.display_name", max_len=120),
+        email=validation.email(data.email),
+        locale=validation.choice(data.locale, "field.language", LANGUAGES),
+        person_id=data.person_id,
         password_changed_at=utcnow(),
     )
-    session.add(user)
-    session.flush()
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="user",
-        entity_id=user.id,
-        action="create",
-        after=audit.snapshot(user),
-    )
-    return user
+    return writes.create(session=session, actor=actor, row=user, entity="user")
 
 
 def update_user(
-    *,
-    session: Session,
-    actor: Actor,
-    user_id: int,
-    expected_version: int | None,
-    roles: list[str] | None = None,
-    display_name: str | None = None,
-    email: str | None = None,
+    *, session: Session, actor: Actor, user_id: int, expected_version: int | None, data: UserUpdate
 ) -> UserAccount:
     require(actor, "user.manage")
     user = _get(session, user_id)
-    validation.expect_version(user.version, expected_version)
-    before = audit.snapshot(user)
-    if roles is not None:
-        new_roles = _roles(roles)
+    writes.expect_version(user.version, expected_version)
+    fields = data.changes()
+    changes: dict[str, object] = {}
+    if fields.get("roles") is not None:
+        new_roles = _roles(fields["roles"])
         if user.id == actor.id and "admin" in user.roles and "admin" not in new_roles:
             raise ValidationError("error.self_demote")
-        user.roles = new_roles
-    if display_name is not None:
-        user.display_name = validation.text(display_name, "field.display_name", max_len=120)
-    if email is not None:
-        user.email = validation.email(email)
-    session.add(user)
-    session.flush()
-    audit.record(
+        changes["roles"] = new_roles
+    if fields.get("display_name") is not None:
+        changes["display_name"] = validation.text(fields["display_name"], "field.display_name", max_len=120)
+    if "email" in fields:
+        changes["email"] = validation.email(fields["email"])
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=user,
+        expected_version=expected_version,
+        changes=changes,
         entity="user",
-        entity_id=user.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(user),
     )
-    return user
 
 
 def reset_password(*, session: Session, actor: Actor, user_id: int, new_password: str) -> None:
@@ -119,6 +88,8 @@ def reset_password(*, session: Session, actor: Actor, user_id: int, new_password
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     session.add(user)
+    writes.flush(session)
+    # no before/after: the hash is a secret and the time is in the entry itself
     audit.record(session=session, actor=actor, entity="user", entity_id=user.id, action="reset_password")
 
 
@@ -128,6 +99,7 @@ def unlock(*, session: Session, actor: Actor, user_id: int) -> None:
     throttle = session.get(LoginThrottle, user.username.lower())
     if throttle:
         session.delete(throttle)
+        writes.flush(session)
     audit.record(session=session, actor=actor, entity="user", entity_id=user.id, action="unlock")
 
 
@@ -137,20 +109,15 @@ def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) ->
     user = _get(session, user_id)
     if not active and user.id == actor.id:
         raise ValidationError("error.self_deactivate")
-    before = audit.snapshot(user, ["is_active"])
-    user.is_active = active
-    session.add(user)
-    session.flush()
-    audit.record(
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=user,
+        expected_version=None,
+        changes={"is_active": active},
         entity="user",
-        entity_id=user.id,
         action="activate" if active else "deactivate",
-        before=before,
-        after=audit.snapshot(user, ["is_active"]),
     )
-    return user
 
 
 def set_preferences(
@@ -164,25 +131,21 @@ def set_preferences(
     if actor.id is None:
         raise ValidationError("error.no_user")
     user = _get(session, actor.id)
-    before = audit.snapshot(user, ["locale", "active_project_id"])
+    changes: dict[str, object] = {}
     if locale is not None:
-        user.locale = validation.choice(locale, "field.language", LANGUAGES)
+        changes["locale"] = validation.choice(locale, "field.language", LANGUAGES)
     if active_project_id is not None:
-        if session.get(Project, active_project_id) is None:
-            raise NotFound("error.not_found", entity="project", id=active_project_id)
-        user.active_project_id = active_project_id
-    session.add(user)
-    session.flush()
-    audit.record(
+        writes.get(session, Project, active_project_id, "project")
+        changes["active_project_id"] = active_project_id
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=user,
+        expected_version=None,
+        changes=changes,
         entity="user",
-        entity_id=user.id,
         action="preferences",
-        before=before,
-        after=audit.snapshot(user, ["locale", "active_project_id"]),
     )
-    return user
 
 
 def list_users(*, session: Session, actor: Actor) -> pd.DataFrame:

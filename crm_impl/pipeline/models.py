@@ -1,4 +1,12 @@
-"""The live sales pipeline: stages, accounts, contacts, deals, their stage history and activities."""
+"""The live sales pipeline: stages, accounts, contacts, deals, their stage history and activities.
+
+Every editable entity has a family: `XCreate` (what a caller may give when creating),
+`XUpdate` (all optional; only the fields a caller set count), the table model `X`, and
+`XPublic` (what a page shows). The Update model's fields are the one list of editable fields:
+the service, the form and the grid all read it (`DEAL_FIELDS`, `STAGE_FIELDS`, ...). Values
+arrive as the widgets give them (an amount may be text like "12 500,50"); the services validate
+and convert them.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,15 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from crm_impl.core.models import Versioned, money_field, utcnow
+from crm_impl.core.writes import Update
 
 STAGE_KINDS = ("open", "won", "lost")
 ACTIVITY_KINDS = ("call", "email", "meeting", "task")
+
+# An amount as typed: a number, or text the service parses (validation.amount).
+Amount = Decimal | float | int | str
+# A probability 0..1 as typed: a number, or text the service parses.
+Probability = float | str
 
 
 class StageDefinition(Versioned, table=True):
@@ -152,3 +166,277 @@ class SalesBudget(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     month: date = Field(unique=True)
     amount: Decimal = money_field()
+
+
+# ---- model families ------------------------------------------------------------------------
+
+
+class StageDefinitionCreate(SQLModel):
+    key: str
+    name_en: str
+    name_pl: str
+    kind: str = "open"
+    probability: Probability = 0.0
+    stage_cost: Amount = Decimal("0")
+    rot_days: int | str = 30
+    active: bool = True
+    after_key: str | None = None  # placed after this stage (else before Lost)
+
+
+class StageDefinitionUpdate(Update):
+    name_en: str | None = None
+    name_pl: str | None = None
+    probability: Probability | None = None
+    stage_cost: Amount | None = None
+    rot_days: int | str | None = None
+    active: bool | None = None
+
+
+class StageDefinitionPublic(SQLModel):
+    id: int
+    key: str
+    position: int
+    name_en: str
+    name_pl: str
+    kind: str
+    probability: float
+    stage_cost: Decimal
+    rot_days: int
+    active: bool
+    version: int
+
+
+class StageGridRow(SQLModel):
+    """One row of the stages grid: which stage, the version it was loaded at, its place in the
+    new order and what changed."""
+
+    id: int
+    expected_version: int | None
+    position: int
+    changes: StageDefinitionUpdate = Field(default_factory=StageDefinitionUpdate)
+
+
+class AccountCreate(SQLModel):
+    name: str
+    nip: str | None = None
+    sector: str = ""
+    city: str = ""
+    owner_id: int | None = None  # the creating user when not given
+
+
+class AccountUpdate(Update):
+    name: str | None = None
+    nip: str | None = None
+    sector: str | None = None
+    city: str | None = None
+    owner_id: int | None = None
+
+
+class AccountPublic(SQLModel):
+    id: int
+    name: str
+    nip: str | None
+    sector: str
+    city: str
+    owner_id: int | None
+    created_at: datetime
+    version: int
+
+
+class ContactCreate(SQLModel):
+    account_id: int
+    full_name: str
+    email: str | None = None
+    phone: str | None = None
+    position: str = ""
+
+
+class ContactUpdate(Update):
+    full_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    position: str | None = None
+
+
+class ContactPublic(SQLModel):
+    id: int
+    account_id: int | None
+    full_name: str
+    email: str | None
+    phone: str | None
+    position: str
+    version: int
+
+
+class DealCreate(SQLModel):
+    title: str
+    stage_key: str = "prospect"
+    account_id: int | None = None
+    contact_id: int | None = None
+    value: Amount = Decimal("0")
+    currency: str = "PLN"
+    owner_id: int | None = None  # the creating user when not given
+    expected_close: date | None = None
+    probability: Probability | None = None  # None: the stage's default
+    promised_delivery: date | None = None
+    actual_delivery: date | None = None
+
+
+class DealUpdate(Update):
+    title: str | None = None
+    account_id: int | None = None
+    contact_id: int | None = None
+    value: Amount | None = None
+    currency: str | None = None
+    owner_id: int | None = None
+    expected_close: date | None = None
+    probability: Probability | None = None
+    promised_delivery: date | None = None
+    actual_delivery: date | None = None
+
+
+class DealPublic(SQLModel):
+    id: int
+    title: str
+    account_id: int | None
+    contact_id: int | None
+    value: Decimal
+    currency: str
+    stage_id: int
+    probability: float | None
+    expected_close: date | None
+    owner_id: int | None
+    lost_reason: str | None
+    promised_delivery: date | None
+    actual_delivery: date | None
+    parent_deal_id: int | None
+    created_at: datetime
+    stage_entered_at: datetime
+    last_touch_at: datetime
+    closed_at: datetime | None
+    version: int
+
+
+class DealProductLine(SQLModel):
+    """One product on a deal as the products grid gives it (unit price None: the list price)."""
+
+    product_id: int
+    quantity: Amount = Decimal("1")
+    unit_price: Amount | None = None
+
+
+class ActivityCreate(SQLModel):
+    subject: str
+    kind: str = "task"
+    deal_id: int | None = None
+    account_id: int | None = None  # the deal's account when not given
+    due_at: datetime | None = None
+    notes: str = ""
+    done: bool = False
+
+
+class ActivityUpdate(Update):
+    kind: str | None = None
+    subject: str | None = None
+    due_at: datetime | None = None
+    notes: str | None = None
+
+
+class ActivityPublic(SQLModel):
+    id: int
+    kind: str
+    subject: str
+    deal_id: int | None
+    account_id: int | None
+    owner_id: int | None
+    due_at: datetime | None
+    done_at: datetime | None
+    notes: str
+    created_at: datetime
+    version: int
+
+
+class ProductCreate(SQLModel):
+    name: str
+    series: str = ""
+    price: Amount = Decimal("0")
+    active: bool = True
+
+
+class ProductUpdate(Update):
+    name: str | None = None
+    series: str | None = None
+    price: Amount | None = None
+    active: bool | None = None
+
+
+class ProductPublic(SQLModel):
+    id: int
+    name: str
+    series: str
+    price: Decimal
+    active: bool
+    version: int
+
+
+class LostReasonCreate(SQLModel):
+    key: str
+    name_en: str
+    name_pl: str
+    position: int | None = None  # last when not given
+    active: bool = True
+
+
+class LostReasonUpdate(Update):
+    name_en: str | None = None
+    name_pl: str | None = None
+    position: int | None = None
+    active: bool | None = None
+
+
+class LostReasonPublic(SQLModel):
+    id: int
+    key: str
+    name_en: str
+    name_pl: str
+    position: int
+    active: bool
+    version: int
+
+
+class LostReasonGridRow(SQLModel):
+    """One row of the lost-reasons grid: a new reason (id None) or an edited one."""
+
+    id: int | None = None
+    expected_version: int | None = None
+    key: str
+    name_en: str
+    name_pl: str
+    position: int | None = None
+    active: bool = True
+
+
+class SalesBudgetCreate(SQLModel):
+    month: date  # any day of the month; stored as the first
+    amount: Amount
+
+
+class SalesBudgetUpdate(Update):
+    amount: Amount | None = None
+
+
+class SalesBudgetPublic(SQLModel):
+    id: int
+    month: date
+    amount: Decimal
+    version: int
+
+
+# The one list of editable fields per entity: services, forms and grids read these.
+STAGE_FIELDS: tuple[str, ...] = tuple(StageDefinitionUpdate.model_fields)
+ACCOUNT_FIELDS: tuple[str, ...] = tuple(AccountUpdate.model_fields)
+CONTACT_FIELDS: tuple[str, ...] = tuple(ContactUpdate.model_fields)
+DEAL_FIELDS: tuple[str, ...] = tuple(DealUpdate.model_fields)
+ACTIVITY_FIELDS: tuple[str, ...] = tuple(ActivityUpdate.model_fields)
+PRODUCT_FIELDS: tuple[str, ...] = tuple(ProductUpdate.model_fields)
+LOST_REASON_FIELDS: tuple[str, ...] = tuple(LostReasonUpdate.model_fields)

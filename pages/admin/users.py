@@ -5,6 +5,7 @@ import streamlit as st
 from crm_impl.core import users
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, fmt_datetime, t
+from crm_impl.core.models import USER_FIELDS, UserCreate, UserUpdate
 from crm_impl.core.permissions import APP_ROLES
 from crm_impl.core.ui import common
 
@@ -35,31 +36,34 @@ st.dataframe(
 common.csv_download(df.drop(columns=["version"]), "users.csv", key="users_csv")
 
 create_tab, edit_tab = st.tabs([t("users.create"), t("users.edit")])
-with create_tab, st.form("create_user", clear_on_submit=False):
+with create_tab, common.form("create_user"):
     c1, c2 = st.columns(2)
     username = c1.text_input(t("field.username"), help=t("users.username_help"))
     display_name = c2.text_input(t("field.display_name"))
     email = c1.text_input(t("field.email"))
-    locale = c2.selectbox(t("field.language"), LANGUAGES, format_func=LANGUAGE_NAMES.get)
+    locale = c2.selectbox(
+        t("field.language"), list(LANGUAGES), format_func=lambda v: LANGUAGE_NAMES.get(v, v)
+    )
     roles = st.multiselect(t("field.roles"), APP_ROLES, format_func=lambda r: t(f"role.{r}"))
     password = st.text_input(t("field.password"), type="password", help=t("users.password_help"))
     if st.form_submit_button(t("users.create"), type="primary", icon=":material/person_add:"):
-        created = common.run(
+        common.save(
             users.create_user,
             "users.created",
-            username=username,
-            password=password,
-            roles=roles,
-            display_name=display_name,
-            email=email,
-            locale=locale,
+            data=UserCreate(
+                username=username,
+                password=password,
+                roles=roles,
+                display_name=display_name,
+                email=email,
+                locale=locale or "en",
+            ),
+            before_rerun=lambda _: common.forms_saved(),  # the form starts empty again
         )
-        if created:
-            common.rerun()
 
 with edit_tab:
     options = dict(zip(df["id"], df["username"], strict=True))
-    user_id = st.selectbox(t("users.pick"), list(options), format_func=options.get)
+    user_id = st.selectbox(t("users.pick"), list(options), format_func=lambda v: str(options.get(v, v)))
     if user_id is not None:
         row = df[df["id"] == user_id].iloc[0]
         with st.form(f"edit_{user_id}"):
@@ -69,16 +73,20 @@ with edit_tab:
             new_name = st.text_input(t("field.display_name"), value=row["display_name"])
             new_email = st.text_input(t("field.email"), value=row["email"] or "")
             if st.form_submit_button(t("common.save"), icon=":material/save:"):
-                if common.run(
+                typed = {"roles": new_roles, "display_name": new_name, "email": new_email}
+                loaded = {
+                    "roles": list(row["roles"]),
+                    "display_name": row["display_name"],
+                    "email": row["email"] or "",
+                }
+                # only what the admin changed is sent (the editable fields are UserUpdate's)
+                common.save(
                     users.update_user,
                     "common.saved",
                     user_id=int(user_id),
                     expected_version=int(row["version"]),
-                    roles=new_roles,
-                    display_name=new_name,
-                    email=new_email,
-                ):
-                    common.rerun()
+                    data=UserUpdate(**{f: typed[f] for f in USER_FIELDS if typed[f] != loaded[f]}),
+                )
         with st.form(f"pw_{user_id}", clear_on_submit=True):
             new_password = st.text_input(t("users.new_password"), type="password")
             if st.form_submit_button(t("users.reset_password"), icon=":material/password:"):
@@ -90,11 +98,9 @@ with edit_tab:
                 )
         c1, c2 = st.columns(2)
         if row["locked_until"] is not None and c1.button(t("users.unlock"), icon=":material/lock_open:"):
-            common.run(users.unlock, "users.unlocked", user_id=int(user_id))
-            common.rerun()
+            common.save(users.unlock, "users.unlocked", user_id=int(user_id))
         label = t("users.deactivate") if row["is_active"] else t("users.activate")
         if c2.button(label, icon=":material/toggle_on:"):
-            if common.run(
+            common.save(
                 users.set_active, "common.saved", user_id=int(user_id), active=not bool(row["is_active"])
-            ):
-                common.rerun()
+            )

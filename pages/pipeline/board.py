@@ -50,15 +50,14 @@ limits: dict[int, int] = st.session_state.setdefault("board_limits", {})
 
 
 def _move(card, to_key: str) -> None:  # type: ignore[no-untyped-def]
-    done = common.run(
+    common.save(
         pipeline.move_deal,
         "pipeline.moved",
         deal_id=int(card.id),
         expected_version=int(card.version),
         to_stage_key=to_key,
+        rerun_scope="fragment",  # the board redraws without reloading the page
     )
-    if done:
-        st.rerun(scope="fragment")
 
 
 def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -90,6 +89,7 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
 
 @st.fragment(run_every=ui.live_every())
 def board_view() -> None:
+    common.flash()  # a move reruns only this fragment: its success message is shown here
     version = ui.data_version()
     filters = (
         ("stage_ids", tuple(int(i) for i in shown["id"])),

@@ -33,7 +33,10 @@ if not options:
     st.stop()
 ids = list(options)
 default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in options else 0
-account_id = st.selectbox(t("pipeline.field.account"), ids, index=default, format_func=options.get)
+picked = st.selectbox(
+    t("pipeline.field.account"), ids, index=default, format_func=lambda i: str(options.get(i, i))
+)
+account_id = int(picked if picked is not None else ids[default])
 st.query_params["account"] = str(account_id)
 
 with read_session() as session:
@@ -44,7 +47,7 @@ account, deals = view["account"], view["deals"]
 deals["kind"] = deals["stage_id"].map(kinds)
 deals["stage"] = deals["stage_id"].map(names)
 
-st.markdown(f"### {account.name}")
+st.subheader(account.name, anchor=False)
 st.caption(
     " · ".join(
         x

@@ -10,6 +10,7 @@ from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, t
 from crm_impl.core.ui import common
 from crm_impl.pipeline import ui as ui
+from crm_impl.pipeline.models import DEAL_FIELDS, DealCreate, DealPublic, DealUpdate
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements
 from crm_impl.pipeline.ui import deal_panels
@@ -23,6 +24,14 @@ may_write = actor.can("deal.write")
 
 with read_session() as session:
     accounts = dict(pipeline.pick_accounts(session=session, actor=actor))
+
+
+def _open_new(deal: object) -> None:
+    """After a deal is created: open it, and every form starts empty (no second deal by a
+    second click)."""
+    st.query_params["deal"] = str(getattr(deal, "id", ""))
+    common.forms_saved()
+
 
 if may_write:
     with st.expander(t("pipeline.deal.new"), icon=":material/add:"), common.form("new_deal"):
@@ -41,19 +50,18 @@ if may_write:
         value = c[0].number_input(t("pipeline.field.value"), min_value=0.0, step=1000.0)
         expected = c[1].date_input(t("pipeline.field.expected_close"), value=None)
         if st.form_submit_button(t("pipeline.deal.create"), type="primary", icon=":material/add:"):
-            created = common.run(
+            common.save(
                 pipeline.create_deal,
                 "pipeline.deal.created",
-                title=title,
-                stage_key=stage_key,
-                account_id=account_id,
-                value=value,
-                expected_close=expected,
+                data=DealCreate(
+                    title=title,
+                    stage_key=stage_key,
+                    account_id=account_id,
+                    value=value,
+                    expected_close=expected,
+                ),
+                before_rerun=_open_new,  # show the new deal; the form starts empty
             )
-            if created:  # show the new deal; the form starts empty (no second deal by a 2nd click)
-                st.query_params["deal"] = str(created.id)
-                common.forms_saved()
-                common.rerun()
 
 search = st.text_input(t("pipeline.deal.search"), key="deal_search")
 with read_session() as session:
@@ -77,14 +85,15 @@ with read_session() as session:
     flags = settlements.account_flags(
         session=session, account_ids=[detail["deal"].account_id] if detail["deal"].account_id else []
     )
-deal = detail["deal"]
+deal: DealPublic = detail["deal"]
 stage = stages[stages["id"] == deal.stage_id].iloc[0]
+erp_flag = flags.get(deal.account_id) if deal.account_id is not None else None
 
-c = st.columns(4)
-c[0].metric(t("field.stage"), names[deal.stage_id])
-c[1].metric(t("pipeline.field.value"), fmt_money(deal.value, deal.currency))
-c[2].metric(t("pipeline.field.owner"), look["owners"].get(deal.owner_id, "–"))
-c[3].metric(t("pipeline.field.expected_close"), fmt_date(deal.expected_close))
+head = st.columns(4)
+head[0].metric(t("field.stage"), names[deal.stage_id])
+head[1].metric(t("pipeline.field.value"), fmt_money(deal.value, deal.currency))
+head[2].metric(t("pipeline.field.owner"), look["owners"].get(deal.owner_id, "–"))
+head[3].metric(t("pipeline.field.expected_close"), fmt_date(deal.expected_close))
 if detail["account"] is not None:
     st.page_link(
         "pages/pipeline/client.py",
@@ -92,9 +101,9 @@ if detail["account"] is not None:
         query_params={"account": str(deal.account_id)},
         icon=":material/storefront:",
     )
-if flags:
+if erp_flag:
     st.warning(
-        t("pipeline.erp.warning", details=ui.erp_badge(flags[deal.account_id])),
+        t("pipeline.erp.warning", details=ui.erp_badge(erp_flag)),
         icon=":material/account_balance:",
     )
 if deal.lost_reason:
@@ -145,21 +154,25 @@ with details, st.form(f"edit_{deal.id}"):
     promised = c[0].date_input(t("pipeline.field.promised_delivery"), value=deal.promised_delivery)
     actual = c[1].date_input(t("pipeline.field.actual_delivery"), value=deal.actual_delivery)
     if st.form_submit_button(t("common.save"), icon=":material/save:", disabled=not may_write):
-        if common.run(
+        typed = {
+            "title": new_title,
+            "account_id": new_account,
+            "owner_id": new_owner,
+            "value": new_value,
+            "probability": prob,
+            "expected_close": new_expected,
+            "promised_delivery": promised,
+            "actual_delivery": actual,
+        }
+        # only what the user changed is sent (the editable fields are DealUpdate's)
+        changed = {f: typed[f] for f in DEAL_FIELDS if f in typed and typed[f] != getattr(deal, f)}
+        common.save(
             pipeline.update_deal,
             "common.saved",
             deal_id=deal.id,
             expected_version=deal.version,
-            title=new_title,
-            account_id=new_account,
-            owner_id=new_owner,
-            value=new_value,
-            probability=prob,
-            expected_close=new_expected,
-            promised_delivery=promised,
-            actual_delivery=actual,
-        ):
-            st.rerun()
+            data=DealUpdate(**changed),
+        )
 
 with move:
     targets = [
@@ -180,12 +193,12 @@ with move:
             format_func=look["reasons"].get,
             key=f"reason_{deal.id}",
         )
-    if flags and to_key in settlements.FLAG_STAGES:
+    if erp_flag and to_key in settlements.FLAG_STAGES:
         st.warning(
             t(
                 "pipeline.erp.move_warning",
                 stage=names[int(by_key.loc[to_key, "id"])],
-                details=ui.erp_badge(flags[deal.account_id]),
+                details=ui.erp_badge(erp_flag),
             ),
             icon=":material/warning:",
         )
@@ -196,15 +209,14 @@ with move:
         disabled=not may_write,
         key=f"move_{deal.id}",
     ):
-        if common.run(
+        common.save(
             pipeline.move_deal,
             "pipeline.moved",
             deal_id=deal.id,
             expected_version=deal.version,
             to_stage_key=to_key,
             lost_reason=reason,
-        ):
-            st.rerun()
+        )
     if stage["kind"] == "won":
         st.divider()
         st.caption(t("pipeline.deal.repeat_help"))
@@ -214,10 +226,12 @@ with move:
             disabled=not may_write,
             key=f"repeat_{deal.id}",
         ):
-            follow = common.run(pipeline.repeat_business, "pipeline.deal.repeat_created", deal_id=deal.id)
-            if follow:
-                st.query_params["deal"] = str(follow.id)
-                st.rerun()
+            common.save(
+                pipeline.repeat_business,
+                "pipeline.deal.repeat_created",
+                deal_id=deal.id,
+                before_rerun=_open_new,
+            )
 
 with products:
     deal_panels.products(deal, detail, look, may_write)

@@ -4,6 +4,7 @@ the monthly sales budget."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,19 +12,34 @@ import streamlit as st
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import get_locale, t
 from crm_impl.core.ui import common
+from crm_impl.pipeline.models import (
+    STAGE_FIELDS,
+    LostReasonGridRow,
+    SalesBudgetCreate,
+    StageDefinitionCreate,
+    StageDefinitionPublic,
+    StageDefinitionUpdate,
+    StageGridRow,
+)
 from crm_impl.pipeline.services import settings as stage_admin
 from crm_impl.pipeline.services import stages
 
 common.page("pages/pipeline/settings.py")
 with read_session() as session:
-    rows = stages.list_stages(session=session)
+    rows = [StageDefinitionPublic.model_validate(r) for r in stages.list_stages(session=session)]
     reasons = stage_admin.list_lost_reasons(session=session)
     budget = stage_admin.list_budget(session=session)
+
+
+def _plain(value: Any) -> Any:
+    """A grid cell as a plain Python value (numpy scalars become int/float/bool)."""
+    return value.item() if hasattr(value, "item") else value
+
 
 stage_tab, reason_tab, budget_tab = st.tabs(
     [t("pipeline.settings.stages"), t("pipeline.settings.reasons"), t("pipeline.settings.budget")]
 )
-EDITABLE = ["name_en", "name_pl", "probability", "stage_cost", "rot_days", "active"]
+EDITABLE = list(STAGE_FIELDS)  # the grid's editable columns are StageDefinitionUpdate's fields
 
 with stage_tab:
     st.caption(t("pipeline.settings.stages_help"))
@@ -51,34 +67,24 @@ with stage_tab:
         },
     )
     if st.button(t("common.save"), icon=":material/save:", key="save_stages"):
-        ok = True
-        for (_, old), (_, new) in zip(df.iterrows(), edited.iterrows(), strict=True):
-            changes = {c: new[c] for c in EDITABLE if new[c] != old[c]}
-            if changes:
-                ok = (
-                    ok
-                    and common.run(
-                        stage_admin.update_stage,
-                        None,
-                        stage_id=int(old["id"]),
-                        expected_version=int(old["version"]),
-                        **changes,
-                    )
-                    is not None
-                )
-        order = list(edited.sort_values(["position", "key"])["key"])
-        if ok and order != list(df["key"]):
-            ok = common.run(stage_admin.reorder_stages, None, keys=order) is not None
-        if ok:
-            st.toast(t("common.saved"), icon=":material/check_circle:")
-            st.rerun()
+        # every row in one transaction: a bad row is named and nothing is saved
+        grid = [
+            StageGridRow(
+                id=int(old["id"]),
+                expected_version=int(old["version"]),
+                position=int(new["position"]) if pd.notna(new["position"]) else int(old["position"]),
+                changes=StageDefinitionUpdate(**{c: _plain(new[c]) for c in EDITABLE if new[c] != old[c]}),
+            )
+            for (_, old), (_, new) in zip(df.iterrows(), edited.iterrows(), strict=True)
+        ]
+        common.save(stage_admin.save_stages, "common.saved", rows=grid)
     with common.form("add_stage"):
         st.markdown(f"**{t('pipeline.settings.add_stage')}**")
-        c = st.columns(4)
-        key = c[0].text_input(t("pipeline.field.key"), help=t("pipeline.settings.key_help"))
-        name_en = c[1].text_input(t("pipeline.field.name_en"))
-        name_pl = c[2].text_input(t("pipeline.field.name_pl"))
-        after = c[3].selectbox(
+        cols = st.columns(4)
+        key = cols[0].text_input(t("pipeline.field.key"), help=t("pipeline.settings.key_help"))
+        name_en = cols[1].text_input(t("pipeline.field.name_en"))
+        name_pl = cols[2].text_input(t("pipeline.field.name_pl"))
+        after = cols[3].selectbox(
             t("pipeline.settings.after"),
             [r.key for r in rows],
             format_func=lambda k: next(
@@ -90,24 +96,26 @@ with stage_tab:
         cost = c[1].number_input(t("pipeline.field.stage_cost"), 0.0, value=0.0, step=50.0)
         rot = c[2].number_input(t("pipeline.field.rot_days"), 1, 3650, 14)
         if st.form_submit_button(t("pipeline.settings.add_stage"), icon=":material/add:"):
-            if common.run(
+            common.save(
                 stage_admin.add_stage,
                 "common.saved",
-                key=key,
-                name_en=name_en,
-                name_pl=name_pl,
-                after_key=after,
-                probability=prob,
-                stage_cost=cost,
-                rot_days=rot,
-            ):
-                common.forms_saved()
-                st.rerun()
+                data=StageDefinitionCreate(
+                    key=key,
+                    name_en=name_en,
+                    name_pl=name_pl,
+                    after_key=after,
+                    probability=prob,
+                    stage_cost=cost,
+                    rot_days=rot,
+                ),
+                before_rerun=lambda _: common.forms_saved(),
+            )
 
 with reason_tab:
     st.caption(t("pipeline.settings.reasons_help"))
     rdf = pd.DataFrame(
-        [r.model_dump() for r in reasons], columns=["key", "name_en", "name_pl", "active", "position"]
+        [r.model_dump() for r in reasons],
+        columns=["id", "version", "key", "name_en", "name_pl", "active", "position"],
     )
     redited = st.data_editor(
         rdf,
@@ -115,6 +123,7 @@ with reason_tab:
         width="stretch",
         num_rows="dynamic",
         key="reasons_editor",
+        column_order=["key", "name_en", "name_pl", "active", "position"],
         column_config={
             "key": t("pipeline.field.key"),
             "name_en": t("pipeline.field.name_en"),
@@ -124,27 +133,20 @@ with reason_tab:
         },
     )
     if st.button(t("common.save"), icon=":material/save:", key="save_reasons"):
-        before = {r["key"]: r for r in rdf.to_dict(orient="records")}
-        ok = True
-        for r in redited.to_dict(orient="records"):
-            if before.get(r["key"]) != r:
-                pos = None if pd.isna(r.get("position")) else int(r["position"])
-                ok = (
-                    ok
-                    and common.run(
-                        stage_admin.save_lost_reason,
-                        None,
-                        key=r["key"],
-                        name_en=r["name_en"],
-                        name_pl=r["name_pl"],
-                        active=bool(r["active"]),
-                        position=pos,
-                    )
-                    is not None
-                )
-        if ok:
-            st.toast(t("common.saved"), icon=":material/check_circle:")
-            st.rerun()
+        # every row in one transaction: a bad row is named and nothing is saved
+        reason_rows = [
+            LostReasonGridRow(
+                id=None if pd.isna(r.get("id")) else int(r["id"]),
+                expected_version=None if pd.isna(r.get("version")) else int(r["version"]),
+                key="" if pd.isna(r.get("key")) else str(r["key"]),
+                name_en="" if pd.isna(r.get("name_en")) else str(r["name_en"]),
+                name_pl="" if pd.isna(r.get("name_pl")) else str(r["name_pl"]),
+                position=None if pd.isna(r.get("position")) else int(r["position"]),
+                active=True if pd.isna(r.get("active")) else bool(r["active"]),
+            )
+            for r in redited.to_dict(orient="records")
+        ]
+        common.save(stage_admin.save_lost_reasons, "common.saved", rows=reason_rows)
 
 with budget_tab:
     st.caption(t("pipeline.settings.budget_help"))
@@ -161,10 +163,13 @@ with budget_tab:
         },
     )
     with common.form("budget"):
-        c = st.columns(2)
-        month = c[0].date_input(t("pipeline.measure.month"), value=date.today().replace(day=1))
-        amount = c[1].number_input(t("pipeline.measure.budget"), min_value=0.0, step=5000.0)
+        halves = st.columns(2)
+        month = halves[0].date_input(t("pipeline.measure.month"), value=date.today().replace(day=1))
+        amount = halves[1].number_input(t("pipeline.measure.budget"), min_value=0.0, step=5000.0)
         if st.form_submit_button(t("common.save"), icon=":material/save:"):
-            if common.run(stage_admin.set_budget, "common.saved", month=month, amount=amount):
-                common.forms_saved()
-                st.rerun()
+            common.save(
+                stage_admin.set_budget,
+                "common.saved",
+                data=SalesBudgetCreate(month=month, amount=amount),
+                before_rerun=lambda _: common.forms_saved(),
+            )

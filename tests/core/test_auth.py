@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from crm_impl.core import auth, users
 from crm_impl.core.config import get_settings
 from crm_impl.core.errors import AuthError
-from crm_impl.core.models import AuditEntry, LoginThrottle, UserAccount, utcnow
+from crm_impl.core.models import AuditEntry, LoginThrottle, UserAccount, UserUpdate, utcnow
 from crm_impl.core.permissions import SYSTEM
 
 
@@ -106,7 +106,11 @@ def test_sso_maps_email_to_active_account(engine, make_user):
     anna = make_user("anna", "sales_rep")
     with Session(engine) as s:
         users.update_user(
-            session=s, actor=SYSTEM, user_id=anna.id, expected_version=1, email="Anna@Budmax.pl"
+            session=s,
+            actor=SYSTEM,
+            user_id=anna.id,
+            expected_version=1,
+            data=UserUpdate(email="Anna@Budmax.pl"),
         )
         s.commit()
     with Session(engine, expire_on_commit=False) as s:

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from crm_impl.core import users
 from crm_impl.core.db import UnitOfWork
 from crm_impl.core.errors import ConflictError, ValidationError
-from crm_impl.core.models import AuditEntry, UserAccount
+from crm_impl.core.models import AuditEntry, ProjectCreate, UserAccount, UserCreate, UserUpdate
 
 
 def _count(engine, model):
@@ -34,7 +34,7 @@ def test_bad_input_names_the_problem_and_writes_nothing(engine, make_user, kwarg
     admin = make_user("root", "admin")
     users_before, audit_before = _count(engine, UserAccount), _count(engine, AuditEntry)
     with UnitOfWork(engine) as uow, pytest.raises(ValidationError) as err:
-        users.create_user(session=uow.session, actor=admin, **kwargs)
+        users.create_user(session=uow.session, actor=admin, data=UserCreate(**kwargs))
         uow.commit()
     assert message in err.value.message()
     assert (_count(engine, UserAccount), _count(engine, AuditEntry)) == (users_before, audit_before)
@@ -45,7 +45,11 @@ def test_messages_are_translated(engine, make_user):
 
     admin = make_user("root", "admin")
     with UnitOfWork(engine) as uow, pytest.raises(ValidationError) as err:
-        users.create_user(session=uow.session, actor=admin, username="ok", password="long-enough-1", roles=[])
+        users.create_user(
+            session=uow.session,
+            actor=admin,
+            data=UserCreate(username="ok", password="long-enough-1", roles=[]),
+        )
     set_locale("pl")
     assert err.value.message() == "Pole „Role” jest wymagane."
 
@@ -56,7 +60,11 @@ def test_two_admins_edit_the_same_user_second_gets_conflict(engine, make_user):
     # both loaded the form at version 1
     with UnitOfWork(engine) as first:
         users.update_user(
-            session=first.session, actor=admin, user_id=anna.id, expected_version=1, display_name="Anna Nowak"
+            session=first.session,
+            actor=admin,
+            user_id=anna.id,
+            expected_version=1,
+            data=UserUpdate(display_name="Anna Nowak"),
         )
         first.commit()
     with UnitOfWork(engine) as second, pytest.raises(ConflictError) as err:
@@ -65,7 +73,7 @@ def test_two_admins_edit_the_same_user_second_gets_conflict(engine, make_user):
             actor=admin,
             user_id=anna.id,
             expected_version=1,
-            display_name="Anna Kowalska",
+            data=UserUpdate(display_name="Anna Kowalska"),
         )
     assert "changed by someone else" in err.value.message()
     with Session(engine) as s:
@@ -80,11 +88,19 @@ def test_concurrent_transactions_are_detected_by_the_version_column(engine, make
         assert loaded.version == 1
         with UnitOfWork(engine) as a:  # ... when A saves it
             users.update_user(
-                session=a.session, actor=admin, user_id=anna.id, expected_version=1, display_name="From A"
+                session=a.session,
+                actor=admin,
+                user_id=anna.id,
+                expected_version=1,
+                data=UserUpdate(display_name="From A"),
             )
             a.commit()
         users.update_user(
-            session=b.session, actor=admin, user_id=anna.id, expected_version=None, display_name="From B"
+            session=b.session,
+            actor=admin,
+            user_id=anna.id,
+            expected_version=None,
+            data=UserUpdate(display_name="From B"),
         )
         b.commit()
     with Session(engine) as s:
@@ -101,7 +117,7 @@ def test_update_audits_only_changed_fields(engine, make_user):
             actor=admin,
             user_id=anna.id,
             expected_version=1,
-            roles=["sales_rep", "sales_manager"],
+            data=UserUpdate(roles=["sales_rep", "sales_manager"]),
         )
         uow.commit()
     with Session(engine) as s:
@@ -115,7 +131,9 @@ def test_every_user_write_leaves_an_audit_entry(engine, make_user):
     admin = make_user("root", "admin")
     with UnitOfWork(engine) as uow:
         new = users.create_user(
-            session=uow.session, actor=admin, username="eve", password="long-enough-1", roles=["tester"]
+            session=uow.session,
+            actor=admin,
+            data=UserCreate(username="eve", password="long-enough-1", roles=["tester"]),
         )
         users.reset_password(session=uow.session, actor=admin, user_id=new.id, new_password="another-long-1")
         users.unlock(session=uow.session, actor=admin, user_id=new.id)
@@ -136,7 +154,11 @@ def test_admin_cannot_lock_themselves_out(engine, make_user):
             users.set_active(session=uow.session, actor=admin, user_id=admin.id, active=False)
         with pytest.raises(ValidationError):
             users.update_user(
-                session=uow.session, actor=admin, user_id=admin.id, expected_version=1, roles=["sales_rep"]
+                session=uow.session,
+                actor=admin,
+                user_id=admin.id,
+                expected_version=1,
+                data=UserUpdate(roles=["sales_rep"]),
             )
 
 
@@ -145,7 +167,9 @@ def test_preferences_language_and_project_are_remembered(engine, make_user):
 
     admin = make_user("root", "admin")
     with UnitOfWork(engine) as uow:
-        project = projects.create_project(session=uow.session, actor=admin, name="Rollout")
+        project = projects.create_project(
+            session=uow.session, actor=admin, data=ProjectCreate(name="Rollout")
+        )
         users.set_preferences(session=uow.session, actor=admin, locale="pl", active_project_id=project.id)
         uow.commit()
     with Session(engine) as s:

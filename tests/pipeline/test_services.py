@@ -12,7 +12,22 @@ from sqlmodel import select
 from crm_impl.core.db import UnitOfWork
 from crm_impl.core.errors import ConflictError, PermissionDenied, ValidationError
 from crm_impl.core.models import AuditEntry, utcnow
-from crm_impl.pipeline.models import Deal, ErpBalance, Product, StageChange, StageDefinition
+from crm_impl.pipeline.models import (
+    AccountCreate,
+    ActivityCreate,
+    Deal,
+    DealCreate,
+    DealProductLine,
+    DealUpdate,
+    ErpBalance,
+    LostReasonCreate,
+    Product,
+    SalesBudgetCreate,
+    StageChange,
+    StageDefinition,
+    StageDefinitionCreate,
+    StageDefinitionUpdate,
+)
 from crm_impl.pipeline.queries import frames as pipeline_data
 from crm_impl.pipeline.queries import report as pipeline_report
 from crm_impl.pipeline.services import deals as pipeline
@@ -39,7 +54,12 @@ def people(make_user):
 
 @pytest.fixture
 def account(engine, people):
-    return run(engine, pipeline.create_account, people["rep"], name="Budmax sp. z o.o.", nip="5260250274").id
+    return run(
+        engine,
+        pipeline.create_account,
+        people["rep"],
+        data=AccountCreate(name="Budmax sp. z o.o.", nip="5260250274"),
+    ).id
 
 
 def history(session, deal_id):
@@ -52,8 +72,10 @@ def history(session, deal_id):
 
 def test_only_deal_writers_create_and_reps_work_only_their_own(engine, people, account):
     with pytest.raises(PermissionDenied):
-        run(engine, pipeline.create_deal, people["dev"], title="X")
-    deal = run(engine, pipeline.create_deal, people["rep"], title="Cement", value="12 500,50")
+        run(engine, pipeline.create_deal, people["dev"], data=DealCreate(title="X"))
+    deal = run(
+        engine, pipeline.create_deal, people["rep"], data=DealCreate(title="Cement", value="12 500,50")
+    )
     assert deal.owner_id == people["rep"].id and deal.value == Decimal("12500.50")
     with pytest.raises(PermissionDenied) as err:
         run(
@@ -75,29 +97,41 @@ def test_only_deal_writers_create_and_reps_work_only_their_own(engine, people, a
     )
     assert moved.version == 2
     with pytest.raises(PermissionDenied):
-        run(engine, pipeline.create_deal, people["rep"], title="For someone else", owner_id=people["rep2"].id)
+        run(
+            engine,
+            pipeline.create_deal,
+            people["rep"],
+            data=DealCreate(title="For someone else", owner_id=people["rep2"].id),
+        )
 
 
 def test_validation_messages(engine, people, account):
     with pytest.raises(ValidationError) as err:
-        run(engine, pipeline.create_deal, people["rep"], title="  ")
+        run(engine, pipeline.create_deal, people["rep"], data=DealCreate(title="  "))
     assert err.value.message() == "Title is required."
     with pytest.raises(ValidationError) as err:
-        run(engine, pipeline.create_deal, people["rep"], title="Tiles", stage_key="needs_analysis")
+        run(
+            engine,
+            pipeline.create_deal,
+            people["rep"],
+            data=DealCreate(title="Tiles", stage_key="needs_analysis"),
+        )
     assert "account is required from Needs analysis on" in err.value.message()
     with pytest.raises(ValidationError) as err:
-        run(engine, pipeline.create_deal, people["rep"], title="Tiles", value="-5")
+        run(engine, pipeline.create_deal, people["rep"], data=DealCreate(title="Tiles", value="-5"))
     assert err.value.message() == "Value cannot be negative."
     with pytest.raises(ValidationError) as err:
-        run(engine, pipeline.create_deal, people["rep"], title="Tiles", probability=1.5)
+        run(engine, pipeline.create_deal, people["rep"], data=DealCreate(title="Tiles", probability=1.5))
     assert err.value.message() == "Probability must be between 0 and 1."
     with pytest.raises(ValidationError):
-        run(engine, pipeline.create_account, people["rep"], name="Other", nip="5260250274")  # duplicate NIP
+        run(
+            engine, pipeline.create_account, people["rep"], data=AccountCreate(name="Other", nip="5260250274")
+        )  # duplicate NIP
 
 
 def test_moves_skip_go_back_close_and_reopen(engine, people, account):
     rep = people["rep"]
-    deal = run(engine, pipeline.create_deal, rep, title="Steel", account_id=account)
+    deal = run(engine, pipeline.create_deal, rep, data=DealCreate(title="Steel", account_id=account))
     old_touch = deal.last_touch_at
     d = run(
         engine, pipeline.move_deal, rep, deal_id=deal.id, expected_version=1, to_stage_key="offer"
@@ -130,7 +164,7 @@ def test_moves_skip_go_back_close_and_reopen(engine, people, account):
 
 def test_lost_needs_a_configured_reason(engine, people):
     rep = people["rep"]
-    deal = run(engine, pipeline.create_deal, rep, title="Bricks")
+    deal = run(engine, pipeline.create_deal, rep, data=DealCreate(title="Bricks"))
     with pytest.raises(ValidationError) as err:
         run(engine, pipeline.move_deal, rep, deal_id=deal.id, expected_version=1, to_stage_key="lost")
     assert err.value.message() == "Lost reason is required."
@@ -160,7 +194,7 @@ def test_lost_needs_a_configured_reason(engine, people):
 
 def test_concurrent_moves_one_conflict_no_lost_history(engine, people):
     rep, boss = people["rep"], people["boss"]
-    deal = run(engine, pipeline.create_deal, rep, title="Windows")
+    deal = run(engine, pipeline.create_deal, rep, data=DealCreate(title="Windows"))
     with UnitOfWork(engine) as first, UnitOfWork(engine) as second:
         seen_first = pipeline._deal(first.session, deal.id).version
         seen_second = pipeline._deal(second.session, deal.id).version
@@ -191,15 +225,22 @@ def test_concurrent_moves_one_conflict_no_lost_history(engine, people):
 
 def test_update_deal_with_stale_version_is_refused(engine, people):
     rep = people["rep"]
-    deal = run(engine, pipeline.create_deal, rep, title="Roof")
-    run(engine, pipeline.update_deal, rep, deal_id=deal.id, expected_version=1, value=900)
+    deal = run(engine, pipeline.create_deal, rep, data=DealCreate(title="Roof"))
+    run(engine, pipeline.update_deal, rep, deal_id=deal.id, expected_version=1, data=DealUpdate(value=900))
     with pytest.raises(ConflictError):
-        run(engine, pipeline.update_deal, rep, deal_id=deal.id, expected_version=1, value=950)
+        run(
+            engine, pipeline.update_deal, rep, deal_id=deal.id, expected_version=1, data=DealUpdate(value=950)
+        )
 
 
 def test_repeat_business_and_products(engine, people, account):
     rep = people["rep"]
-    deal = run(engine, pipeline.create_deal, rep, title="Cement", account_id=account, stage_key="negotiation")
+    deal = run(
+        engine,
+        pipeline.create_deal,
+        rep,
+        data=DealCreate(title="Cement", account_id=account, stage_key="negotiation"),
+    )
     with pytest.raises(ValidationError):
         run(engine, pipeline.repeat_business, rep, deal_id=deal.id)
     run(engine, pipeline.move_deal, rep, deal_id=deal.id, expected_version=1, to_stage_key="completed")
@@ -215,7 +256,7 @@ def test_repeat_business_and_products(engine, people, account):
         pipeline.set_deal_products,
         rep,
         deal_id=follow.id,
-        items=[{"product_id": product_id, "quantity": 10}],
+        items=[DealProductLine(product_id=product_id, quantity=10)],
         update_value=True,
     )
     assert rows[0].unit_price == Decimal("30")
@@ -225,20 +266,30 @@ def test_repeat_business_and_products(engine, people, account):
 
 def test_done_activity_resets_the_rot_timer(engine, people):
     rep = people["rep"]
-    deal = run(engine, pipeline.create_deal, rep, title="Tiles")
+    deal = run(engine, pipeline.create_deal, rep, data=DealCreate(title="Tiles"))
     with UnitOfWork(engine) as uow:
         d = uow.session.get(Deal, deal.id)
         d.last_touch_at = utcnow() - timedelta(days=90)
         uow.session.add(d)
         uow.commit()
-    act = run(engine, pipeline.create_activity, rep, deal_id=deal.id, subject="Call back", kind="call")
+    act = run(
+        engine,
+        pipeline.create_activity,
+        rep,
+        data=ActivityCreate(deal_id=deal.id, subject="Call back", kind="call"),
+    )
     with UnitOfWork(engine) as uow:
         assert pipeline_report.pipeline_report(session=uow.session, actor=rep)["stale_deals"] == 1
     run(engine, pipeline.complete_activity, rep, activity_id=act.id, expected_version=1)
     with UnitOfWork(engine) as uow:
         assert pipeline_report.pipeline_report(session=uow.session, actor=rep)["stale_deals"] == 0
     with pytest.raises(ValidationError):
-        run(engine, pipeline.create_activity, rep, deal_id=deal.id, subject="x", kind="fax")
+        run(
+            engine,
+            pipeline.create_activity,
+            rep,
+            data=ActivityCreate(deal_id=deal.id, subject="x", kind="fax"),
+        )
 
 
 def test_stage_admin_is_for_configurers(engine, people):
@@ -253,7 +304,7 @@ def test_stage_admin_is_for_configurers(engine, people):
             rep,
             stage_id=offer.id,
             expected_version=offer.version,
-            name_en="Quote",
+            data=StageDefinitionUpdate(name_en="Quote"),
         )
     s = run(
         engine,
@@ -261,22 +312,25 @@ def test_stage_admin_is_for_configurers(engine, people):
         boss,
         stage_id=offer.id,
         expected_version=offer.version,
-        name_en="Quote",
-        rot_days=10,
-        stage_cost="650",
+        data=StageDefinitionUpdate(name_en="Quote", rot_days=10, stage_cost="650"),
     )
     assert (s.name_en, s.rot_days, s.stage_cost) == ("Quote", 10, Decimal("650.00"))
     with pytest.raises(ValidationError):
-        run(engine, stage_admin.update_stage, boss, stage_id=offer.id, expected_version=s.version, rot_days=0)
+        run(
+            engine,
+            stage_admin.update_stage,
+            boss,
+            stage_id=offer.id,
+            expected_version=s.version,
+            data=StageDefinitionUpdate(rot_days=0),
+        )
     added = run(
         engine,
         stage_admin.add_stage,
         boss,
-        key="demo",
-        name_en="Demo",
-        name_pl="Prezentacja",
-        after_key="needs_analysis",
-        probability=0.3,
+        data=StageDefinitionCreate(
+            key="demo", name_en="Demo", name_pl="Prezentacja", after_key="needs_analysis", probability=0.3
+        ),
     )
     with UnitOfWork(engine) as uow:
         order = [
@@ -286,12 +340,19 @@ def test_stage_admin_is_for_configurers(engine, people):
     with pytest.raises(ValidationError):
         run(engine, stage_admin.reorder_stages, boss, keys=["prospect"])
     reason = run(
-        engine, stage_admin.save_lost_reason, boss, key="quality", name_en="Quality", name_pl="Jakość"
+        engine,
+        stage_admin.create_lost_reason,
+        boss,
+        data=LostReasonCreate(key="quality", name_en="Quality", name_pl="Jakość"),
     )
     assert reason.active
-    row = run(engine, stage_admin.set_budget, boss, month=date(2026, 3, 17), amount="150000")
+    row = run(
+        engine, stage_admin.set_budget, boss, data=SalesBudgetCreate(month=date(2026, 3, 17), amount="150000")
+    )
     assert row.month == date(2026, 3, 1)
-    again = run(engine, stage_admin.set_budget, boss, month=date(2026, 3, 1), amount="160000")
+    again = run(
+        engine, stage_admin.set_budget, boss, data=SalesBudgetCreate(month=date(2026, 3, 1), amount="160000")
+    )
     assert again.id == row.id and again.amount == Decimal("160000.00")
 
 
@@ -328,15 +389,12 @@ def test_erp_flags_use_the_latest_balance(engine, people, account):
 def test_report_and_board_from_sql(engine, people, account):
     rep = people["rep"]
     for i in range(3):
-        run(engine, pipeline.create_deal, rep, title=f"D{i}", value=100 * (i + 1))
+        run(engine, pipeline.create_deal, rep, data=DealCreate(title=f"D{i}", value=100 * (i + 1)))
     won = run(
         engine,
         pipeline.create_deal,
         rep,
-        title="Won",
-        account_id=account,
-        stage_key="negotiation",
-        value=1000,
+        data=DealCreate(title="Won", account_id=account, stage_key="negotiation", value=1000),
     )
     run(engine, pipeline.move_deal, rep, deal_id=won.id, expected_version=1, to_stage_key="contract")
     with UnitOfWork(engine) as uow:
@@ -351,7 +409,11 @@ def test_report_and_board_from_sql(engine, people, account):
     by_stage = totals.set_index("stage_id")
     assert int(by_stage["deals"].max()) == 3 and len(cards) == 3  # 2 prospect cards (capped) + 1 contract
     assert sorted(cards[cards["rn"] <= 2]["value"])[-1] == 1000
-    assert set(forecast) >= {"weighted_by_close_month", "forecast", "backtest"}
+    # won this month (no complete month yet) and no open deal has an expected close: nothing to
+    # forecast from, and the forecast says so rather than inventing numbers
+    assert forecast["won_value_history"] == [] and forecast["weighted_by_close_month"] == []
+    assert forecast["forecast"] == [] and forecast["backtest"]["months"] == 0
+    assert forecast["backtest"]["mae_model"] is None and forecast["backtest"]["mae_baseline"] is None
 
 
 def test_dashboard_from_sql_reads_history_in_time_order(engine, people, account):
@@ -361,7 +423,10 @@ def test_dashboard_from_sql_reads_history_in_time_order(engine, people, account)
     rep = people["rep"]
     t0 = utcnow().replace(microsecond=0) - timedelta(days=60)
     deal = run(
-        engine, pipeline.create_deal, rep, title="Re-entry", account_id=account, value=Decimal("1234.50")
+        engine,
+        pipeline.create_deal,
+        rep,
+        data=DealCreate(title="Re-entry", account_id=account, value=Decimal("1234.50")),
     )
     for version, key in enumerate(["contact_made", "needs_analysis", "contact_made", "needs_analysis"], 1):
         run(engine, pipeline.move_deal, rep, deal_id=deal.id, expected_version=version, to_stage_key=key)

@@ -4,7 +4,7 @@ translated errors, and CSV downloads."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -26,9 +26,7 @@ def page(path: str) -> Actor:
     ui_session.apply_locale(user)
     actor = ui_session.actor(user)
     st.title(t(spec.title_key))
-    flash = st.session_state.pop("_flash_pending", None)
-    if flash:
-        st.toast(flash, icon=":material/check_circle:")
+    flash()
     if not actor.can(spec.action):
         st.error(t("error.page_forbidden"), icon=":material/block:")
         st.stop()
@@ -55,21 +53,41 @@ def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) 
     return _call(fn, success_key, kwargs)[1]
 
 
-def save(fn: Callable[..., T], /, success_key: str, **kwargs: Any) -> T | None:
+def save(
+    fn: Callable[..., T],
+    /,
+    success_key: str,
+    *,
+    rerun_scope: Literal["app", "fragment"] = "app",
+    before_rerun: Callable[[T], None] | None = None,
+    **kwargs: Any,
+) -> T | None:
     """The one UI save path: run the service in its own unit of work; on failure show the
     translated message (nothing was written) and stay on the form with what the user typed; on
-    success rerun so the page shows the new state, with `success_key` shown after the rerun."""
+    success rerun so the page shows the new state, with `success_key` shown after the rerun.
+    `before_rerun(result)` runs between the commit and the rerun (e.g. to open the new row);
+    inside a fragment pass `rerun_scope="fragment"` and call `flash()` at the fragment's top."""
     ok, result = _call(fn, success_key, kwargs)
     if ok:
-        rerun()
+        if before_rerun is not None:
+            before_rerun(cast(T, result))  # ok: the service returned its result
+        rerun(scope=rerun_scope)
     return result
 
 
-def rerun() -> None:
+def rerun(scope: Literal["app", "fragment"] = "app") -> None:
     """Rerun after a successful save so the page shows the new state; the success message
     survives the rerun (a toast shown right before st.rerun would be lost)."""
     st.session_state["_flash_pending"] = st.session_state.pop("_flash", None)
-    st.rerun()
+    st.rerun(scope=scope)
+
+
+def flash() -> None:
+    """Show the success message a save left for this run (`page()` calls it; a fragment that
+    saves with `rerun_scope="fragment"` calls it at its top)."""
+    message = st.session_state.pop("_flash_pending", None)
+    if message:
+        st.toast(message, icon=":material/check_circle:")
 
 
 def form(name: str, **kwargs: Any) -> Any:

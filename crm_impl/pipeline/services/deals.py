@@ -1,7 +1,9 @@
 """Working deals: create, edit, move through stages, lose, repeat business; products on deals;
 activities; accounts and contacts. Also the read models of the board, the deal and the client.
 
-A sales rep works only their own deals; `deal.write_any` (managers) lifts that.
+A sales rep works only their own deals; `deal.write_any` (managers) lifts that. Every write goes
+through crm_impl.core.writes (create / update_versioned / flush) and takes the entity's typed
+models from crm_impl.pipeline.models (`DealCreate`, `DealUpdate`, ...).
 """
 
 from __future__ import annotations
@@ -12,55 +14,49 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, exists, false, func, or_
-from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
-from crm_impl.core import audit, validation
-from crm_impl.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from crm_impl.core import audit, validation, writes
+from crm_impl.core.errors import NotFound, PermissionDenied, ValidationError
 from crm_impl.core.models import UserAccount, utcnow
 from crm_impl.core.permissions import Actor, require
 from crm_impl.pipeline.models import (
+    ACCOUNT_FIELDS,
     ACTIVITY_KINDS,
+    CONTACT_FIELDS,
+    DEAL_FIELDS,
     Account,
+    AccountCreate,
+    AccountPublic,
+    AccountUpdate,
     Activity,
+    ActivityCreate,
+    ActivityPublic,
+    ActivityUpdate,
     Contact,
+    ContactCreate,
+    ContactPublic,
+    ContactUpdate,
     Deal,
+    DealCreate,
     DealProduct,
+    DealProductLine,
+    DealPublic,
+    DealUpdate,
     LostReason,
     Product,
     StageChange,
     StageDefinition,
 )
+from crm_impl.pipeline.queries import values
 
 ACCOUNT_FROM = "needs_analysis"  # an account is required from this stage on
 REPEAT_STAGE = "needs_analysis"  # repeat business restarts here (slide 2)
-DEAL_FIELDS = (
-    "title",
-    "account_id",
-    "contact_id",
-    "value",
-    "currency",
-    "owner_id",
-    "expected_close",
-    "probability",
-    "promised_delivery",
-    "actual_delivery",
-)
-
-
-def _flush(session: Session) -> None:
-    """Flush, turning a stale versioned UPDATE (someone saved first) into ConflictError."""
-    try:
-        session.flush()
-    except StaleDataError as err:
-        raise ConflictError() from err
 
 
 def _deal(session: Session, deal_id: int) -> Deal:
-    deal = session.get(Deal, deal_id)
-    if deal is None:
-        raise NotFound("error.not_found", entity="deal", id=deal_id)
-    return deal
+    return writes.get(session, Deal, deal_id, "deal")
 
 
 def _may_work(actor: Actor, owner_id: int | None) -> None:
@@ -74,6 +70,12 @@ def _stage_by_key(session: Session, key: str) -> StageDefinition:
     if stage is None or not stage.active:
         raise ValidationError("error.choice", field="field.stage", value=key)
     return stage
+
+
+def _unknown(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError("error.unknown_field", value=", ".join(sorted(unknown)))
 
 
 def _needs_account(session: Session, stage: StageDefinition) -> bool:
@@ -111,9 +113,8 @@ def _probability(value: Any) -> float | None:
 
 
 def _clean(session: Session, actor: Actor, fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(DEAL_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown deal fields {sorted(unknown)}")
+    """Validate and convert the deal fields a caller gave (the names of `DealUpdate`)."""
+    _unknown(fields, DEAL_FIELDS)
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "title":
@@ -136,88 +137,83 @@ def _clean(session: Session, actor: Actor, fields: dict[str, Any]) -> dict[str, 
             out[name] = value
         else:
             out[name] = value
-    validation.date_order(
-        out.get("promised_delivery"), out.get("actual_delivery"), "pipeline.field.actual_delivery"
-    )
     return out
 
 
-def _record_move(session: Session, actor: Actor, deal: Deal, stage: StageDefinition, at: datetime) -> None:
+def _delivery_order(values: dict[str, Any]) -> None:
+    validation.date_order(
+        values.get("promised_delivery"), values.get("actual_delivery"), "pipeline.field.actual_delivery"
+    )
+
+
+def _record_move(
+    session: Session,
+    actor: Actor,
+    deal: Deal,
+    stage: StageDefinition,
+    at: datetime,
+    *,
+    from_stage_id: int | None = -1,
+) -> None:
+    """The stage history row (from the deal's current stage unless `from_stage_id` is given)."""
     session.add(
         StageChange(
-            deal_id=deal.id, from_stage_id=deal.stage_id, to_stage_id=stage.id, at=at, by_user_id=actor.id
+            deal_id=int(deal.id or 0),
+            from_stage_id=deal.stage_id if from_stage_id == -1 else from_stage_id,
+            to_stage_id=int(stage.id or 0),
+            at=at,
+            by_user_id=actor.id,
         )
     )
 
 
 def create_deal(
-    *,
-    session: Session,
-    actor: Actor,
-    title: str,
-    stage_key: str = "prospect",
-    owner_id: int | None = None,
-    parent_deal_id: int | None = None,
-    **fields: Any,
+    *, session: Session, actor: Actor, data: DealCreate, parent_deal_id: int | None = None
 ) -> Deal:
     require(actor, "deal.write")
-    stage = _stage_by_key(session, stage_key)
+    stage = _stage_by_key(session, data.stage_key)
     if stage.kind == "lost":
         raise ValidationError("pipeline.error.create_lost")
-    data = _clean(session, actor, {"title": title, "owner_id": owner_id or actor.id, **fields})
-    _check_account(session, stage, data.get("account_id"))
+    fields = data.model_dump(exclude={"stage_key"})
+    fields["owner_id"] = data.owner_id or actor.id
+    values = _clean(session, actor, fields)
+    _delivery_order(values)
+    _check_account(session, stage, values.get("account_id"))
     now = utcnow()
     deal = Deal(
-        **data,
-        stage_id=stage.id,
+        **values,
+        stage_id=int(stage.id or 0),
         parent_deal_id=parent_deal_id,
         created_at=now,
         stage_entered_at=now,
         last_touch_at=now,
         closed_at=now if stage.kind != "open" else None,
     )
-    session.add(deal)
-    _flush(session)
-    session.add(
-        StageChange(deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id, at=now, by_user_id=actor.id)
-    )
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="deal",
-        entity_id=deal.id,
-        action="create",
-        after=audit.snapshot(deal),
-    )
-    _flush(session)
+    writes.create(session=session, actor=actor, row=deal, entity="deal")
+    _record_move(session, actor, deal, stage, now, from_stage_id=None)
+    writes.flush(session)
     return deal
 
 
 def update_deal(
-    *, session: Session, actor: Actor, deal_id: int, expected_version: int | None, **fields: Any
+    *, session: Session, actor: Actor, deal_id: int, expected_version: int | None, data: DealUpdate
 ) -> Deal:
     deal = _deal(session, deal_id)
     _may_work(actor, deal.owner_id)
-    validation.expect_version(deal.version, expected_version)
-    data = _clean(session, actor, fields)
-    if "account_id" in data:
-        _check_account(session, session.get(StageDefinition, deal.stage_id), data["account_id"])  # type: ignore[arg-type]
-    before = audit.snapshot(deal)
-    for name, value in data.items():
-        setattr(deal, name, value)
-    validation.date_order(deal.promised_delivery, deal.actual_delivery, "pipeline.field.actual_delivery")
-    session.add(deal)
-    _flush(session)
-    audit.record(
+    writes.expect_version(deal.version, expected_version)
+    changes = _clean(session, actor, data.changes())
+    if "account_id" in changes:
+        stage = writes.get(session, StageDefinition, deal.stage_id, "stage")
+        _check_account(session, stage, changes["account_id"])
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=deal,
+        expected_version=expected_version,
+        changes=changes,
         entity="deal",
-        entity_id=deal.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(deal),
+        check=_delivery_order,
     )
-    return deal
 
 
 def move_deal(
@@ -233,39 +229,35 @@ def move_deal(
     reason from the configured list; a move resets the rot timer."""
     deal = _deal(session, deal_id)
     _may_work(actor, deal.owner_id)
-    validation.expect_version(deal.version, expected_version)
+    writes.expect_version(deal.version, expected_version)
     stage = _stage_by_key(session, to_stage_key)
     if stage.id == deal.stage_id:
         raise ValidationError("pipeline.error.same_stage")
     if stage.kind == "lost":
-        keys = session.exec(select(LostReason.key).where(LostReason.active)).all()
+        keys = session.exec(select(LostReason.key).where(col(LostReason.active))).all()
         if not lost_reason:
             raise ValidationError("error.required", field="pipeline.field.lost_reason")
         validation.choice(lost_reason, "pipeline.field.lost_reason", list(keys))
     _check_account(session, stage, deal.account_id)
-    before = audit.snapshot(deal, ["stage_id", "lost_reason", "closed_at"])
     now = utcnow()
+    # reopened: a later win or loss closes it anew; a won deal lost later keeps its first close
+    closed_at = None if stage.kind == "open" else deal.closed_at or now
     _record_move(session, actor, deal, stage, now)
-    deal.stage_id = stage.id  # type: ignore[assignment]
-    deal.stage_entered_at = now
-    deal.last_touch_at = now
-    deal.lost_reason = lost_reason if stage.kind == "lost" else None
-    if stage.kind == "open":
-        deal.closed_at = None  # reopened: a later win or loss closes it anew
-    elif deal.closed_at is None:
-        deal.closed_at = now
-    session.add(deal)
-    _flush(session)
-    audit.record(
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=deal,
+        expected_version=expected_version,
+        changes={
+            "stage_id": stage.id,
+            "stage_entered_at": now,
+            "last_touch_at": now,
+            "lost_reason": lost_reason if stage.kind == "lost" else None,
+            "closed_at": closed_at,
+        },
         entity="deal",
-        entity_id=deal.id,
         action="move",
-        before=before,
-        after=audit.snapshot(deal, ["stage_id", "lost_reason", "closed_at"]),
     )
-    return deal
 
 
 def repeat_business(*, session: Session, actor: Actor, deal_id: int, title: str | None = None) -> Deal:
@@ -278,141 +270,164 @@ def repeat_business(*, session: Session, actor: Actor, deal_id: int, title: str 
     return create_deal(
         session=session,
         actor=actor,
-        title=title or parent.title,
-        stage_key=REPEAT_STAGE,
-        owner_id=parent.owner_id,
+        data=DealCreate(
+            title=title or parent.title,
+            stage_key=REPEAT_STAGE,
+            owner_id=parent.owner_id,
+            account_id=parent.account_id,
+            contact_id=parent.contact_id,
+            currency=parent.currency,
+        ),
         parent_deal_id=parent.id,
-        account_id=parent.account_id,
-        contact_id=parent.contact_id,
-        currency=parent.currency,
     )
 
 
 def set_deal_products(
-    *, session: Session, actor: Actor, deal_id: int, items: list[dict[str, Any]], update_value: bool = False
+    *,
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    items: list[DealProductLine],
+    update_value: bool = False,
 ) -> list[DealProduct]:
-    """Replace the deal's products with `items` (product_id, quantity, unit_price)."""
+    """Replace the deal's products with `items`; optionally set the deal's value to their sum."""
     deal = _deal(session, deal_id)
     _may_work(actor, deal.owner_id)
     rows: dict[int, DealProduct] = {}
     for item in items:
-        product = session.get(Product, int(item["product_id"]))
-        if product is None:
-            raise NotFound("error.not_found", entity="product", id=item["product_id"])
-        quantity = validation.amount(item.get("quantity", 1), "pipeline.field.quantity")
+        product = writes.get(session, Product, item.product_id, "product")
+        quantity = validation.amount(item.quantity, "pipeline.field.quantity")
         if quantity <= 0:
             raise ValidationError("error.negative", field="pipeline.field.quantity")
-        price = item.get("unit_price")
-        unit_price = product.price if price is None else validation.amount(price, "pipeline.field.unit_price")
-        rows[int(product.id)] = DealProduct(
-            deal_id=deal.id, product_id=product.id, quantity=quantity, unit_price=unit_price
-        )  # type: ignore[arg-type]
-    before = [
-        audit.snapshot(p)
-        for p in session.exec(select(DealProduct).where(DealProduct.deal_id == deal.id)).all()
-    ]
-    for old in session.exec(select(DealProduct).where(DealProduct.deal_id == deal.id)).all():
+        unit_price = (
+            product.price
+            if item.unit_price is None
+            else validation.amount(item.unit_price, "pipeline.field.unit_price")
+        )
+        rows[item.product_id] = DealProduct(
+            deal_id=int(deal_id), product_id=item.product_id, quantity=quantity, unit_price=unit_price
+        )
+    old_rows = session.exec(select(DealProduct).where(DealProduct.deal_id == deal_id)).all()
+    before = [audit.snapshot(p) for p in old_rows]
+    for old in old_rows:
         session.delete(old)
-    _flush(session)
+    writes.flush(session)
     for row in rows.values():
         session.add(row)
-    if update_value:
-        deal.value = sum((r.quantity * r.unit_price for r in rows.values()), Decimal("0")).quantize(
-            Decimal("0.01")
-        )
-        session.add(deal)
-    _flush(session)
+    writes.flush(session)
     audit.record(
         session=session,
         actor=actor,
         entity="deal_products",
-        entity_id=deal.id,
+        entity_id=deal_id,
         action="update",
         before={"products": before},
         after={"products": [audit.snapshot(r) for r in rows.values()]},
     )
+    if update_value:
+        total = sum((r.quantity * r.unit_price for r in rows.values()), Decimal("0"))
+        writes.update_versioned(
+            session=session,
+            actor=actor,
+            row=deal,
+            expected_version=None,
+            changes={"value": total.quantize(Decimal("0.01"))},
+            entity="deal",
+        )
     return list(rows.values())
 
 
-def create_activity(
-    *,
-    session: Session,
-    actor: Actor,
-    subject: str,
-    kind: str = "task",
-    deal_id: int | None = None,
-    account_id: int | None = None,
-    due_at: datetime | None = None,
-    notes: str = "",
-    done: bool = False,
-) -> Activity:
+def _activity_values(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "kind" in fields:
+        out["kind"] = validation.choice(fields["kind"], "pipeline.field.kind", ACTIVITY_KINDS)
+    if "subject" in fields:
+        out["subject"] = validation.text(fields["subject"], "pipeline.field.subject", max_len=200)
+    if "notes" in fields:
+        out["notes"] = validation.text(fields["notes"], "pipeline.field.notes", max_len=4000, required=False)
+    if "due_at" in fields:
+        out["due_at"] = fields["due_at"]
+    return out
+
+
+def _touch(session: Session, deal: Deal | None, at: datetime) -> None:
+    """A done activity resets its deal's rot timer (part of the activity's write)."""
+    if deal is not None:
+        deal.last_touch_at = at
+        session.add(deal)
+
+
+def create_activity(*, session: Session, actor: Actor, data: ActivityCreate) -> Activity:
     require(actor, "deal.write")
-    deal = _deal(session, deal_id) if deal_id is not None else None
+    deal = _deal(session, data.deal_id) if data.deal_id is not None else None
+    account_id = data.account_id
     if deal is not None:
         _may_work(actor, deal.owner_id)
         account_id = account_id or deal.account_id
     if deal is None and account_id is None:
         raise ValidationError("pipeline.error.activity_target")
+    values = _activity_values(data.model_dump(include={"kind", "subject", "notes", "due_at"}))
     now = utcnow()
     activity = Activity(
-        kind=validation.choice(kind, "pipeline.field.kind", ACTIVITY_KINDS),
-        subject=validation.text(subject, "pipeline.field.subject", max_len=200),
-        deal_id=deal_id,
+        **values,
+        deal_id=data.deal_id,
         account_id=account_id,
         owner_id=actor.id,
-        due_at=due_at,
-        done_at=now if done else None,
-        notes=validation.text(notes, "pipeline.field.notes", max_len=4000, required=False),
+        done_at=now if data.done else None,
     )
-    session.add(activity)
-    if done and deal is not None:
-        deal.last_touch_at = now
-        session.add(deal)
-    _flush(session)
-    audit.record(
+    if data.done:
+        _touch(session, deal, now)
+    return writes.create(session=session, actor=actor, row=activity, entity="activity")
+
+
+def _activity_deal(session: Session, actor: Actor, activity: Activity) -> Deal | None:
+    deal = _deal(session, activity.deal_id) if activity.deal_id is not None else None
+    _may_work(actor, deal.owner_id if deal is not None else activity.owner_id)
+    return deal
+
+
+def update_activity(
+    *, session: Session, actor: Actor, activity_id: int, expected_version: int | None, data: ActivityUpdate
+) -> Activity:
+    activity = writes.get(session, Activity, activity_id, "activity")
+    _activity_deal(session, actor, activity)
+    writes.expect_version(activity.version, expected_version)
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=activity,
+        expected_version=expected_version,
+        changes=_activity_values(data.changes()),
         entity="activity",
-        entity_id=activity.id,
-        action="create",
-        after=audit.snapshot(activity),
     )
-    return activity
 
 
 def complete_activity(
     *, session: Session, actor: Actor, activity_id: int, expected_version: int | None
 ) -> Activity:
     """Mark done; a done activity resets its deal's rot timer."""
-    activity = session.get(Activity, activity_id)
-    if activity is None:
-        raise NotFound("error.not_found", entity="activity", id=activity_id)
-    deal = _deal(session, activity.deal_id) if activity.deal_id is not None else None
-    _may_work(actor, deal.owner_id if deal is not None else activity.owner_id)
-    validation.expect_version(activity.version, expected_version)
+    activity = writes.get(session, Activity, activity_id, "activity")
+    deal = _activity_deal(session, actor, activity)
+    writes.expect_version(activity.version, expected_version)
     if activity.done_at is not None:
         raise ValidationError("pipeline.error.already_done")
     now = utcnow()
-    activity.done_at = now
-    session.add(activity)
-    if deal is not None:
-        deal.last_touch_at = now
-        session.add(deal)
-    _flush(session)
-    audit.record(
+    _touch(session, deal, now)
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=activity,
+        expected_version=expected_version,
+        changes={"done_at": now},
         entity="activity",
-        entity_id=activity.id,
         action="complete",
-        after={"done_at": now.isoformat()},
     )
-    return activity
 
 
 def _account_values(
     session: Session, fields: dict[str, Any], current_id: int | None = None
 ) -> dict[str, Any]:
+    _unknown(fields, ACCOUNT_FIELDS)
     out: dict[str, Any] = {}
     if "name" in fields:
         out["name"] = validation.text(fields["name"], "field.name", max_len=200)
@@ -428,54 +443,36 @@ def _account_values(
         if name in fields:
             out[name] = validation.text(fields[name], key, max_len=80, required=False)
     if "owner_id" in fields:
+        if fields["owner_id"] is not None and session.get(UserAccount, fields["owner_id"]) is None:
+            raise NotFound("error.not_found", entity="user", id=fields["owner_id"])
         out["owner_id"] = fields["owner_id"]
     return out
 
 
-def create_account(*, session: Session, actor: Actor, name: str, **fields: Any) -> Account:
+def create_account(*, session: Session, actor: Actor, data: AccountCreate) -> Account:
     require(actor, "deal.write")
-    data = _account_values(session, {"name": name, **fields})
-    data.setdefault("owner_id", actor.id)
-    account = Account(**data)
-    session.add(account)
-    _flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="account",
-        entity_id=account.id,
-        action="create",
-        after=audit.snapshot(account),
-    )
-    return account
+    values = _account_values(session, {**data.model_dump(), "owner_id": data.owner_id or actor.id})
+    return writes.create(session=session, actor=actor, row=Account(**values), entity="account")
 
 
 def update_account(
-    *, session: Session, actor: Actor, account_id: int, expected_version: int | None, **fields: Any
+    *, session: Session, actor: Actor, account_id: int, expected_version: int | None, data: AccountUpdate
 ) -> Account:
-    account = session.get(Account, account_id)
-    if account is None:
-        raise NotFound("error.not_found", entity="account", id=account_id)
+    account = writes.get(session, Account, account_id, "account")
     _may_work(actor, account.owner_id)
-    validation.expect_version(account.version, expected_version)
-    before = audit.snapshot(account)
-    for name, value in _account_values(session, fields, account.id).items():
-        setattr(account, name, value)
-    session.add(account)
-    _flush(session)
-    audit.record(
+    writes.expect_version(account.version, expected_version)
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=account,
+        expected_version=expected_version,
+        changes=_account_values(session, data.changes(), account.id),
         entity="account",
-        entity_id=account.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(account),
     )
-    return account
 
 
 def _contact_values(fields: dict[str, Any]) -> dict[str, Any]:
+    _unknown(fields, CONTACT_FIELDS)
     out: dict[str, Any] = {}
     if "full_name" in fields:
         out["full_name"] = validation.text(fields["full_name"], "field.full_name", max_len=120)
@@ -492,49 +489,29 @@ def _contact_values(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create_contact(
-    *, session: Session, actor: Actor, account_id: int, full_name: str, **fields: Any
-) -> Contact:
+def create_contact(*, session: Session, actor: Actor, data: ContactCreate) -> Contact:
     require(actor, "deal.write")
-    if session.get(Account, account_id) is None:
-        raise NotFound("error.not_found", entity="account", id=account_id)
-    contact = Contact(account_id=account_id, **_contact_values({"full_name": full_name, **fields}))
-    session.add(contact)
-    _flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="contact",
-        entity_id=contact.id,
-        action="create",
-        after=audit.snapshot(contact),
+    writes.get(session, Account, data.account_id, "account")
+    values = _contact_values(data.model_dump(exclude={"account_id"}))
+    return writes.create(
+        session=session, actor=actor, row=Contact(account_id=data.account_id, **values), entity="contact"
     )
-    return contact
 
 
 def update_contact(
-    *, session: Session, actor: Actor, contact_id: int, expected_version: int | None, **fields: Any
+    *, session: Session, actor: Actor, contact_id: int, expected_version: int | None, data: ContactUpdate
 ) -> Contact:
     require(actor, "deal.write")
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("error.not_found", entity="contact", id=contact_id)
-    validation.expect_version(contact.version, expected_version)
-    before = audit.snapshot(contact)
-    for name, value in _contact_values(fields).items():
-        setattr(contact, name, value)
-    session.add(contact)
-    _flush(session)
-    audit.record(
+    contact = writes.get(session, Contact, contact_id, "contact")
+    writes.expect_version(contact.version, expected_version)
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=contact,
+        expected_version=expected_version,
+        changes=_contact_values(data.changes()),
         entity="contact",
-        entity_id=contact.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(contact),
     )
-    return contact
 
 
 # ---- read models ------------------------------------------------------------------------
@@ -552,19 +529,26 @@ def _board_filters(
 ) -> list[Any]:
     where: list[Any] = []
     if owner_id is not None:
-        where.append(Deal.owner_id == owner_id)
+        where.append(col(Deal.owner_id) == owner_id)
     if product_id is not None:
-        where.append(exists().where(DealProduct.deal_id == Deal.id, DealProduct.product_id == product_id))
+        where.append(
+            exists().where(
+                col(DealProduct.deal_id) == col(Deal.id), col(DealProduct.product_id) == product_id
+            )
+        )
     if min_value is not None:
-        where.append(Deal.value >= min_value)
+        where.append(col(Deal.value) >= min_value)
     if max_value is not None:
-        where.append(Deal.value <= max_value)
+        where.append(col(Deal.value) <= max_value)
     if stale_only:
         rot = session.exec(
-            select(StageDefinition.id, StageDefinition.rot_days).where(StageDefinition.kind == "open")
+            select(col(StageDefinition.id), col(StageDefinition.rot_days)).where(
+                col(StageDefinition.kind) == "open"
+            )
         ).all()
         conds = [
-            and_(Deal.stage_id == sid, Deal.last_touch_at < now - timedelta(days=days)) for sid, days in rot
+            and_(col(Deal.stage_id) == sid, col(Deal.last_touch_at) < now - timedelta(days=days))
+            for sid, days in rot
         ]
         where.append(or_(*conds) if conds else false())
     return where
@@ -596,39 +580,35 @@ def board(
         stale_only=stale_only,
         now=now,
     )
-    prob = func.coalesce(Deal.probability, StageDefinition.probability)
-    totals = session.exec(
-        select(Deal.stage_id, func.count(Deal.id), func.sum(Deal.value), func.sum(Deal.value * prob))
-        .join(StageDefinition, StageDefinition.id == Deal.stage_id)
-        .where(Deal.stage_id.in_(stage_ids), *where)  # type: ignore[attr-defined]
-        .group_by(Deal.stage_id)
-    ).all()
-    totals_df = pd.DataFrame(totals, columns=["stage_id", "deals", "value", "weighted_value"])
-    totals_df[["value", "weighted_value"]] = totals_df[["value", "weighted_value"]].astype(float)
+    totals_df = values.open_totals(
+        session=session, where=(col(Deal.stage_id).in_(stage_ids), *where), open_only=False
+    )
     rank = (
-        func.row_number().over(partition_by=Deal.stage_id, order_by=(Deal.value.desc(), Deal.id)).label("rn")
-    )  # type: ignore[attr-defined]
+        func.row_number()
+        .over(partition_by=col(Deal.stage_id), order_by=(col(Deal.value).desc(), col(Deal.id)))
+        .label("rn")
+    )
     inner = (
-        select(
-            Deal.id,
-            Deal.title,
-            Deal.stage_id,
-            Deal.value,
-            Deal.currency,
-            Deal.account_id,
-            Deal.owner_id,
-            Deal.last_touch_at,
-            Deal.expected_close,
-            Deal.version,
+        sa_select(
+            col(Deal.id),
+            col(Deal.title),
+            col(Deal.stage_id),
+            col(Deal.value),
+            col(Deal.currency),
+            col(Deal.account_id),
+            col(Deal.owner_id),
+            col(Deal.last_touch_at),
+            col(Deal.expected_close),
+            col(Deal.version),
             rank,
         )
-        .where(Deal.stage_id.in_(stage_ids), *where)  # type: ignore[attr-defined]
+        .where(col(Deal.stage_id).in_(stage_ids), *where)
         .subquery()
     )
-    rows = session.exec(
-        select(inner, Account.name, UserAccount.display_name)
-        .join(Account, Account.id == inner.c.account_id, isouter=True)
-        .join(UserAccount, UserAccount.id == inner.c.owner_id, isouter=True)
+    rows = session.execute(
+        sa_select(inner, col(Account.name), col(UserAccount.display_name))
+        .join(Account, col(Account.id) == inner.c.account_id, isouter=True)
+        .join(UserAccount, col(UserAccount.id) == inner.c.owner_id, isouter=True)
         .where(inner.c.rn <= limit)
         .order_by(inner.c.stage_id, inner.c.rn)
     ).all()
@@ -654,19 +634,24 @@ def board(
     return totals_df, cards
 
 
+def _account_public(session: Session, account_id: int | None) -> AccountPublic | None:
+    account = session.get(Account, account_id) if account_id is not None else None
+    return AccountPublic.model_validate(account) if account is not None else None
+
+
 def deal_detail(*, session: Session, actor: Actor, deal_id: int) -> dict[str, Any]:
     require(actor, "pipeline.read")
     deal = _deal(session, deal_id)
     products = session.exec(
         select(DealProduct, Product.name)
-        .join(Product, Product.id == DealProduct.product_id)
+        .join(Product, col(Product.id) == col(DealProduct.product_id))
         .where(DealProduct.deal_id == deal_id)
     ).all()
     activities = session.exec(
-        select(Activity).where(Activity.deal_id == deal_id).order_by(Activity.created_at.desc())
-    ).all()  # type: ignore[attr-defined]
+        select(Activity).where(Activity.deal_id == deal_id).order_by(col(Activity.created_at).desc())
+    ).all()
     return {
-        "deal": deal,
+        "deal": DealPublic.model_validate(deal),
         "products": pd.DataFrame(
             [
                 {
@@ -679,25 +664,25 @@ def deal_detail(*, session: Session, actor: Actor, deal_id: int) -> dict[str, An
             ],
             columns=["product_id", "product", "quantity", "unit_price"],
         ),
-        "activities": list(activities),
+        "activities": [ActivityPublic.model_validate(a) for a in activities],
         "history": stage_history(session=session, actor=actor, deal_ids=[deal_id]),
-        "account": session.get(Account, deal.account_id) if deal.account_id else None,
+        "account": _account_public(session, deal.account_id),
     }
 
 
 def stage_history(*, session: Session, actor: Actor, deal_ids: list[int]) -> pd.DataFrame:
     require(actor, "pipeline.read")
-    rows = session.exec(
-        select(
-            StageChange.deal_id,
-            StageChange.from_stage_id,
-            StageChange.to_stage_id,
-            StageChange.at,
-            UserAccount.display_name,
+    rows = session.execute(
+        sa_select(
+            col(StageChange.deal_id),
+            col(StageChange.from_stage_id),
+            col(StageChange.to_stage_id),
+            col(StageChange.at),
+            col(UserAccount.display_name),
         )
-        .join(UserAccount, UserAccount.id == StageChange.by_user_id, isouter=True)
-        .where(StageChange.deal_id.in_(deal_ids))  # type: ignore[attr-defined]
-        .order_by(StageChange.at, StageChange.id)
+        .join(UserAccount, col(UserAccount.id) == col(StageChange.by_user_id), isouter=True)
+        .where(col(StageChange.deal_id).in_(deal_ids))
+        .order_by(col(StageChange.at), col(StageChange.id))
     ).all()
     return pd.DataFrame(rows, columns=["deal_id", "from_stage_id", "to_stage_id", "at", "by"])
 
@@ -705,24 +690,22 @@ def stage_history(*, session: Session, actor: Actor, deal_ids: list[int]) -> pd.
 def client_view(*, session: Session, actor: Actor, account_id: int) -> dict[str, Any]:
     """Everything about one client: its deals, a timeline of stage moves and activities."""
     require(actor, "pipeline.read")
-    account = session.get(Account, account_id)
-    if account is None:
-        raise NotFound("error.not_found", entity="account", id=account_id)
-    deals = session.exec(
-        select(
-            Deal.id,
-            Deal.title,
-            Deal.stage_id,
-            Deal.value,
-            Deal.currency,
-            Deal.created_at,
-            Deal.closed_at,
-            Deal.expected_close,
-            Deal.parent_deal_id,
-            Deal.lost_reason,
+    account = writes.get(session, Account, account_id, "account")
+    deals = session.execute(
+        sa_select(
+            col(Deal.id),
+            col(Deal.title),
+            col(Deal.stage_id),
+            col(Deal.value),
+            col(Deal.currency),
+            col(Deal.created_at),
+            col(Deal.closed_at),
+            col(Deal.expected_close),
+            col(Deal.parent_deal_id),
+            col(Deal.lost_reason),
         )
-        .where(Deal.account_id == account_id)
-        .order_by(Deal.created_at.desc())  # type: ignore[attr-defined]
+        .where(col(Deal.account_id) == account_id)
+        .order_by(col(Deal.created_at).desc())
     ).all()
     deals_df = pd.DataFrame(
         deals,
@@ -741,26 +724,31 @@ def client_view(*, session: Session, actor: Actor, account_id: int) -> dict[str,
     )
     deals_df["value"] = deals_df["value"].astype(float)
     history = stage_history(session=session, actor=actor, deal_ids=[int(i) for i in deals_df["id"]])
-    acts = session.exec(
-        select(
-            Activity.deal_id,
-            Activity.kind,
-            Activity.subject,
-            Activity.created_at,
-            Activity.done_at,
-            Activity.due_at,
-        ).where(or_(Activity.account_id == account_id, Activity.deal_id.in_(deals_df["id"].tolist())))  # type: ignore[attr-defined]
+    acts = session.execute(
+        sa_select(
+            col(Activity.deal_id),
+            col(Activity.kind),
+            col(Activity.subject),
+            col(Activity.created_at),
+            col(Activity.done_at),
+            col(Activity.due_at),
+        ).where(
+            or_(
+                col(Activity.account_id) == account_id,
+                col(Activity.deal_id).in_(deals_df["id"].tolist()),
+            )
+        )
     ).all()
     activities = pd.DataFrame(acts, columns=["deal_id", "kind", "subject", "created_at", "done_at", "due_at"])
     contacts = session.exec(
-        select(Contact).where(Contact.account_id == account_id).order_by(Contact.full_name)
+        select(Contact).where(Contact.account_id == account_id).order_by(col(Contact.full_name))
     ).all()
     return {
-        "account": account,
+        "account": AccountPublic.model_validate(account),
         "deals": deals_df,
         "history": history,
         "activities": activities,
-        "contacts": list(contacts),
+        "contacts": [ContactPublic.model_validate(c) for c in contacts],
     }
 
 
@@ -768,53 +756,61 @@ def pick_deals(
     *, session: Session, actor: Actor, search: str = "", limit: int = 200
 ) -> list[tuple[int, str]]:
     require(actor, "pipeline.read")
-    query = select(Deal.id, Deal.title).order_by(Deal.last_touch_at.desc()).limit(limit)  # type: ignore[attr-defined]
+    query = select(col(Deal.id), col(Deal.title)).order_by(col(Deal.last_touch_at).desc()).limit(limit)
     if search.strip():
-        query = query.where(func.lower(Deal.title).contains(search.strip().lower()))
-    return [(int(i), str(title)) for i, title in session.exec(query).all()]
+        query = query.where(func.lower(col(Deal.title)).contains(search.strip().lower()))
+    return [(i, str(title)) for i, title in session.exec(query).all() if i is not None]
 
 
 def pick_accounts(
     *, session: Session, actor: Actor, search: str = "", limit: int = 500
 ) -> list[tuple[int, str]]:
     require(actor, "pipeline.read")
-    query = select(Account.id, Account.name).order_by(Account.name).limit(limit)
+    query = select(col(Account.id), col(Account.name)).order_by(col(Account.name)).limit(limit)
     if search.strip():
-        query = query.where(func.lower(Account.name).contains(search.strip().lower()))
-    return [(int(i), str(name)) for i, name in session.exec(query).all()]
+        query = query.where(func.lower(col(Account.name)).contains(search.strip().lower()))
+    return [(i, str(name)) for i, name in session.exec(query).all() if i is not None]
 
 
 def account_names(*, session: Session, account_ids: list[int]) -> dict[int, str]:
     if not account_ids:
         return {}
-    rows = session.exec(select(Account.id, Account.name).where(Account.id.in_(account_ids))).all()  # type: ignore[union-attr]
-    return {int(i): str(name) for i, name in rows}
+    rows = session.exec(
+        select(col(Account.id), col(Account.name)).where(col(Account.id).in_(account_ids))
+    ).all()
+    return {i: str(name) for i, name in rows if i is not None}
 
 
 def deal_titles(*, session: Session, deal_ids: list[int]) -> dict[int, str]:
     if not deal_ids:
         return {}
-    rows = session.exec(select(Deal.id, Deal.title).where(Deal.id.in_(deal_ids))).all()  # type: ignore[union-attr]
-    found = {int(i): str(title) for i, title in rows}
+    rows = session.exec(select(col(Deal.id), col(Deal.title)).where(col(Deal.id).in_(deal_ids))).all()
+    found = {i: str(title) for i, title in rows if i is not None}
     return {i: found[i] for i in deal_ids if i in found}
 
 
 def owners(*, session: Session) -> dict[int, str]:
     rows = session.exec(
-        select(UserAccount.id, UserAccount.display_name, UserAccount.username).order_by(
-            UserAccount.display_name
+        select(col(UserAccount.id), col(UserAccount.display_name), col(UserAccount.username)).order_by(
+            col(UserAccount.display_name)
         )
     ).all()
-    return {int(i): str(name or login) for i, name, login in rows}
+    return {i: str(name or login) for i, name, login in rows if i is not None}
 
 
 def products(*, session: Session) -> dict[int, str]:
-    rows = session.exec(select(Product.id, Product.name).where(Product.active).order_by(Product.name)).all()
-    return {int(i): str(name) for i, name in rows}
+    rows = session.exec(
+        select(col(Product.id), col(Product.name)).where(col(Product.active)).order_by(col(Product.name))
+    ).all()
+    return {i: str(name) for i, name in rows if i is not None}
 
 
 def lost_reasons(*, session: Session) -> list[LostReason]:
-    return list(session.exec(select(LostReason).where(LostReason.active).order_by(LostReason.position)).all())
+    return list(
+        session.exec(
+            select(LostReason).where(col(LostReason.active)).order_by(col(LostReason.position))
+        ).all()
+    )
 
 
 def today_utc() -> date:

@@ -1,4 +1,9 @@
-"""Configuring the pipeline (permission `stage.configure`): stages, lost reasons, sales budget."""
+"""Configuring the pipeline (permission `stage.configure`): stages, lost reasons, sales budget.
+
+The grids save all-or-nothing: `save_stages` and `save_lost_reasons` validate every row first
+and name the first bad one (`GridRowError`); only then is anything written, in the caller's one
+transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,40 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from crm_impl.core import audit, validation
-from crm_impl.core.errors import ConflictError, NotFound, ValidationError
+from crm_impl.core import audit, validation, writes
+from crm_impl.core.errors import DomainError, NotFound, ValidationError
 from crm_impl.core.permissions import Actor, require
-from crm_impl.pipeline.models import STAGE_KINDS, LostReason, SalesBudget, StageDefinition
+from crm_impl.pipeline.models import (
+    STAGE_KINDS,
+    LostReason,
+    LostReasonCreate,
+    LostReasonGridRow,
+    LostReasonUpdate,
+    SalesBudget,
+    SalesBudgetCreate,
+    StageDefinition,
+    StageDefinitionCreate,
+    StageDefinitionUpdate,
+    StageGridRow,
+)
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as err:
-        raise ConflictError() from err
+class GridRowError(ValidationError):
+    """A grid row failed: "Row 3 (Offer): <the row's problem> Nothing was saved."."""
+
+    key = "pipeline.error.grid_row"
+
+    def __init__(self, row: int, name: str | dict[str, str], error: DomainError) -> None:
+        super().__init__(self.key, row=row, name=name)
+        self.error = error
+
+    def message(self) -> str:
+        self.params["problem"] = self.error.message()
+        return super().message()
 
 
 def _key(value: str) -> str:
@@ -66,72 +89,49 @@ def _stage_values(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_stage(
-    *, session: Session, actor: Actor, stage_id: int, expected_version: int | None, **fields: Any
-) -> StageDefinition:
-    """Rename a stage or set its probability, cost or rot threshold."""
-    require(actor, "stage.configure")
-    stage = session.get(StageDefinition, stage_id)
-    if stage is None:
-        raise NotFound("error.not_found", entity="stage", id=stage_id)
-    validation.expect_version(stage.version, expected_version)
-    before = audit.snapshot(stage)
-    for name, value in _stage_values(fields).items():
-        setattr(stage, name, value)
-    session.add(stage)
-    _flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="stage",
-        entity_id=stage.id,
-        action="update",
-        before=before,
-        after=audit.snapshot(stage),
-    )
-    return stage
-
-
-def add_stage(
     *,
     session: Session,
     actor: Actor,
-    key: str,
-    name_en: str,
-    name_pl: str,
-    after_key: str | None = None,
-    **fields: Any,
+    stage_id: int,
+    expected_version: int | None,
+    data: StageDefinitionUpdate,
 ) -> StageDefinition:
-    """Add a stage after `after_key` (else before Lost); later stages shift down one place."""
+    """Rename a stage or set its probability, cost or rot threshold."""
     require(actor, "stage.configure")
-    clean_key = _key(key)
+    stage = writes.get(session, StageDefinition, stage_id, "stage")
+    writes.expect_version(stage.version, expected_version)
+    return writes.update_versioned(
+        session=session,
+        actor=actor,
+        row=stage,
+        expected_version=expected_version,
+        changes=_stage_values(data.changes()),
+        entity="stage",
+    )
+
+
+def add_stage(*, session: Session, actor: Actor, data: StageDefinitionCreate) -> StageDefinition:
+    """Add a stage after `data.after_key` (else before Lost); later stages shift down one place."""
+    require(actor, "stage.configure")
+    clean_key = _key(data.key)
     if session.exec(select(StageDefinition.id).where(StageDefinition.key == clean_key)).first() is not None:
         raise ValidationError("error.duplicate", field="pipeline.field.key", value=clean_key)
-    values = _stage_values({"name_en": name_en, "name_pl": name_pl, **fields})
-    stages = list(session.exec(select(StageDefinition).order_by(StageDefinition.position)).all())
-    if after_key:
-        anchor = next((s for s in stages if s.key == after_key), None)
+    values = _stage_values(data.model_dump(exclude={"key", "after_key"}))
+    stages = list(session.exec(select(StageDefinition).order_by(col(StageDefinition.position))).all())
+    if data.after_key:
+        anchor = next((s for s in stages if s.key == data.after_key), None)
         if anchor is None:
-            raise ValidationError("error.choice", field="field.stage", value=after_key)
+            raise ValidationError("error.choice", field="field.stage", value=data.after_key)
         position = anchor.position + 1
     else:
         lost = [s.position for s in stages if s.kind == "lost"]
         position = min(lost) if lost else (max((s.position for s in stages), default=0) + 1)
-    ordered = (
-        [s for s in stages if s.position < position] + [None] + [s for s in stages if s.position >= position]
-    )
     stage = StageDefinition(key=clean_key, position=position, **values)
-    _renumber(session, [s if s is not None else stage for s in ordered])
-    session.add(stage)
-    _flush(session)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="stage",
-        entity_id=stage.id,
-        action="create",
-        after=audit.snapshot(stage),
+    ordered = (
+        [s for s in stages if s.position < position] + [stage] + [s for s in stages if s.position >= position]
     )
-    return stage
+    _renumber(session, ordered)
+    return writes.create(session=session, actor=actor, row=stage, entity="stage")
 
 
 def _renumber(session: Session, ordered: list[StageDefinition]) -> None:
@@ -147,87 +147,188 @@ def reorder_stages(*, session: Session, actor: Actor, keys: list[str]) -> list[S
     stages = {s.key: s for s in session.exec(select(StageDefinition)).all()}
     if sorted(keys) != sorted(stages):
         raise ValidationError("pipeline.error.reorder")
-    before = {k: s.position for k, s in stages.items()}
+    before = [s.key for s in sorted(stages.values(), key=lambda s: s.position)]
     ordered = [stages[k] for k in keys]
     _renumber(session, ordered)
-    _flush(session)
+    writes.flush(session)
     audit.record(
         session=session,
         actor=actor,
         entity="stage",
         entity_id="*",
         action="reorder",
-        before={"order": sorted(before, key=before.get)},
-        after={"order": list(keys)},  # type: ignore[arg-type]
+        before={"order": before},
+        after={"order": list(keys)},
     )
     return ordered
 
 
-def save_lost_reason(
+def save_stages(*, session: Session, actor: Actor, rows: list[StageGridRow]) -> list[StageDefinition]:
+    """Save the stages grid in one go: every row's changes and the new order (rows sorted by
+    position, ties by key). Every row is checked before anything is written; the first bad row
+    is named and nothing is saved."""
+    require(actor, "stage.configure")
+    stages = {s.id: s for s in session.exec(select(StageDefinition)).all()}
+    cleaned: list[tuple[StageDefinition, StageGridRow, dict[str, Any]]] = []
+    for number, row in enumerate(rows, start=1):
+        stage = stages.get(row.id)
+        try:
+            if stage is None:
+                raise NotFound("error.not_found", entity="stage", id=row.id)
+            values = _stage_values(row.changes.changes())
+            if values:
+                writes.expect_version(stage.version, row.expected_version)
+        except DomainError as err:
+            name: str | dict[str, str] = (
+                str(row.id) if stage is None else {"en": stage.name_en, "pl": stage.name_pl}
+            )
+            raise GridRowError(number, name, err) from err
+        cleaned.append((stage, row, values))
+    order = [stage.key for stage, row, _ in sorted(cleaned, key=lambda c: (c[1].position, c[0].key))]
+    current = [s.key for s in sorted(stages.values(), key=lambda s: s.position)]
+    if sorted(order) != sorted(current):
+        raise ValidationError("pipeline.error.reorder")
+    for stage, row, values in cleaned:
+        if values:
+            writes.update_versioned(
+                session=session,
+                actor=actor,
+                row=stage,
+                expected_version=row.expected_version,
+                changes=values,
+                entity="stage",
+            )
+    if order != current:
+        reorder_stages(session=session, actor=actor, keys=order)
+    return [stages[s.id] for s, _, _ in cleaned]
+
+
+def _reason_values(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("name_en", "name_pl"):
+        if name in fields:
+            out[name] = validation.text(fields[name], f"pipeline.field.{name}", max_len=80)
+    if fields.get("position") is not None:
+        try:
+            out["position"] = int(fields["position"])
+        except (TypeError, ValueError) as err:
+            raise ValidationError(
+                "error.number", field="pipeline.field.position", value=fields["position"]
+            ) from err
+    if "active" in fields:
+        out["active"] = bool(fields["active"])
+    return out
+
+
+def _next_reason_position(session: Session) -> int:
+    return int(session.exec(select(func.max(LostReason.position))).one() or 0) + 1
+
+
+def create_lost_reason(*, session: Session, actor: Actor, data: LostReasonCreate) -> LostReason:
+    require(actor, "stage.configure")
+    clean_key = _key(data.key)
+    if session.exec(select(LostReason.id).where(LostReason.key == clean_key)).first() is not None:
+        raise ValidationError("error.duplicate", field="pipeline.field.key", value=clean_key)
+    values = _reason_values(data.model_dump(exclude={"key"}))
+    values.setdefault("position", _next_reason_position(session))
+    return writes.create(
+        session=session, actor=actor, row=LostReason(key=clean_key, **values), entity="lost_reason"
+    )
+
+
+def update_lost_reason(
     *,
     session: Session,
     actor: Actor,
-    key: str,
-    name_en: str,
-    name_pl: str,
-    active: bool = True,
-    position: int | None = None,
+    reason_id: int,
+    expected_version: int | None,
+    data: LostReasonUpdate,
 ) -> LostReason:
-    """Add a lost reason, or rename/(de)activate the one with this key (keys stay: deals keep them)."""
+    """Rename, reorder or (de)activate a lost reason (keys stay: deals keep them)."""
     require(actor, "stage.configure")
-    clean_key = _key(key)
-    reason = session.exec(select(LostReason).where(LostReason.key == clean_key)).first()
-    before = audit.snapshot(reason)
-    if reason is None:
-        top = session.exec(select(func.max(LostReason.position))).one() or 0
-        reason = LostReason(key=clean_key, name_en="", name_pl="", position=position or top + 1)
-    reason.name_en = validation.text(name_en, "pipeline.field.name_en", max_len=80)
-    reason.name_pl = validation.text(name_pl, "pipeline.field.name_pl", max_len=80)
-    reason.active = bool(active)
-    if position is not None:
-        reason.position = int(position)
-    session.add(reason)
-    _flush(session)
-    audit.record(
+    reason = writes.get(session, LostReason, reason_id, "lost_reason")
+    writes.expect_version(reason.version, expected_version)
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=reason,
+        expected_version=expected_version,
+        changes=_reason_values(data.changes()),
         entity="lost_reason",
-        entity_id=reason.id,
-        action="create" if before is None else "update",
-        before=before,
-        after=audit.snapshot(reason),
     )
-    return reason
 
 
-def set_budget(*, session: Session, actor: Actor, month: date, amount: Any) -> SalesBudget:
+def save_lost_reasons(*, session: Session, actor: Actor, rows: list[LostReasonGridRow]) -> list[LostReason]:
+    """Save the lost-reasons grid in one go: new rows are added, changed rows updated. Every row
+    is checked first; the first bad row is named and nothing is saved."""
+    require(actor, "stage.configure")
+    existing = {r.id: r for r in session.exec(select(LostReason)).all()}
+    by_key = {r.key: r for r in existing.values()}
+    seen: set[str] = set()
+    plan: list[tuple[LostReason | None, LostReasonGridRow, str, dict[str, Any]]] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            reason = existing.get(row.id) if row.id is not None else None
+            if row.id is not None and reason is None:
+                raise NotFound("error.not_found", entity="lost_reason", id=row.id)
+            clean_key = reason.key if reason is not None else _key(row.key)
+            if clean_key in seen or (reason is None and clean_key in by_key):
+                raise ValidationError("error.duplicate", field="pipeline.field.key", value=clean_key)
+            seen.add(clean_key)
+            values = _reason_values(row.model_dump(include={"name_en", "name_pl", "position", "active"}))
+            if reason is not None:
+                values = {k: v for k, v in values.items() if getattr(reason, k) != v}
+                if values:
+                    writes.expect_version(reason.version, row.expected_version)
+        except DomainError as err:
+            raise GridRowError(number, row.key or str(row.id), err) from err
+        plan.append((reason, row, clean_key, values))
+    saved: list[LostReason] = []
+    next_position = _next_reason_position(session)
+    for reason, row, clean_key, values in plan:
+        if reason is None:
+            if "position" not in values:
+                values["position"] = next_position
+                next_position += 1
+            reason = writes.create(
+                session=session, actor=actor, row=LostReason(key=clean_key, **values), entity="lost_reason"
+            )
+        elif values:
+            writes.update_versioned(
+                session=session,
+                actor=actor,
+                row=reason,
+                expected_version=row.expected_version,
+                changes=values,
+                entity="lost_reason",
+            )
+        saved.append(reason)
+    return saved
+
+
+def set_budget(*, session: Session, actor: Actor, data: SalesBudgetCreate) -> SalesBudget:
     """The sales budget for one month (stored on the first day of the month)."""
     require(actor, "stage.configure")
-    first = date(month.year, month.month, 1)
-    value = validation.amount(amount, "pipeline.field.budget")
+    first = date(data.month.year, data.month.month, 1)
+    value = validation.amount(data.amount, "pipeline.field.budget")
     row = session.exec(select(SalesBudget).where(SalesBudget.month == first)).first()
-    before = audit.snapshot(row)
     if row is None:
-        row = SalesBudget(month=first, amount=value)
-    else:
-        row.amount = value
-    session.add(row)
-    _flush(session)
-    audit.record(
+        return writes.create(
+            session=session, actor=actor, row=SalesBudget(month=first, amount=value), entity="sales_budget"
+        )
+    return writes.update_versioned(
         session=session,
         actor=actor,
+        row=row,
+        expected_version=None,
+        changes={"amount": value},
         entity="sales_budget",
-        entity_id=row.id,
-        action="create" if before is None else "update",
-        before=before,
-        after=audit.snapshot(row),
     )
-    return row
 
 
 def list_budget(*, session: Session) -> list[SalesBudget]:
-    return list(session.exec(select(SalesBudget).order_by(SalesBudget.month)).all())
+    return list(session.exec(select(SalesBudget).order_by(col(SalesBudget.month))).all())
 
 
 def list_lost_reasons(*, session: Session) -> list[LostReason]:
-    return list(session.exec(select(LostReason).order_by(LostReason.position)).all())
+    return list(session.exec(select(LostReason).order_by(col(LostReason.position))).all())

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
 
 from crm_impl.pipeline.models import ErpBalance
 
@@ -18,14 +18,15 @@ def latest_balances(*, session: Session, account_ids: list[int]) -> dict[int, Er
     if not account_ids:
         return {}
     newest = (
-        select(ErpBalance.account_id, func.max(ErpBalance.as_of).label("as_of"))
-        .where(ErpBalance.account_id.in_(account_ids))  # type: ignore[attr-defined]
-        .group_by(ErpBalance.account_id)
+        select(col(ErpBalance.account_id), func.max(col(ErpBalance.as_of)).label("as_of"))
+        .where(col(ErpBalance.account_id).in_(account_ids))
+        .group_by(col(ErpBalance.account_id))
         .subquery()
     )
     rows = session.exec(
         select(ErpBalance).join(
-            newest, (ErpBalance.account_id == newest.c.account_id) & (ErpBalance.as_of == newest.c.as_of)
+            newest,
+            and_(col(ErpBalance.account_id) == newest.c.account_id, col(ErpBalance.as_of) == newest.c.as_of),
         )
     ).all()
     return {row.account_id: row for row in rows}

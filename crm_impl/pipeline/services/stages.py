@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crm_impl.pipeline.models import LostReason, StageDefinition
 
@@ -58,4 +58,4 @@ def ensure_default_stages(*, session: Session) -> None:
 
 
 def list_stages(*, session: Session) -> list[StageDefinition]:
-    return list(session.exec(select(StageDefinition).order_by(StageDefinition.position)).all())
+    return list(session.exec(select(StageDefinition).order_by(col(StageDefinition.position))).all())

@@ -9,11 +9,11 @@ import streamlit as st
 
 from crm_impl.core.i18n import fmt_datetime, t
 from crm_impl.core.ui import common
-from crm_impl.pipeline.models import ACTIVITY_KINDS, Deal
+from crm_impl.pipeline.models import ACTIVITY_KINDS, ActivityCreate, DealProductLine, DealPublic
 from crm_impl.pipeline.services import deals as pipeline
 
 
-def products(deal: Deal, detail: dict[str, Any], look: dict[str, Any], may_write: bool) -> None:
+def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may_write: bool) -> None:
     items = detail["products"]
     catalogue = look["products"]
     edited = st.data_editor(
@@ -40,25 +40,28 @@ def products(deal: Deal, detail: dict[str, Any], look: dict[str, Any], may_write
         t("common.save"), icon=":material/save:", disabled=not may_write, key=f"save_products_{deal.id}"
     ):
         rows = edited.dropna(subset=["product_id"]).to_dict(orient="records")
-        rows = [{**r, "unit_price": None if pd.isna(r.get("unit_price")) else r["unit_price"]} for r in rows]
-        if (
-            common.run(
-                pipeline.set_deal_products,
-                "common.saved",
-                deal_id=deal.id,
-                items=rows,
-                update_value=update_value,
+        lines = [
+            DealProductLine(
+                product_id=int(r["product_id"]),
+                quantity=1 if pd.isna(r.get("quantity")) else r["quantity"],
+                unit_price=None if pd.isna(r.get("unit_price")) else r["unit_price"],
             )
-            is not None
-        ):
-            st.rerun()
+            for r in rows
+        ]
+        common.save(
+            pipeline.set_deal_products,
+            "common.saved",
+            deal_id=deal.id,
+            items=lines,
+            update_value=update_value,
+        )
 
 
-def activities(deal: Deal, detail: dict[str, Any], may_write: bool) -> None:
+def activities(deal: DealPublic, detail: dict[str, Any], may_write: bool) -> None:
     for act in detail["activities"]:
         c = st.columns([1, 4, 2, 1])
         c[0].markdown(t(f"pipeline.activity.{act.kind}"))
-        c[1].markdown(act.subject)
+        c[1].text(act.subject)  # user text is data, never Markdown
         c[2].caption(
             t("pipeline.activity.done_at", when=fmt_datetime(act.done_at))
             if act.done_at
@@ -69,13 +72,12 @@ def activities(deal: Deal, detail: dict[str, Any], may_write: bool) -> None:
             and may_write
             and c[3].button(t("pipeline.activity.complete"), key=f"done_{act.id}", icon=":material/check:")
         ):
-            if common.run(
+            common.save(
                 pipeline.complete_activity,
                 "pipeline.activity.completed",
                 activity_id=act.id,
                 expected_version=act.version,
-            ):
-                st.rerun()
+            )
     if may_write:
         with common.form(f"activity_{deal.id}"):
             c = st.columns([1, 3, 2, 1])
@@ -87,14 +89,11 @@ def activities(deal: Deal, detail: dict[str, Any], may_write: bool) -> None:
             done = c[3].checkbox(t("pipeline.activity.done"))
             if st.form_submit_button(t("pipeline.activity.add"), icon=":material/add_task:"):
                 due_at = pd.Timestamp(due).tz_localize("UTC").to_pydatetime() if due else None
-                if common.run(
+                common.save(
                     pipeline.create_activity,
                     "pipeline.activity.added",
-                    deal_id=deal.id,
-                    kind=kind,
-                    subject=subject,
-                    due_at=due_at,
-                    done=done,
-                ):
-                    common.forms_saved()
-                    st.rerun()
+                    data=ActivityCreate(
+                        deal_id=deal.id, kind=kind, subject=subject, due_at=due_at, done=done
+                    ),
+                    before_rerun=lambda _: common.forms_saved(),
+                )
