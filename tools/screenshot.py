@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import tempfile
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from tests.e2e.server import (
     CHROMIUM,
@@ -20,6 +20,23 @@ from tests.e2e.server import (
 )
 
 
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
+
+
+def _show_whole_page(page: Page) -> None:
+    """Streamlit scrolls inside its main container, so a "full page" screenshot stops at the
+    window: grow the window to the container's content height (charts below the fold included)."""
+    height = page.evaluate(
+        """() => {
+            const main = document.querySelector('[data-testid="stMain"]') || document.body;
+            return Math.max(main.scrollHeight, document.body.scrollHeight);
+        }"""
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height) + 40, 12000)})
+    page.wait_for_timeout(1500)  # charts re-render at the new size
+    wait_ready(page)
+
+
 def main(role: str, pages: list[str], lang: str = "en") -> None:
     out = ROOT / "screenshots" / "tmp"
     out.mkdir(parents=True, exist_ok=True)
@@ -28,7 +45,7 @@ def main(role: str, pages: list[str], lang: str = "en") -> None:
         prepare_database(db)
         with running_app(db) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(url)
             wait_ready(page)
             if lang == "pl":
@@ -46,9 +63,11 @@ def main(role: str, pages: list[str], lang: str = "en") -> None:
                     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').first.click()
                     wait_ready(page)
                 page.wait_for_timeout(1500)
+                _show_whole_page(page)
                 path = out / f"{role.replace(' ', '_')}-{name}-{lang}.png"
                 page.screenshot(path=str(path), full_page=True)
                 print(path)
+                page.set_viewport_size(VIEWPORT)
             browser.close()
 
 

@@ -1,30 +1,60 @@
-"""Altair builders for the pipeline dashboard, forecast and stale pages. DataFrames in (already
-labelled in the user's language by the page), `alt.Chart` out."""
+"""Altair builders for the pipeline dashboard, forecast and stale pages. DataFrames in, `alt.Chart`
+out. Stage names arrive translated (they are the categories on an axis); every coloured series
+arrives as its KEY (`measure`/`series` column) with a `{key: translated label}` mapping, so a
+series keeps its colour in every language (see crm_impl.core.chart_theme)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import altair as alt
 import pandas as pd
 
+from crm_impl.core import chart_theme as theme
+
 MONEY = ",.0f"
 
+SHARE_COLORS = {"deals_share": theme.BLUE, "account_share": theme.TEAL, "value_share": theme.ORANGE}
+TIME_COLORS = {
+    "latest_median": theme.BLUE,
+    "latest_mean": theme.LIGHT_BLUE,
+    "cumulative_median": theme.ORANGE,
+    "cumulative_mean": theme.LIGHT_ORANGE,
+}
+COUNT_COLORS = {"new": theme.BLUE, "won": theme.WON, "lost": theme.LOST}
+COST_COLORS = {"cost": theme.BLUE, "budget": theme.DARK}
+WEIGHTED_COLORS = {"value": theme.LIGHT_BLUE, "weighted_value": theme.BLUE}
+FORECAST_COLORS = {"actual": theme.NAVY, "model": theme.ORANGE, "baseline": theme.GREY}
+FORECAST_DASHES: dict[str, list[float]] = {"actual": [1, 0], "model": [6, 3], "baseline": [2, 2]}
+STALE_COLORS = {"stale_deals": theme.RED, "fresh": theme.LIGHT_BLUE}
 
-def share_by_stage(df: pd.DataFrame, *, stage_title: str, share_title: str, measure_title: str) -> alt.Chart:
+
+def _stage_y(title: str) -> alt.Y:
+    return alt.Y("stage:N", sort=alt.SortField("position"), title=title, axis=theme.category_axis())
+
+
+def share_by_stage(
+    df: pd.DataFrame, *, stage_title: str, share_title: str, measure_title: str, measures: Mapping[str, str]
+) -> alt.Chart:
     """Grouped horizontal bars: share of open deals, accounts and value per stage (horizontal so
-    every stage name stays readable; vertical bars dropped every other label in a half-width
-    column).
+    every stage name stays readable).
 
-    `df` columns: stage, position, measure (label), share (0–1).
+    `df` columns: stage, position, measure (key of `measures`), share (0–1).
     """
+    keys = list(measures)
     return (
-        alt.Chart(df)
+        alt.Chart(theme.with_labels(df, "measure", measures))
         .mark_bar()
         .encode(
-            y=alt.Y("stage:N", sort=alt.SortField("position"), title=stage_title),
-            yOffset="measure:N",
+            y=_stage_y(stage_title),
+            yOffset=alt.YOffset("measure:N", sort=keys, scale=alt.Scale(domain=keys)),
             x=alt.X("share:Q", title=share_title, axis=alt.Axis(format="%")),
-            color=alt.Color("measure:N", title=measure_title, legend=alt.Legend(orient="bottom")),
-            tooltip=["stage:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
+            color=theme.keyed_color("measure", measures, SHARE_COLORS, title=measure_title),
+            tooltip=[
+                alt.Tooltip("stage:N", title=stage_title),
+                alt.Tooltip("measure_label:N", title=measure_title),
+                alt.Tooltip("share:Q", title=share_title, format=".1%"),
+            ],
         )
         .properties(height=alt.Step(9))
     )
@@ -37,67 +67,105 @@ def funnel(
 
     `df` columns: stage, position, reached, conversion (0–1 or NaN), label.
     """
-    base = alt.Chart(df).encode(y=alt.Y("stage:N", sort=alt.SortField("position"), title=stage_title))
+    base = alt.Chart(df).encode(
+        y=_stage_y(stage_title), x=alt.X("reached:Q", title=reached_title, axis=theme.count_axis())
+    )
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("reached:Q", title=reached_title),
         tooltip=[
-            "stage:N",
+            alt.Tooltip("stage:N", title=stage_title),
             alt.Tooltip("reached:Q", title=reached_title),
             alt.Tooltip("conversion:Q", title=conversion_title, format=".1%"),
         ],
     )
-    text = base.mark_text(align="left", dx=4).encode(x="reached:Q", text="label:N")
+    text = base.mark_text(align="left", dx=4).encode(text="label:N")
     return (bars + text).properties(height=alt.Step(26))
 
 
-def time_in_stage(df: pd.DataFrame, *, stage_title: str, days_title: str, measure_title: str) -> alt.Chart:
+def time_in_stage(
+    df: pd.DataFrame, *, stage_title: str, days_title: str, measure_title: str, measures: Mapping[str, str]
+) -> alt.Chart:
     """Grouped bars of median/mean days in stage, latest and cumulative.
 
-    `df` columns: stage, position, measure (label), days.
+    `df` columns: stage, position, measure (key of `measures`), days.
     """
+    keys = list(measures)
     return (
-        alt.Chart(df)
+        alt.Chart(theme.with_labels(df, "measure", measures))
         .mark_bar()
         .encode(
-            y=alt.Y("stage:N", sort=alt.SortField("position"), title=stage_title),
-            yOffset="measure:N",
+            y=_stage_y(stage_title),
+            yOffset=alt.YOffset("measure:N", sort=keys, scale=alt.Scale(domain=keys)),
             x=alt.X("days:Q", title=days_title),
-            color=alt.Color("measure:N", title=measure_title, legend=alt.Legend(orient="bottom")),
-            tooltip=["stage:N", "measure:N", alt.Tooltip("days:Q", format=".1f")],
+            color=theme.keyed_color("measure", measures, TIME_COLORS, title=measure_title),
+            tooltip=[
+                alt.Tooltip("stage:N", title=stage_title),
+                alt.Tooltip("measure_label:N", title=measure_title),
+                alt.Tooltip("days:Q", title=days_title, format=".1f"),
+            ],
         )
         .properties(height=alt.Step(9))
     )
 
 
-def monthly_counts(df: pd.DataFrame, *, month_title: str, count_title: str, series_title: str) -> alt.Chart:
-    """Lines of new, won and lost deals per month. `df` columns: month, series (label), count."""
-    return (
-        alt.Chart(df)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("yearmonth(month):T", title=month_title),
-            y=alt.Y("count:Q", title=count_title),
-            color=alt.Color("series:N", title=series_title, legend=alt.Legend(orient="bottom")),
-            tooltip=[alt.Tooltip("yearmonth(month):T", title=month_title), "series:N", "count:Q"],
-        )
-        .properties(height=260)
+def monthly_counts(
+    df: pd.DataFrame,
+    *,
+    month_title: str,
+    count_title: str,
+    series_title: str,
+    series: Mapping[str, str],
+    partial_title: str,
+) -> alt.LayerChart:
+    """Lines of new, won and lost deals per month. `df` columns: month, series (key of `series`),
+    count, partial (the month in progress).
+
+    The month in progress is not part of the line (its few days would read as a collapse): it is
+    drawn as hollow, faded points only, with "month in progress" in the tooltip.
+    """
+    data = theme.with_labels(df, "series", series)
+    if "partial" not in data.columns:
+        data = data.assign(partial=False)
+    color = theme.keyed_color("series", series, COUNT_COLORS, title=series_title)
+    tooltip = [
+        alt.Tooltip("yearmonth(month):T", title=month_title),
+        alt.Tooltip("series_label:N", title=series_title),
+        alt.Tooltip("count:Q", title=count_title),
+        alt.Tooltip("partial_label:N", title=" "),
+    ]
+    data = data.assign(partial_label=data["partial"].map({True: partial_title, False: ""}))
+    base = alt.Chart(data).encode(
+        x=alt.X("yearmonth(month):T", title=month_title),
+        y=alt.Y("count:Q", title=count_title, axis=theme.count_axis()),
+        color=color,
+        tooltip=tooltip,
     )
+    complete = base.transform_filter("!datum.partial")
+    lines = complete.mark_line() + complete.mark_point(filled=True, size=40)
+    partial = base.transform_filter("datum.partial").mark_point(
+        filled=False, size=60, opacity=theme.PARTIAL_OPACITY + 0.25, strokeDash=[2, 2]
+    )
+    return alt.LayerChart(layer=[lines, partial]).properties(height=260)
 
 
-def monthly_value(df: pd.DataFrame, *, month_title: str, value_title: str) -> alt.Chart:
+def monthly_value(df: pd.DataFrame, *, month_title: str, value_title: str, partial_title: str) -> alt.Chart:
     """Bars of won value per month. `df` columns: month, won_value, and optionally `partial`
-    (the month still in progress, drawn faded so a young month does not read as a collapse)."""
-    faded = alt.condition("datum.partial", alt.value(0.35), alt.value(1.0))
+    (the month still in progress, drawn faded with a dashed outline, named in the tooltip, so a
+    young month does not read as a collapse)."""
+    data = df if "partial" in df.columns else df.assign(partial=False)
+    data = data.assign(partial_label=data["partial"].map({True: partial_title, False: ""}))
+    faded = alt.condition("datum.partial", alt.value(theme.PARTIAL_OPACITY), alt.value(1.0))
     return (
-        alt.Chart(df)
-        .mark_bar()
+        alt.Chart(data)
+        .mark_bar(color=theme.WON, strokeDash=[3, 2])
         .encode(
             x=alt.X("yearmonth(month):T", title=month_title),
             y=alt.Y("won_value:Q", title=value_title),
-            opacity=faded if "partial" in df.columns else alt.value(1.0),
+            opacity=faded,
+            stroke=alt.condition("datum.partial", alt.value(theme.WON), alt.value(None)),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title=month_title),
                 alt.Tooltip("won_value:Q", title=value_title, format=MONEY),
+                alt.Tooltip("partial_label:N", title=" "),
             ],
         )
         .properties(height=260)
@@ -105,88 +173,138 @@ def monthly_value(df: pd.DataFrame, *, month_title: str, value_title: str) -> al
 
 
 def cost_vs_budget(
-    df: pd.DataFrame, *, month_title: str, cost_title: str, budget_title: str
+    df: pd.DataFrame,
+    *,
+    month_title: str,
+    cost_title: str,
+    budget_title: str,
+    amount_title: str,
+    series_title: str,
+    partial_title: str,
 ) -> alt.LayerChart:
-    """Bars of stage cost per month with the sales budget as a line. `df`: month, cost, budget."""
-    base = alt.Chart(df).encode(x=alt.X("yearmonth(month):T", title=month_title))
-    tooltip = [
-        alt.Tooltip("yearmonth(month):T", title=month_title),
-        alt.Tooltip("cost:Q", title=cost_title, format=MONEY),
-        alt.Tooltip("budget:Q", title=budget_title, format=MONEY),
-    ]
-    bars = base.mark_bar(opacity=0.8).encode(y=alt.Y("cost:Q", title=cost_title), tooltip=tooltip)
-    line = base.mark_line(color="#d62728", point=True, strokeDash=[4, 3]).encode(
-        y="budget:Q", tooltip=tooltip
+    """Bars of stage cost per month with the sales budget as a line, one legend for both.
+    `df`: month, cost, budget, and optionally `partial` (month in progress: cost bar faded)."""
+    series = {"cost": cost_title, "budget": budget_title}
+    data = df if "partial" in df.columns else df.assign(partial=False)
+    data = data.assign(partial_label=data["partial"].map({True: partial_title, False: ""}))
+    long = data.melt(
+        id_vars=["month", "partial", "partial_label"],
+        value_vars=list(series),
+        var_name="series",
+        value_name="amount",
     )
-    return (bars + line).properties(height=260)
+    long = theme.with_labels(long, "series", series)
+    # only the cost of the month in progress is incomplete; its budget is known in full
+    is_cost = long["series"] == "cost"
+    long = long.assign(
+        partial=long["partial"].astype(bool) & is_cost, partial_label=long["partial_label"].where(is_cost, "")
+    )
+    base = alt.Chart(long).encode(
+        x=alt.X("yearmonth(month):T", title=month_title),
+        y=alt.Y("amount:Q", title=amount_title),
+        color=theme.keyed_color("series", series, COST_COLORS, title=series_title),
+        tooltip=[
+            alt.Tooltip("yearmonth(month):T", title=month_title),
+            alt.Tooltip("series_label:N", title=series_title),
+            alt.Tooltip("amount:Q", title=amount_title, format=MONEY),
+            alt.Tooltip("partial_label:N", title=" "),
+        ],
+    )
+    bars = (
+        base.transform_filter("datum.series === 'cost'")
+        .mark_bar(opacity=0.85)
+        .encode(opacity=alt.condition("datum.partial", alt.value(theme.PARTIAL_OPACITY), alt.value(0.85)))
+    )
+    line = base.transform_filter("datum.series === 'budget'").mark_line(point=True, strokeDash=[4, 3])
+    return alt.LayerChart(layer=[bars, line]).properties(height=260)
 
 
-def stage_cost(df: pd.DataFrame, *, stage_title: str, cost_title: str) -> alt.Chart:
+def stage_cost(df: pd.DataFrame, *, stage_title: str, cost_title: str, deals_title: str) -> alt.Chart:
     """Σ estimated cost per stage. `df` columns: stage, position, cost, deals_entered."""
     return (
         alt.Chart(df)
         .mark_bar(cornerRadiusEnd=3)
         .encode(
-            y=alt.Y("stage:N", sort=alt.SortField("position"), title=stage_title),
+            y=_stage_y(stage_title),
             x=alt.X("cost:Q", title=cost_title),
-            tooltip=["stage:N", alt.Tooltip("cost:Q", title=cost_title, format=MONEY), "deals_entered:Q"],
+            tooltip=[
+                alt.Tooltip("stage:N", title=stage_title),
+                alt.Tooltip("cost:Q", title=cost_title, format=MONEY),
+                alt.Tooltip("deals_entered:Q", title=deals_title),
+            ],
         )
         .properties(height=alt.Step(24))
     )
 
 
 def weighted_by_month(
-    df: pd.DataFrame, *, month_title: str, value_title: str, measure_title: str
+    df: pd.DataFrame, *, month_title: str, value_title: str, measure_title: str, measures: Mapping[str, str]
 ) -> alt.Chart:
-    """Value and weighted value of open deals by expected-close month. `df`: month, measure, amount."""
+    """Value and weighted value of open deals by expected-close month.
+    `df`: month, measure (key of `measures`), amount."""
+    keys = list(measures)
     return (
-        alt.Chart(df)
+        alt.Chart(theme.with_labels(df, "measure", measures))
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(month):T", title=month_title),
-            xOffset="measure:N",
+            xOffset=alt.XOffset("measure:N", sort=keys, scale=alt.Scale(domain=keys)),
             y=alt.Y("amount:Q", title=value_title),
-            color=alt.Color("measure:N", title=measure_title, legend=alt.Legend(orient="bottom")),
+            color=theme.keyed_color("measure", measures, WEIGHTED_COLORS, title=measure_title),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title=month_title),
-                "measure:N",
-                alt.Tooltip("amount:Q", format=MONEY),
+                alt.Tooltip("measure_label:N", title=measure_title),
+                alt.Tooltip("amount:Q", title=value_title, format=MONEY),
             ],
         )
         .properties(height=280)
     )
 
 
-def won_forecast(df: pd.DataFrame, *, month_title: str, value_title: str, series_title: str) -> alt.Chart:
-    """Monthly won value: history, model forecast and baseline. `df`: month, value, series."""
+def won_forecast(
+    df: pd.DataFrame, *, month_title: str, value_title: str, series_title: str, series: Mapping[str, str]
+) -> alt.Chart:
+    """Monthly won value: history (solid), model forecast (dashed) and baseline (dotted).
+    `df`: month, value, series (key of `series`: actual, model, baseline)."""
     return (
-        alt.Chart(df)
+        alt.Chart(theme.with_labels(df, "series", series))
         .mark_line(point=True)
         .encode(
             x=alt.X("yearmonth(month):T", title=month_title),
             y=alt.Y("value:Q", title=value_title),
-            color=alt.Color("series:N", title=series_title, legend=alt.Legend(orient="bottom")),
-            strokeDash=alt.StrokeDash("series:N", legend=None),
+            color=theme.keyed_color("series", series, FORECAST_COLORS, title=series_title),
+            strokeDash=theme.keyed_stroke_dash("series", series, FORECAST_DASHES, title=series_title),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title=month_title),
-                "series:N",
-                alt.Tooltip("value:Q", format=MONEY),
+                alt.Tooltip("series_label:N", title=series_title),
+                alt.Tooltip("value:Q", title=value_title, format=MONEY),
             ],
         )
         .properties(height=300)
     )
 
 
-def stale_by_owner(df: pd.DataFrame, *, owner_title: str, count_title: str, measure_title: str) -> alt.Chart:
-    """Stacked bars per owner: stale and fresh open deals. `df`: owner, measure, deals."""
+def stale_by_owner(
+    df: pd.DataFrame, *, owner_title: str, count_title: str, measure_title: str, measures: Mapping[str, str]
+) -> alt.Chart:
+    """Stacked bars per owner: stale (first, red) and fresh open deals.
+    `df`: owner, measure (key of `measures`), deals."""
+    keys = list(measures)
+    data = theme.with_labels(df, "measure", measures)
+    data = data.assign(stack_order=data["measure"].map({k: i for i, k in enumerate(keys)}))
     return (
-        alt.Chart(df)
+        alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("owner:N", sort="-x", title=owner_title),
-            x=alt.X("deals:Q", title=count_title),
-            color=alt.Color("measure:N", title=measure_title, legend=alt.Legend(orient="bottom")),
-            tooltip=["owner:N", "measure:N", "deals:Q"],
+            y=alt.Y("owner:N", sort="-x", title=owner_title, axis=theme.category_axis()),
+            x=alt.X("deals:Q", title=count_title, axis=theme.count_axis()),
+            color=theme.keyed_color("measure", measures, STALE_COLORS, title=measure_title),
+            order=alt.Order("stack_order:Q"),
+            tooltip=[
+                alt.Tooltip("owner:N", title=owner_title),
+                alt.Tooltip("measure_label:N", title=measure_title),
+                alt.Tooltip("deals:Q", title=count_title),
+            ],
         )
         .properties(height=alt.Step(22))
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from crm_impl.core import chart_theme
 from crm_impl.core.config import get_settings
 from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
@@ -72,13 +73,13 @@ def dashboard_view() -> None:
         long = long.melt(
             id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="share"
         )
-        long["measure"] = long["measure"].map(measures)
         st.altair_chart(
             charts.share_by_stage(
                 long,
                 stage_title=t("field.stage"),
                 share_title=t("pipeline.measure.share"),
                 measure_title=t("pipeline.measure.of"),
+                measures=measures,
             ),
             width="stretch",
         )
@@ -108,13 +109,13 @@ def dashboard_view() -> None:
     long = tis.melt(
         id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="days"
     )
-    long["measure"] = long["measure"].map(measures)
     st.altair_chart(
         charts.time_in_stage(
             long,
             stage_title=t("field.stage"),
             days_title=t("pipeline.measure.days"),
             measure_title=t("pipeline.measure.of"),
+            measures=measures,
         ),
         width="stretch",
     )
@@ -131,20 +132,26 @@ def dashboard_view() -> None:
         "won": t("pipeline.measure.won"),
         "lost": t("pipeline.measure.lost"),
     }
-    long = trends.melt(id_vars=["month"], value_vars=list(series), var_name="series", value_name="count")
-    long["series"] = long["series"].map(series)
+    long = trends.melt(
+        id_vars=["month", "partial"], value_vars=list(series), var_name="series", value_name="count"
+    )
     left.altair_chart(
         charts.monthly_counts(
             long,
             month_title=t("pipeline.measure.month"),
             count_title=t("pipeline.measure.deals"),
             series_title=t("pipeline.measure.of"),
+            series=series,
+            partial_title=t("pipeline.measure.partial"),
         ),
         width="stretch",
     )
     right.altair_chart(
         charts.monthly_value(
-            trends, month_title=t("pipeline.measure.month"), value_title=t("pipeline.measure.won_value")
+            trends,
+            month_title=t("pipeline.measure.month"),
+            value_title=t("pipeline.measure.won_value"),
+            partial_title=t("pipeline.measure.partial"),
         ),
         width="stretch",
     )
@@ -154,16 +161,22 @@ def dashboard_view() -> None:
     cost = _label_stages(data["stage_cost"], names)
     left.altair_chart(
         charts.stage_cost(
-            cost[cost["cost"] > 0], stage_title=t("field.stage"), cost_title=t("pipeline.measure.stage_cost")
+            cost[cost["cost"] > 0],
+            stage_title=t("field.stage"),
+            cost_title=t("pipeline.measure.stage_cost"),
+            deals_title=t("pipeline.measure.deals"),
         ),
         width="stretch",
     )
     right.altair_chart(
         charts.cost_vs_budget(
-            data["cost_vs_budget"],
+            chart_theme.partial_month(data["cost_vs_budget"], today=month_start),
             month_title=t("pipeline.measure.month"),
             cost_title=t("pipeline.measure.stage_cost"),
             budget_title=t("pipeline.measure.budget"),
+            amount_title=t("pipeline.measure.amount"),
+            series_title=t("pipeline.measure.of"),
+            partial_title=t("pipeline.measure.partial"),
         ),
         width="stretch",
     )

@@ -32,13 +32,13 @@ else:
     long = weighted.melt(
         id_vars=["month"], value_vars=list(measures), var_name="measure", value_name="amount"
     )
-    long["measure"] = long["measure"].map(measures)
     st.altair_chart(
         charts.weighted_by_month(
             long,
             month_title=t("pipeline.measure.month"),
             value_title=t("pipeline.measure.amount"),
             measure_title=t("pipeline.measure.of"),
+            measures=measures,
         ),
         width="stretch",
     )
@@ -63,13 +63,13 @@ if lines.empty:
     st.info(t("pipeline.forecast.no_history"), icon=":material/info:")
 else:
     lines["month"] = pd.to_datetime(lines["month"])
-    lines["series"] = lines["series"].map(labels)
     st.altair_chart(
         charts.won_forecast(
             lines,
             month_title=t("pipeline.measure.month"),
             value_title=t("pipeline.measure.won_value"),
             series_title=t("pipeline.measure.of"),
+            series=labels,
         ),
         width="stretch",
     )

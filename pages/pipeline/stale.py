@@ -36,13 +36,13 @@ else:
     measures = {"stale_deals": t("pipeline.stale.stale"), "fresh": t("pipeline.stale.fresh")}
     long = by_owner.assign(fresh=by_owner["open_deals"] - by_owner["stale_deals"])
     long = long.melt(id_vars=["owner"], value_vars=list(measures), var_name="measure", value_name="deals")
-    long["measure"] = long["measure"].map(measures)
     st.altair_chart(
         charts.stale_by_owner(
             long,
             owner_title=t("pipeline.field.owner"),
             count_title=t("metric.open_deals"),
             measure_title=t("pipeline.measure.of"),
+            measures=measures,
         ),
         width="stretch",
     )
