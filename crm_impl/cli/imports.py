@@ -82,8 +82,8 @@ def import_command(
         run.emit(report.to_dict())
     else:
         typer.echo(_summary(report))
-        for err in report.errors[:50]:
-            typer.echo(f"  line {err.line} {err.column}: {err.message()}")
+        for row_error in report.errors[:50]:
+            typer.echo(f"  line {row_error.line} {row_error.column}: {row_error.message()}")
         if len(report.errors) > 50 or report.errors_left_out:
             typer.echo("  " + tn("imports.errors_left_out", report.error_count - 50))
     if report.rejected:
