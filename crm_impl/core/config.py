@@ -29,7 +29,9 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
     database_url: str = Field("sqlite:///crm_impl.db", description="SQLAlchemy URL of the database")
     locale: Literal["en", "pl"] = Field("en", description="default language of the interface: en or pl")
