@@ -1,0 +1,2 @@
+"""Defects and testing (slide 9): the testers' workplace — defect log with retest, releases, test
+runs, acceptance on real data, quality metrics."""
