@@ -105,8 +105,8 @@ else:
                     RaciCell(
                         phase_id=int(c),
                         person_id=int(members["person_id"].iloc[r]),
-                        letter=edited.iat[r, j + 1] or "",
-                        was=grid.iat[r, j + 1] or "",
+                        letter=plan.raci_letter(edited.iat[r, j + 1]),
+                        was=plan.raci_letter(grid.iat[r, j + 1]),
                     )
                     for r in range(len(grid))
                     for j, c in enumerate(phase_cols)
