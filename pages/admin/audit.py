@@ -17,12 +17,14 @@ with read_session() as session:
 
 c1, c2, c3 = st.columns([1, 1, 2])
 username = c1.selectbox(
-    t("field.user"), [None, *usernames], format_func=lambda v: t("common.all") if v is None else v
+    t("field.user"), [None, *usernames], format_func=lambda v: t("common.all") if v is None else v,
+    placeholder=t("common.choose"),
 )
 entity = c2.selectbox(
     t("field.entity"),
     [None, *entities],
     format_func=lambda v: t("common.all") if v is None else audit.entity_label(v),
+    placeholder=t("common.choose"),
 )
 period = c3.date_input(t("field.period"), value=(date.today() - timedelta(days=30), date.today()))
 since, until = (period + (None,))[:2] if isinstance(period, tuple) else (period, None)

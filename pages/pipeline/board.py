@@ -30,12 +30,14 @@ owner_id = c[0].selectbox(
     index=owner_options.index(mine_default) if mine_default in owner_options else 0,
     format_func=lambda v: t("common.all") if v is None else look["owners"][v],
     key="board_owner",
+    placeholder=t("common.choose"),
 )
 product_id = c[1].selectbox(
     t("pipeline.field.product"),
     [None, *look["products"]],
     format_func=lambda v: t("common.all") if v is None else look["products"][v],
     key="board_product",
+    placeholder=t("common.choose"),
 )
 min_value = c[2].number_input(
     t("pipeline.board.min_value"), min_value=0, value=None, step=1000, key="board_min"

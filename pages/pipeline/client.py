@@ -34,7 +34,8 @@ if not options:
 ids = list(options)
 default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in options else 0
 picked = st.selectbox(
-    t("pipeline.field.account"), ids, index=default, format_func=lambda i: str(options.get(i, i))
+    t("pipeline.field.account"), ids, index=default, format_func=lambda i: str(options.get(i, i)),
+    placeholder=t("common.choose"),
 )
 account_id = int(picked if picked is not None else ids[default])
 st.query_params["account"] = str(account_id)

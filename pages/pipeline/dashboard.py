@@ -33,7 +33,7 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
     c = st.columns(4)
     cycle = s["avg_sales_cycle_days"]
     c[0].metric(
-        t("pipeline.metric.sales_cycle"), tn("pipeline.metric.days", round(cycle, 1), n=fmt_number(cycle, 1)) if cycle else "–"
+        t("pipeline.metric.sales_cycle"), tn("pipeline.metric.days", round(cycle, 1)) if cycle else "–"
     )
     c[1].metric(
         t("pipeline.metric.velocity"),

@@ -41,11 +41,13 @@ if may_write:
             t("field.stage"),
             [k for k in by_key.index if by_key.loc[k, "kind"] == "open"],
             format_func=lambda k: names[int(by_key.loc[k, "id"])],
+            placeholder=t("common.choose"),
         )
         account_id = c[2].selectbox(
             t("pipeline.field.account"),
             [None, *accounts],
             format_func=lambda v: "–" if v is None else accounts[v],
+            placeholder=t("common.choose"),
         )
         value = c[0].number_input(t("pipeline.field.value"), min_value=0.0, step=1000.0)
         expected = c[1].date_input(t("pipeline.field.expected_close"), value=None)
@@ -76,7 +78,8 @@ if not ids:
     st.stop()
 default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in options else 0
 deal_id = st.selectbox(
-    t("pipeline.field.deal"), ids, index=default, format_func=lambda i: f"#{i} {options[i]}"
+    t("pipeline.field.deal"), ids, index=default, format_func=lambda i: f"#{i} {options[i]}",
+    placeholder=t("common.choose"),
 )
 st.query_params["deal"] = str(deal_id)
 
@@ -130,6 +133,7 @@ with details, st.form(f"edit_{deal.id}"):
         acc_opts,
         index=acc_opts.index(deal.account_id) if deal.account_id in acc_opts else 0,
         format_func=lambda v: "–" if v is None else accounts[v],
+        placeholder=t("common.choose"),
     )
     owner_opts = list(look["owners"])
     new_owner = c[2].selectbox(
@@ -138,6 +142,7 @@ with details, st.form(f"edit_{deal.id}"):
         index=owner_opts.index(deal.owner_id) if deal.owner_id in owner_opts else 0,
         format_func=look["owners"].get,
         disabled=not actor.can("deal.write_any"),
+        placeholder=t("common.choose"),
     )
     new_value = c[0].number_input(
         t("pipeline.field.value"), min_value=0.0, value=float(deal.value), step=1000.0
@@ -183,6 +188,7 @@ with move:
         targets,
         format_func=lambda k: names[int(by_key.loc[k, "id"])],
         key=f"move_to_{deal.id}",
+        placeholder=t("common.choose"),
     )
     reason = None
     if to_key and by_key.loc[to_key, "kind"] == "lost":
@@ -192,6 +198,7 @@ with move:
             index=None,
             format_func=look["reasons"].get,
             key=f"reason_{deal.id}",
+            placeholder=t("common.choose"),
         )
     if erp_flag and to_key in settlements.FLAG_STAGES:
         st.warning(

@@ -15,7 +15,8 @@ st.caption(t("imports.intro"))
 
 c1, c2 = st.columns(2)
 entity = c1.selectbox(
-    t("imports.entity"), imports.ENTITIES, format_func=lambda e: t(f"imports.entity_name.{e}")
+    t("imports.entity"), imports.ENTITIES, format_func=lambda e: t(f"imports.entity_name.{e}"),
+    placeholder=t("common.choose"),
 )
 mapping_upload = c2.file_uploader(t("imports.mapping_file"), type=["toml"], key="import_mapping_file")
 upload = st.file_uploader(t("imports.file"), type=["csv", "txt", "tsv", "xlsx"], key="import_file")
@@ -60,6 +61,7 @@ decimal = o2.selectbox(
     if base.option(entity, "decimal") in decimals
     else 0,
     format_func=lambda d: t("imports.decimal_auto") if d == "auto" else d,
+    placeholder=t("common.choose"),
 )
 strict = o3.toggle(t("imports.strict"), value=False)
 

@@ -90,6 +90,7 @@ with stage_tab:
             format_func=lambda k: next(
                 r.name_pl if get_locale() == "pl" else r.name_en for r in rows if r.key == k
             ),
+            placeholder=t("common.choose"),
         )
         c = st.columns(3)
         prob = c[0].number_input(t("pipeline.field.probability"), 0.0, 1.0, 0.5, 0.05)

@@ -52,6 +52,7 @@ owner_id = st.selectbox(
     [None, *owners],
     index=([None, *owners].index(actor.id) if not actor.can("deal.write_any") and actor.id in owners else 0),
     format_func=lambda v: t("common.all") if v is None else owners[v],
+    placeholder=t("common.choose"),
 )
 deals = pm.enrich(frames.deals, frames.stages)
 deals = deals[pm.stale(frames.deals, frames.stages, now)]

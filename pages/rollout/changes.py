@@ -118,7 +118,8 @@ if actor.can("change.approve"):
     else:
         titles = dict(zip(pending["id"], pending["title"], strict=True))
         change_id = st.selectbox(
-            t("plan.changes.pick"), list(titles), format_func=lambda i: f"#{i} {titles[i]}"
+            t("plan.changes.pick"), list(titles), format_func=lambda i: f"#{i} {titles[i]}",
+            placeholder=t("common.choose"),
         )
         row = pending[pending["id"] == change_id].iloc[0]
         st.markdown(

@@ -58,6 +58,7 @@ if actor.can("idea.submit"):
                 t("plan.field.submitted_by"),
                 [own, *[o for o in opts if o != own]],
                 format_func=lambda v: opts.get(v, "–"),
+                placeholder=t("common.choose"),
             )
         if st.form_submit_button(t("plan.ideas.submit"), type="primary", icon=":material/send:"):
             idea = common.run(
@@ -87,7 +88,8 @@ if actor.can("idea.triage"):
     else:
         titles = dict(zip(waiting["id"], waiting["title"], strict=True))
         idea_id = st.selectbox(
-            t("plan.ideas.pick"), list(titles), format_func=lambda i: label("idea", i, titles[i])
+            t("plan.ideas.pick"), list(titles), format_func=lambda i: label("idea", i, titles[i]),
+            placeholder=t("common.choose"),
         )
         row = waiting[waiting["id"] == idea_id].iloc[0]
         st.caption(f"{row['submitted_by']} · {row['department']} · {fmt_datetime(row['submitted_at'])}")
@@ -114,10 +116,12 @@ if actor.can("idea.triage"):
                 t("plan.field.requirement_kind"),
                 REQUIREMENT_KINDS,
                 format_func=lambda k: t(f"plan.requirement_kind.{k}"),
+                placeholder=t("common.choose"),
             )
             names = dict(zip(phases["id"], phases["name"], strict=True))
             kwargs["phase_id"] = f[2].selectbox(
-                t("plan.field.phase"), [None, *names], format_func=lambda v: names.get(v, "–")
+                t("plan.field.phase"), [None, *names], format_func=lambda v: names.get(v, "–"),
+                placeholder=t("common.choose"),
             )
         elif decision == "duplicate":
             others = pool[~((pool["kind"] == "idea") & (pool["id"] == idea_id))]
@@ -130,6 +134,7 @@ if actor.can("idea.triage"):
                 t("plan.ideas.duplicate_pick"),
                 first + rest,
                 format_func=lambda ki: label(ki[0], ki[1], titles_all.get(ki, "")),
+                placeholder=t("common.choose"),
             )
             if target is not None:
                 kwargs[f"duplicate_of_{target[0]}_id"] = int(target[1])

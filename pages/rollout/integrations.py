@@ -35,7 +35,8 @@ c[2].metric(t("plan.integrations.total_cost"), fmt_money(active["estimated_cost"
 f = st.columns(3)
 with f[0]:
     systems = st.multiselect(
-        t("plan.field.system"), INTEGRATION_SYSTEMS, format_func=lambda s: t(f"plan.system.{s}")
+        t("plan.field.system"), INTEGRATION_SYSTEMS, format_func=lambda s: t(f"plan.system.{s}"),
+        placeholder=t("common.choose_many"),
     )
 with f[1]:
     shown = plan_ui.status_filter(
@@ -85,18 +86,24 @@ if can_write:
         g = st.columns(4)
         name = g[0].text_input(t("field.name"))
         system = g[1].selectbox(
-            t("plan.field.system"), INTEGRATION_SYSTEMS, format_func=lambda s: t(f"plan.system.{s}")
+            t("plan.field.system"), INTEGRATION_SYSTEMS, format_func=lambda s: t(f"plan.system.{s}"),
+            placeholder=t("common.choose"),
         )
         direction = g[2].selectbox(
             t("plan.field.direction"),
             INTEGRATION_DIRECTIONS,
             format_func=lambda s: t(f"plan.int_direction.{s}"),
+            placeholder=t("common.choose"),
         )
         method = g[3].selectbox(
-            t("plan.field.method"), INTEGRATION_METHODS, format_func=lambda s: t(f"plan.method.{s}")
+            t("plan.field.method"), INTEGRATION_METHODS, format_func=lambda s: t(f"plan.method.{s}"),
+            placeholder=t("common.choose"),
         )
         frequency = g[0].selectbox(
-            t("plan.field.frequency"), INTEGRATION_FREQUENCIES, format_func=lambda s: t(f"plan.frequency.{s}")
+            t("plan.field.frequency"),
+            INTEGRATION_FREQUENCIES,
+            format_func=lambda s: t(f"plan.frequency.{s}"),
+            placeholder=t("common.choose"),
         )
         owner = g[1].selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
         cost = g[2].number_input(t("plan.field.estimated_cost"), min_value=0.0, step=1000.0)
@@ -104,6 +111,7 @@ if can_write:
             t("plan.field.status"),
             INTEGRATION_STATUSES,
             format_func=lambda s: t(f"plan.integration_status.{s}"),
+            placeholder=t("common.choose"),
         )
         notes = st.text_input(t("plan.field.notes"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):

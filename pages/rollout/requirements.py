@@ -62,6 +62,7 @@ with f[1]:
         t("plan.field.requirement_kind"),
         REQUIREMENT_KINDS,
         format_func=lambda k: t(f"plan.requirement_kind.{k}"),
+        placeholder=t("common.choose_many"),
     )
     shown = shown[shown["kind"].isin(kinds)] if kinds else shown
 with f[2]:
@@ -104,17 +105,21 @@ if can_write:
             t("plan.field.requirement_kind"),
             REQUIREMENT_KINDS,
             format_func=lambda k: t(f"plan.requirement_kind.{k}"),
+            placeholder=t("common.choose"),
         )
         owner = g[0].selectbox(
-            t("plan.field.business_owner"), [None, *names], format_func=lambda v: names.get(v, "–")
+            t("plan.field.business_owner"), [None, *names], format_func=lambda v: names.get(v, "–"),
+            placeholder=t("common.choose"),
         )
         phase = g[1].selectbox(
-            t("plan.field.phase"), [None, *phase_names], format_func=lambda v: phase_names.get(v, "–")
+            t("plan.field.phase"), [None, *phase_names], format_func=lambda v: phase_names.get(v, "–"),
+            placeholder=t("common.choose"),
         )
         status = g[2].selectbox(
             t("plan.field.status"),
             REQUIREMENT_STATUSES,
             format_func=lambda s: t(f"plan.requirement_status.{s}"),
+            placeholder=t("common.choose"),
         )
         description = st.text_area(t("plan.field.description"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):

@@ -38,6 +38,7 @@ choice = st.selectbox(
     [None, *reversed(list(base_names))],
     index=1 if base_names else 0,
     format_func=lambda b: t("plan.schedule.plan_only") if b is None else base_names[b],
+    placeholder=t("common.choose"),
 )
 variance = m.schedule_variance(phases, items.get(choice) if choice else None, today=today)
 c = st.columns([1.4, 1, 1, 1, 1])
@@ -151,7 +152,8 @@ with tab_phases:
             f = st.columns(4)
             name = f[0].text_input(t("field.name"))
             kind = f[1].selectbox(
-                t("plan.field.phase_kind"), PHASE_KINDS, format_func=lambda k: t(f"plan.phase_kind.{k}")
+                t("plan.field.phase_kind"), PHASE_KINDS, format_func=lambda k: t(f"plan.phase_kind.{k}"),
+                placeholder=t("common.choose"),
             )
             start = f[2].date_input(t("plan.field.planned_start"), value=today)
             end = f[3].date_input(t("plan.field.planned_end"), value=today)
@@ -194,7 +196,8 @@ with tab_ms:
             ms_name = f[0].text_input(t("field.name"))
             due = f[1].date_input(t("plan.field.due_date"), value=today)
             ph = f[2].selectbox(
-                t("plan.field.phase"), [None, *phase_names], format_func=lambda v: phase_names.get(v, "–")
+                t("plan.field.phase"), [None, *phase_names], format_func=lambda v: phase_names.get(v, "–"),
+                placeholder=t("common.choose"),
             )
             criteria = st.text_area(t("plan.field.gate_criteria"), help=t("plan.schedule.criteria_help"))
             if st.form_submit_button(t("plan.add"), icon=":material/add:"):

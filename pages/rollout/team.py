@@ -53,7 +53,9 @@ side = st.segmented_control(
 )
 shown = assignments[assignments["side"] == side] if side else assignments
 shown = plan_ui.text_filter(shown, ["full_name", "role", "department", "responsibilities"], key="team_search")
-shown = shown.assign(role_label=shown["role"].map(lambda r: t(f"role.{r}")))
+shown = shown.assign(
+    role_label=shown["role"].map(lambda r: t(f"role.{r}")), side=shown["side"].map(lambda s: t(f"field.{s}"))
+)
 plan_ui.edit_table(
     shown,
     key="roles_editor",
@@ -166,7 +168,8 @@ if can_manage:
         person = st.selectbox(t("plan.field.person"), list(names), format_func=names.get)
         role = st.selectbox(t("plan.field.role"), PROJECT_ROLES, format_func=lambda r: t(f"role.{r}"))
         boss = st.selectbox(
-            t("plan.field.reports_to"), [None, *names], format_func=lambda v: names.get(v, "–")
+            t("plan.field.reports_to"), [None, *names], format_func=lambda v: names.get(v, "–"),
+            placeholder=t("common.choose"),
         )
         duties = st.text_area(t("plan.field.responsibilities"))
         if st.form_submit_button(t("plan.add"), icon=":material/badge:"):

@@ -82,7 +82,8 @@ def activities(deal: DealPublic, detail: dict[str, Any], may_write: bool) -> Non
         with common.form(f"activity_{deal.id}"):
             c = st.columns([1, 3, 2, 1])
             kind = c[0].selectbox(
-                t("pipeline.field.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"pipeline.activity.{k}")
+                t("pipeline.field.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"pipeline.activity.{k}"),
+                placeholder=t("common.choose"),
             )
             subject = c[1].text_input(t("pipeline.field.subject"))
             due = c[2].date_input(t("pipeline.field.due"), value=None)

@@ -112,7 +112,8 @@ def status_filter(
     df: pd.DataFrame, column: str, prefix: str, options: tuple[str, ...], *, key: str
 ) -> pd.DataFrame:
     chosen = st.multiselect(
-        t("plan.filter_status"), list(options), format_func=lambda v: t(f"{prefix}.{v}"), key=key
+        t("plan.filter_status"), list(options), format_func=lambda v: t(f"{prefix}.{v}"), key=key,
+        placeholder=t("common.choose_many"),
     )
     return df[df[column].isin(chosen)] if chosen else df
 

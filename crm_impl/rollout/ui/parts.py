@@ -26,7 +26,8 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
     st.markdown(f"**{t('plan.schedule.edit_criteria')}**")
     ms_names = dict(zip(milestones["id"], milestones["name"], strict=True))
     ms_id = st.selectbox(
-        t("plan.schedule.milestone_pick"), list(ms_names), format_func=lambda i: str(ms_names.get(i, ""))
+        t("plan.schedule.milestone_pick"), list(ms_names), format_func=lambda i: str(ms_names.get(i, "")),
+        placeholder=t("common.choose"),
     )
     row = milestones[milestones["id"] == ms_id].iloc[0]
     crit = pd.DataFrame(row["gate_criteria"] or [], columns=["text", "done"])
