@@ -19,7 +19,6 @@ from tests.e2e.server import (
     wait_ready,
 )
 
-
 VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 
 

@@ -91,6 +91,14 @@ def label_expr(labels: Mapping[str, str]) -> str:
     return expr
 
 
+def _legend(labels: Mapping[str, str], orient: Orient, symbol: str | None) -> alt.Legend:
+    if symbol is None:
+        return alt.Legend(orient=orient, labelExpr=label_expr(labels))
+    return alt.Legend(
+        orient=orient, labelExpr=label_expr(labels), symbolType=symbol, symbolStrokeWidth=2, symbolSize=300
+    )
+
+
 def keyed_color(
     field: str,
     labels: Mapping[str, str],
@@ -98,6 +106,7 @@ def keyed_color(
     *,
     title: str,
     orient: Orient = "bottom",
+    symbol: str | None = None,
 ) -> alt.Color:
     """Colour by the series key in `field`: domain = the keys of `labels` (in their order), range =
     `colors[key]`, legend entries = the translated labels. Identical scale in every language."""
@@ -107,7 +116,7 @@ def keyed_color(
         title=title,
         sort=keys,
         scale=alt.Scale(domain=keys, range=[colors[k] for k in keys]),
-        legend=alt.Legend(orient=orient, labelExpr=label_expr(labels)),
+        legend=_legend(labels, orient, symbol),
     )
 
 
@@ -118,6 +127,7 @@ def keyed_stroke_dash(
     *,
     title: str,
     orient: Orient = "bottom",
+    symbol: str | None = None,
 ) -> alt.StrokeDash:
     """Dash by the series key; same title and labels as `keyed_color`, so the two legends merge."""
     keys = list(labels)
@@ -126,7 +136,7 @@ def keyed_stroke_dash(
         title=title,
         sort=keys,
         scale=alt.Scale(domain=keys, range=[list(dashes[k]) for k in keys]),
-        legend=alt.Legend(orient=orient, labelExpr=label_expr(labels)),
+        legend=_legend(labels, orient, symbol),
     )
 
 

@@ -272,8 +272,10 @@ def won_forecast(
         .encode(
             x=alt.X("yearmonth(month):T", title=month_title),
             y=alt.Y("value:Q", title=value_title),
-            color=theme.keyed_color("series", series, FORECAST_COLORS, title=series_title),
-            strokeDash=theme.keyed_stroke_dash("series", series, FORECAST_DASHES, title=series_title),
+            color=theme.keyed_color("series", series, FORECAST_COLORS, title=series_title, symbol="stroke"),
+            strokeDash=theme.keyed_stroke_dash(
+                "series", series, FORECAST_DASHES, title=series_title, symbol="stroke"
+            ),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title=month_title),
                 alt.Tooltip("series_label:N", title=series_title),

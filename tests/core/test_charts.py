@@ -148,3 +148,35 @@ def test_partial_month_marks_the_month_in_progress_only():
     df = pd.DataFrame({"month": pd.to_datetime(["2026-10-01", "2026-11-01", "2026-12-01"])})
     out = theme.partial_month(df, today=pd.Timestamp("2026-12-15"))
     assert out["partial"].tolist() == [False, False, True]
+
+
+def _spec_frames(chart: Any) -> tuple[dict, dict[str, pd.DataFrame]]:  # type: ignore[type-arg]
+    spec = chart.to_dict()
+    return spec, {name: pd.DataFrame(rows) for name, rows in spec.get("datasets", {}).items()}
+
+
+@pytest.mark.parametrize("locale", ["en", "pl"])
+def test_changes_per_month_builder(locale):
+    """Not drawn for the demo before go-live, so built here from a hand-made frame."""
+    from crm_impl.core.i18n import set_locale, t
+    from crm_impl.rollout.charts import changes_per_month
+
+    set_locale(locale)
+    try:
+        monthly = pd.DataFrame(
+            {"month": pd.to_datetime(["2027-03-01", "2027-04-01", "2027-05-01"]), "changes": [1, 4, 0]}
+        )
+        labels = {
+            "month": t("plan.field.month"),
+            "changes": t("plan.field.changes"),
+            "state": t("plan.chart.limit_state"),
+            "within": t("plan.chart.within"),
+            "over": t("plan.chart.over"),
+            "limit": t("plan.chart.limit", limit=3),
+        }
+        spec, frames = _spec_frames(changes_per_month(monthly, limit=3, labels=labels))
+        assert _check(spec, frames, f"changes_per_month [{locale}]") == [
+            ("color", "state", ["within", "over"])
+        ]
+    finally:
+        set_locale("en")
