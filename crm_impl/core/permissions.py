@@ -28,6 +28,7 @@ READ_ACTIONS = (
     "team.read",
     "audit.read",
     "user.read",
+    "defect.read",  # defects, releases, test runs, acceptance: the project's people
 )
 WRITE_ACTIONS = (
     "user.manage",  # create, roles, reset password, unlock, deactivate
@@ -42,26 +43,56 @@ WRITE_ACTIONS = (
     "idea.triage",
     "change.request",
     "change.approve",
+    "defect.report",  # file defects, edit their fields, confirm new ones (testers, PMs)
+    "defect.triage",  # reject, duplicate, won't fix; bulk change (PMs)
+    "defect.assign",  # assign to a programmer (only a PM)
+    "defect.fix",  # in progress, fixed: only on defects assigned to oneself (programmers)
+    "defect.verify",  # retest, verify (vendor-side tester), close, reopen (testers)
+    "defect.signoff",  # sign off a real-data defect (the service checks the client side)
+    "release.manage",  # releases and their status (ready for go-live passes the gate)
+    "testrun.record",  # test runs and their counts (testers)
+    "acceptance.record",  # acceptance on real data (the service checks the client side)
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
 _EVERYONE_READS = {"overview.read", "pipeline.read", "plan.read", "team.read"}
-_PROJECT_PEOPLE = _EVERYONE_READS | {"idea.submit", "change.request"}
+_PROJECT_PEOPLE = _EVERYONE_READS | {"idea.submit", "change.request", "defect.read"}
+_PM_DEFECTS = {"defect.read", "defect.report", "defect.triage", "defect.assign", "release.manage"}
+_TESTER = {
+    "defect.read",
+    "defect.report",
+    "defect.verify",
+    "defect.signoff",
+    "testrun.record",
+    "acceptance.record",
+}
+# Slide 9 gives these to one kind of person only: a PM assigns, the assigned programmer fixes,
+# testers retest, test and sign off; the administrator does none of them.
+_NOT_ADMIN_DEFECTS = {
+    "defect.assign",
+    "defect.fix",
+    "defect.verify",
+    "defect.signoff",
+    "testrun.record",
+    "acceptance.record",
+}
 
 MATRIX: dict[str, frozenset[str]] = {
     # The administrator runs the system, not the project: the two decisions the lecture gives to
     # one role only (slide 8: the client PM filters ideas; slide 9: scope changes need management)
     # stay with those roles.
-    "admin": frozenset(set(ACTIONS) - {"idea.triage", "change.approve"}),
+    "admin": frozenset(set(ACTIONS) - {"idea.triage", "change.approve"} - _NOT_ADMIN_DEFECTS),
     "management": frozenset(
         _PROJECT_PEOPLE | {"audit.read", "change.approve", "deal.write", "deal.write_any"}
     ),
-    "pm_vendor": frozenset(_PROJECT_PEOPLE | {"plan.write", "team.manage", "project.manage"}),
-    "pm_client": frozenset(_PROJECT_PEOPLE | {"plan.write", "team.manage", "project.manage", "idea.triage"}),
+    "pm_vendor": frozenset(_PROJECT_PEOPLE | _PM_DEFECTS | {"plan.write", "team.manage", "project.manage"}),
+    "pm_client": frozenset(
+        _PROJECT_PEOPLE | _PM_DEFECTS | {"plan.write", "team.manage", "project.manage", "idea.triage"}
+    ),
     "analyst": frozenset(_PROJECT_PEOPLE | {"plan.write"}),
     "consultant": frozenset(_PROJECT_PEOPLE),
-    "tester": frozenset(_EVERYONE_READS),
-    "programmer": frozenset(_EVERYONE_READS),
+    "tester": frozenset(_EVERYONE_READS | _TESTER),
+    "programmer": frozenset(_EVERYONE_READS | {"defect.read", "defect.fix"}),
     "trainer": frozenset(_PROJECT_PEOPLE),
     "sales_manager": frozenset(
         _EVERYONE_READS | {"deal.write", "deal.write_any", "stage.configure", "import.run", "idea.submit"}
