@@ -20,12 +20,22 @@ from sqlmodel import Session
 from crm_impl.core import audit, users
 from crm_impl.core.models import Person, PersonCreate, ProjectCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor
+from crm_impl.defects import services as defects
+from crm_impl.defects.models import (
+    AcceptanceCreate,
+    Defect,
+    DefectCreate,
+    DefectTransition,
+    Release,
+    ReleaseCreate,
+    TestRunCreate,
+)
 from crm_impl.pipeline import importing as imports
 from crm_impl.pipeline.models import DealCreate, SalesBudgetCreate
 from crm_impl.pipeline.queries.report import pipeline_report
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settings as stage_admin
-from crm_impl.rollout.models import ChangeRequestCreate, IdeaCreate, PhaseCreate
+from crm_impl.rollout.models import ChangeRequestCreate, IdeaCreate, PhaseCreate, Requirement
 from crm_impl.rollout.queries import plan_report
 from crm_impl.rollout.services import changes, ideas, plan, projects
 
@@ -88,6 +98,67 @@ def _change(session: Session, actor: Actor) -> dict[str, int]:
         data=ChangeRequestCreate(title="Probe change", reason="probe", effort_days=2, requested_by_id=person),
     )
     return {"change": int(change.id), "version": int(change.version)}
+
+
+def _person_for(session: Session, actor: Actor, side: str) -> int:
+    person = Person(full_name=f"Person of {actor.username}", side=side)
+    session.add(person)
+    session.flush()
+    user = session.get(UserAccount, actor.id)
+    user.person_id = person.id
+    session.add(user)
+    session.flush()
+    return int(person.id)
+
+
+def _release(session: Session, project_id: int) -> int:
+    release = Release(project_id=project_id, name="Probe 1.0", planned_date=date(2026, 1, 1))
+    session.add(release)
+    session.flush()
+    return int(release.id)
+
+
+def _defect(
+    session: Session, actor: Actor, status: str, side: str | None = None, **fields: Any
+) -> dict[str, int]:
+    """A defect already in `status` (written directly: setup, not under test)."""
+    project_id = _project(session)
+    if side is not None:
+        _person_for(session, actor, side)
+    defect = Defect(project_id=project_id, title="Probe defect", status=status, **fields)
+    session.add(defect)
+    session.flush()
+    return {"defect": int(defect.id), "version": int(defect.version), "project": project_id}
+
+
+def _programmer(session: Session) -> int:
+    user = UserAccount(username="probe-programmer", roles=["programmer"])
+    session.add(user)
+    session.flush()
+    return int(user.id)
+
+
+def _step(to_status: str, **kw: Any) -> Act:
+    return lambda s, a, ctx: defects.transition(
+        session=s,
+        actor=a,
+        defect_id=ctx["defect"],
+        expected_version=ctx["version"],
+        data=DefectTransition(to_status=to_status, **{k: ctx.get(v, v) for k, v in kw.items()}),
+    )
+
+
+def _acceptance_setup(session: Session, actor: Actor) -> dict[str, int]:
+    project_id = _project(session)
+    _person_for(session, actor, "client")
+    session.add(Requirement(project_id=project_id, title="Probe requirement", business_process="Invoicing"))
+    return {"project": project_id, "release": _release(session, project_id)}
+
+
+def _test_run_setup(session: Session, actor: Actor) -> dict[str, int]:
+    project_id = _project(session)
+    _person_for(session, actor, "vendor")
+    return {"project": project_id, "release": _release(session, project_id)}
 
 
 PROBES: dict[str, tuple[Setup, Act]] = {
@@ -180,6 +251,60 @@ PROBES: dict[str, tuple[Setup, Act]] = {
         _change,
         lambda s, a, ctx: changes.decide_change(
             session=s, actor=a, change_id=ctx["change"], expected_version=ctx["version"], approve=True
+        ),
+    ),
+    "defect.report": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: defects.report_defect(
+            session=s, actor=a, project_id=project_id, data=DefectCreate(title="Probe defect")
+        ),
+    ),
+    "defect.triage": (
+        lambda s, a: _defect(s, a, "new"),
+        _step("rejected", comment="works as designed"),
+    ),
+    "defect.assign": (
+        lambda s, a: {**_defect(s, a, "confirmed"), "programmer": _programmer(s)},
+        _step("assigned", assignee_id="programmer"),
+    ),
+    "defect.fix": (
+        lambda s, a: _defect(s, a, "assigned", assignee_id=a.id),
+        _step("in_progress"),
+    ),
+    "defect.verify": (
+        lambda s, a: _defect(s, a, "fixed", side="vendor"),
+        _step("in_retest"),
+    ),
+    "defect.signoff": (
+        lambda s, a: _defect(s, a, "verified", side="client", environment="real_data"),
+        lambda s, a, ctx: defects.client_signoff(
+            session=s, actor=a, defect_id=ctx["defect"], expected_version=ctx["version"]
+        ),
+    ),
+    "release.manage": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: defects.create_release(
+            session=s, actor=a, project_id=project_id, data=ReleaseCreate(name="Probe 2.0")
+        ),
+    ),
+    "testrun.record": (
+        _test_run_setup,
+        lambda s, a, ctx: defects.record_test_run(
+            session=s,
+            actor=a,
+            project_id=ctx["project"],
+            data=TestRunCreate(release_id=ctx["release"], passed=3, failed=1),
+        ),
+    ),
+    "acceptance.record": (
+        _acceptance_setup,
+        lambda s, a, ctx: defects.record_acceptance(
+            session=s,
+            actor=a,
+            project_id=ctx["project"],
+            data=AcceptanceCreate(
+                release_id=ctx["release"], business_process="Invoicing", decision="accepted"
+            ),
         ),
     ),
 }

@@ -37,6 +37,16 @@ idea.submit       x   x   x   x   x   x   .   .   x   x   x
 idea.triage       .   .   .   x   .   .   .   .   .   .   .
 change.request    x   x   x   x   x   x   .   .   x   .   .
 change.approve    .   x   .   .   .   .   .   .   .   .   .
+defect.read       x   x   x   x   x   x   x   x   x   .   .
+defect.report     x   .   x   x   .   .   x   .   .   .   .
+defect.triage     x   .   x   x   .   .   .   .   .   .   .
+defect.assign     .   .   x   x   .   .   .   .   .   .   .
+defect.fix        .   .   .   .   .   .   .   x   .   .   .
+defect.verify     .   .   .   .   .   .   x   .   .   .   .
+defect.signoff    .   .   .   .   .   .   x   .   .   .   .
+release.manage    x   .   x   x   .   .   .   .   .   .   .
+testrun.record    .   .   .   .   .   .   x   .   .   .   .
+acceptance.record .   .   .   .   .   .   x   .   .   .   .
 """
 COLUMNS = {
     "adm": "admin",
