@@ -27,6 +27,7 @@ class Entity(StrEnum):
     users = "users"
     deals = "deals"
     settlements = "settlements"
+    defects = "defects"
 
 
 class ExportWhat(StrEnum):
@@ -50,7 +51,8 @@ def import_command(
     strict: bool = typer.Option(False, "--strict", help="Write nothing if any row is bad."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Import accounts, contacts, products, users (sales teams), deals or ERP settlements."""
+    """Import accounts, contacts, products, users (sales teams), deals, ERP settlements or defects."""
+    from crm_impl.defects import importing as _defects  # noqa: F401  (registers "defects")
     from crm_impl.importers import mapping as mapping_mod
     from crm_impl.pipeline import importing as imports
 

@@ -5,6 +5,7 @@ import streamlit as st
 from crm_impl.core.errors import DomainError
 from crm_impl.core.i18n import t
 from crm_impl.core.ui import common
+from crm_impl.defects import importing as _defects  # noqa: F401  (registers "defects")
 from crm_impl.importers import mapping as mapping_mod
 from crm_impl.importers import ui as widgets
 from crm_impl.importers.mapping import EntityMapping
@@ -15,7 +16,7 @@ st.caption(t("imports.intro"))
 
 c1, c2 = st.columns(2)
 entity = c1.selectbox(
-    t("imports.entity"), imports.ENTITIES, format_func=lambda e: t(f"imports.entity_name.{e}"),
+    t("imports.entity"), imports.entities(), format_func=lambda e: t(f"imports.entity_name.{e}"),
     placeholder=t("common.choose"),
 )
 mapping_upload = c2.file_uploader(t("imports.mapping_file"), type=["toml"], key="import_mapping_file")
