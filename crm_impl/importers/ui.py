@@ -52,6 +52,7 @@ def column_editor(entity: str, em: EntityMapping, source: Source, key: str) -> d
     edited = st.data_editor(
         pd.DataFrame(rows),
         key=key,
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         disabled=["field", "label"],
@@ -78,6 +79,7 @@ def value_editor(entity: str, em: EntityMapping, key: str) -> dict[str, dict[str
         pd.DataFrame(rows, columns=["field", "source", "target"]),
         key=key,
         num_rows="dynamic",
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
@@ -138,6 +140,7 @@ def show_report(report: ImportReport) -> None:
     st.markdown("**" + t("imports.errors_title") + "**")
     st.dataframe(
         frame,
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={c: t(f"imports.column.{c}") for c in frame.columns},

@@ -17,7 +17,9 @@ with read_session() as session:
 
 c1, c2, c3 = st.columns([1, 1, 2])
 username = c1.selectbox(
-    t("field.user"), [None, *usernames], format_func=lambda v: t("common.all") if v is None else v,
+    t("field.user"),
+    [None, *usernames],
+    format_func=lambda v: t("common.all") if v is None else v,
     placeholder=t("common.choose"),
 )
 entity = c2.selectbox(
@@ -65,6 +67,7 @@ st.caption(tn("audit.count", len(df)))
 shown = audit.readable_entries(df, _names())
 st.dataframe(
     shown.assign(at=shown["at"].map(fmt_datetime)),
+    placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
     column_config={

@@ -20,6 +20,7 @@ view = df.assign(
 )
 st.dataframe(
     view.drop(columns=["id", "version"]),
+    placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
     column_config={
@@ -42,7 +43,9 @@ with create_tab, common.form("create_user"):
     display_name = c2.text_input(t("field.display_name"))
     email = c1.text_input(t("field.email"))
     locale = c2.selectbox(
-        t("field.language"), list(LANGUAGES), format_func=lambda v: LANGUAGE_NAMES.get(v, v),
+        t("field.language"),
+        list(LANGUAGES),
+        format_func=lambda v: LANGUAGE_NAMES.get(v, v),
         placeholder=t("common.choose"),
     )
     roles = st.multiselect(t("field.roles"), APP_ROLES, format_func=lambda r: t(f"role.{r}"))
@@ -69,7 +72,10 @@ with edit_tab:
         row = df[df["id"] == user_id].iloc[0]
         with st.form(f"edit_{user_id}"):
             new_roles = st.multiselect(
-                t("field.roles"), APP_ROLES, default=list(row["roles"]), format_func=lambda r: t(f"role.{r}"),
+                t("field.roles"),
+                APP_ROLES,
+                default=list(row["roles"]),
+                format_func=lambda r: t(f"role.{r}"),
                 placeholder=t("common.choose_many"),
             )
             new_name = st.text_input(t("field.display_name"), value=row["display_name"])

@@ -33,7 +33,8 @@ st.subheader(t("overview.project"))
 if project is None:
     st.info(t("overview.no_project"), icon=":material/info:")
 else:
-    st.markdown(f"**{project.name}** · {project.client_name} · {project.vendor_name}")
+    p = common.plain
+    st.markdown(f"**{p(project.name)}** · {p(project.client_name)} · {p(project.vendor_name)}")
     days = (project.go_live_date - date.today()).days if project.go_live_date else None
     c = st.columns(4)
     c[0].metric(

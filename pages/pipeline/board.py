@@ -66,12 +66,14 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
     with st.container(border=True):
         st.page_link(
             "pages/pipeline/deal.py",
-            label=str(card.title),
+            label=common.plain(card.title),
             query_params={"deal": str(card.id)},
             icon=":material/handshake:",
         )
-        account = card.account if isinstance(card.account, str) else t("pipeline.board.no_account")
-        st.caption(f"{account} · {card.owner or '–'}")
+        account = (
+            common.plain(card.account) if isinstance(card.account, str) else t("pipeline.board.no_account")
+        )
+        st.caption(f"{account} · {common.plain(card.owner) if card.owner else '–'}")
         st.markdown(f"**{fmt_money(card.value, card.currency)}**")
         idle = (datetime.now(UTC) - card.last_touch_at.replace(tzinfo=UTC)).days if card.last_touch_at else 0
         if idle > rot_days:
@@ -110,7 +112,7 @@ def board_view() -> None:
     for col, stage in zip(columns, shown.itertuples(), strict=True):
         n = int(totals["deals"].get(stage.id, 0))
         with col:
-            st.markdown(f"**{names[stage.id]}**")
+            st.markdown(f"**{common.plain(names[stage.id])}**")
             st.caption(
                 tn(
                     "pipeline.board.column_totals",

@@ -34,7 +34,10 @@ if not options:
 ids = list(options)
 default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in options else 0
 picked = st.selectbox(
-    t("pipeline.field.account"), ids, index=default, format_func=lambda i: str(options.get(i, i)),
+    t("pipeline.field.account"),
+    ids,
+    index=default,
+    format_func=lambda i: str(options.get(i, i)),
     placeholder=t("common.choose"),
 )
 account_id = int(picked if picked is not None else ids[default])
@@ -48,10 +51,10 @@ account, deals = view["account"], view["deals"]
 deals["kind"] = deals["stage_id"].map(kinds)
 deals["stage"] = deals["stage_id"].map(names)
 
-st.subheader(account.name, anchor=False)
+st.subheader(common.plain(account.name), anchor=False)
 st.caption(
     " · ".join(
-        x
+        common.plain(x)
         for x in [
             account.nip and f"NIP {account.nip}",
             account.city,
@@ -97,7 +100,7 @@ if open_deals.empty:
 for row in open_deals.itertuples():
     st.page_link(
         "pages/pipeline/deal.py",
-        label=f"{row.title} — {row.stage} · {fmt_money(row.value, row.currency)}",
+        label=f"{common.plain(row.title)} — {common.plain(row.stage)} · {fmt_money(row.value, row.currency)}",
         query_params={"deal": str(row.id)},
         icon=":material/handshake:",
     )
@@ -158,6 +161,7 @@ with timeline_tab:
     timeline = pd.concat([moves, done], ignore_index=True).sort_values("at", ascending=False)
     st.dataframe(
         timeline.assign(at=timeline["at"].map(fmt_datetime)),
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
@@ -172,6 +176,7 @@ with deals_tab:
         deals.assign(value=deals["value"], created_at=deals["created_at"].map(fmt_date))[
             ["title", "stage", "value", "created_at"]
         ],
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
@@ -184,6 +189,7 @@ with deals_tab:
 with won_tab:
     st.dataframe(
         won.assign(closed_at=won["closed_at"].map(fmt_date))[["title", "stage", "value", "closed_at"]],
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
@@ -202,6 +208,7 @@ with contacts_tab:
             ],
             columns=["name", "position", "email", "phone"],
         ),
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={

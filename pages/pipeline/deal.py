@@ -78,7 +78,10 @@ if not ids:
     st.stop()
 default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in options else 0
 deal_id = st.selectbox(
-    t("pipeline.field.deal"), ids, index=default, format_func=lambda i: f"#{i} {options[i]}",
+    t("pipeline.field.deal"),
+    ids,
+    index=default,
+    format_func=lambda i: f"#{i} {options[i]}",
     placeholder=t("common.choose"),
 )
 st.query_params["deal"] = str(deal_id)
@@ -93,14 +96,14 @@ stage = stages[stages["id"] == deal.stage_id].iloc[0]
 erp_flag = flags.get(deal.account_id) if deal.account_id is not None else None
 
 head = st.columns(4)
-head[0].metric(t("field.stage"), names[deal.stage_id])
+head[0].metric(t("field.stage"), common.plain(names[deal.stage_id]))
 head[1].metric(t("pipeline.field.value"), fmt_money(deal.value, deal.currency))
-head[2].metric(t("pipeline.field.owner"), look["owners"].get(deal.owner_id, "–"))
+head[2].metric(t("pipeline.field.owner"), common.plain(look["owners"].get(deal.owner_id, "–")))
 head[3].metric(t("pipeline.field.expected_close"), fmt_date(deal.expected_close))
 if detail["account"] is not None:
     st.page_link(
         "pages/pipeline/client.py",
-        label=detail["account"].name,
+        label=common.plain(detail["account"].name),
         query_params={"account": str(deal.account_id)},
         icon=":material/storefront:",
     )
@@ -111,7 +114,10 @@ if erp_flag:
     )
 if deal.lost_reason:
     st.caption(
-        t("pipeline.deal.lost_because", reason=look["reasons"].get(deal.lost_reason, deal.lost_reason))
+        t(
+            "pipeline.deal.lost_because",
+            reason=common.plain(look["reasons"].get(deal.lost_reason, deal.lost_reason)),
+        )
     )
 
 details, move, products, activities, history = st.tabs(
@@ -204,7 +210,7 @@ with move:
         st.warning(
             t(
                 "pipeline.erp.move_warning",
-                stage=names[int(by_key.loc[to_key, "id"])],
+                stage=common.plain(names[int(by_key.loc[to_key, "id"])]),
                 details=ui.erp_badge(erp_flag),
             ),
             icon=":material/warning:",
@@ -257,6 +263,7 @@ with history:
                 "by": hist["by"],
             }
         ),
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={

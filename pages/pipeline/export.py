@@ -98,9 +98,15 @@ stages_shown = report["stages"].assign(
 )
 s1, s2 = st.columns([1, 2])
 s1.caption(t("exports.summary"))
-s1.dataframe(readable_summary(report["summary"]), hide_index=True, width="stretch", column_config=HEADERS)
+s1.dataframe(
+    readable_summary(report["summary"]),
+    placeholder=common.EMPTY,
+    hide_index=True,
+    width="stretch",
+    column_config=HEADERS,
+)
 s2.caption(t("exports.stages"))
-s2.dataframe(stages_shown, hide_index=True, width="stretch", column_config=HEADERS)
+s2.dataframe(stages_shown, placeholder=common.EMPTY, hide_index=True, width="stretch", column_config=HEADERS)
 r1, r2, _ = st.columns([1, 1, 4])
 common.csv_download(
     report["stages"],

@@ -92,6 +92,7 @@ rows = pd.DataFrame(bt["rows"], columns=["month", "actual", "model", "baseline"]
 money = {c: rows[c].map(fmt_money) for c in ("actual", "model", "baseline")}
 st.dataframe(
     rows.assign(**money),
+    placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
     column_config={
@@ -138,6 +139,7 @@ else:
                 "at_risk",
             ]
         ],
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={

@@ -46,6 +46,7 @@ with stage_tab:
     df = pd.DataFrame([{**r.model_dump(), "stage_cost": float(r.stage_cost)} for r in rows])
     edited = st.data_editor(
         df[["key", "position", "kind", *EDITABLE]],
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         key="stages_editor",
@@ -120,6 +121,7 @@ with reason_tab:
     )
     redited = st.data_editor(
         rdf,
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         num_rows="dynamic",
@@ -156,6 +158,7 @@ with budget_tab:
     )
     st.dataframe(
         bdf,
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={

@@ -76,12 +76,13 @@ pick = st.selectbox(t("pipeline.stale.open_deal"), list(titles), index=None, for
 if pick is not None:
     st.page_link(
         "pages/pipeline/deal.py",
-        label=titles[pick],
+        label=common.plain(titles[pick]),
         query_params={"deal": str(pick)},
         icon=":material/handshake:",
     )
 st.dataframe(
     view,
+    placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
     column_config={

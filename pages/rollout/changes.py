@@ -118,12 +118,15 @@ if actor.can("change.approve"):
     else:
         titles = dict(zip(pending["id"], pending["title"], strict=True))
         change_id = st.selectbox(
-            t("plan.changes.pick"), list(titles), format_func=lambda i: f"#{i} {titles[i]}",
+            t("plan.changes.pick"),
+            list(titles),
+            format_func=lambda i: f"#{i} {titles[i]}",
             placeholder=t("common.choose"),
         )
         row = pending[pending["id"] == change_id].iloc[0]
         st.markdown(
-            f"{row['reason']}  \n{t('plan.field.effort_days')}: **{fmt_number(row['effort_days'])}** · "
+            f"{common.plain(row['reason'])}  \n"
+            f"{t('plan.field.effort_days')}: **{fmt_number(row['effort_days'])}** · "
             f"{t('plan.field.cost')}: **{fmt_money(row['cost'], project.currency)}** · "
             f"{t('plan.field.schedule_impact_days')}: **{row['schedule_impact_days']}**"
         )
@@ -176,6 +179,7 @@ st.subheader(t("page.rollout_changes"))
 shown = plan_ui.status_filter(df, "status", "plan.change_status", CHANGE_STATUSES, key="change_status")
 st.dataframe(
     shown.assign(status_label=shown["status"].map(lambda s: t(f"plan.change_status.{s}"))),
+    placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
     column_order=[

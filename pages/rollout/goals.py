@@ -71,12 +71,16 @@ common.csv_download(progress.drop(columns=["version"]), "goals.csv", key="goals_
 goal_names = dict(zip(goals["id"], goals["name"], strict=True))
 with st.expander(t("plan.field.measured_on"), icon=":material/timeline:"):
     pick = st.multiselect(
-        t("plan.goals.goal"), list(goal_names), format_func=goal_names.get, key="goal_filter",
+        t("plan.goals.goal"),
+        list(goal_names),
+        format_func=goal_names.get,
+        key="goal_filter",
         placeholder=t("common.choose_many"),
     )
     shown = measurements[measurements["goal_id"].isin(pick)] if pick else measurements
     st.dataframe(
         shown.assign(goal=shown["goal_id"].map(goal_names)),
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_order=["goal", "measured_on", "value", "note"],
@@ -100,7 +104,9 @@ if can_write:
         base = f[1].number_input(t("plan.field.baseline_value"), value=0.0)
         target = f[2].number_input(t("plan.field.target_value"), value=0.0)
         direction = st.selectbox(
-            t("plan.field.direction"), GOAL_DIRECTIONS, format_func=lambda d: t(f"plan.direction.{d}"),
+            t("plan.field.direction"),
+            GOAL_DIRECTIONS,
+            format_func=lambda d: t(f"plan.direction.{d}"),
             placeholder=t("common.choose"),
         )
         target_date = st.date_input(t("plan.field.target_date"), value=None)

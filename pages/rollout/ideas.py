@@ -32,7 +32,10 @@ def show_suggestions(found: pd.DataFrame) -> None:
         return
     st.warning(t("plan.ideas.similar"), icon=":material/content_copy:")
     for row in found.itertuples():
-        st.markdown(f"- {label(row.kind, row.id, row.title)} · {t('plan.field.similarity')} {row.score} %")
+        st.markdown(
+            f"- {label(row.kind, row.id, common.plain(row.title))} · "
+            f"{t('plan.field.similarity')} {row.score} %"
+        )
 
 
 c = st.columns(3)
@@ -88,13 +91,18 @@ if actor.can("idea.triage"):
     else:
         titles = dict(zip(waiting["id"], waiting["title"], strict=True))
         idea_id = st.selectbox(
-            t("plan.ideas.pick"), list(titles), format_func=lambda i: label("idea", i, titles[i]),
+            t("plan.ideas.pick"),
+            list(titles),
+            format_func=lambda i: label("idea", i, titles[i]),
             placeholder=t("common.choose"),
         )
         row = waiting[waiting["id"] == idea_id].iloc[0]
-        st.caption(f"{row['submitted_by']} · {row['department']} · {fmt_datetime(row['submitted_at'])}")
+        who = " · ".join(
+            common.plain(x) for x in (row["submitted_by"], row["department"]) if isinstance(x, str)
+        )
+        st.caption(f"{who} · {fmt_datetime(row['submitted_at'])}")
         if row["description"]:
-            st.markdown(row["description"])
+            st.text(row["description"])  # user text is data, never Markdown
         with read_session() as session:
             found = ideas.suggest_duplicates(
                 session=session, project_id=pid, text=row["title"], exclude_idea_id=int(idea_id)
@@ -120,7 +128,9 @@ if actor.can("idea.triage"):
             )
             names = dict(zip(phases["id"], phases["name"], strict=True))
             kwargs["phase_id"] = f[2].selectbox(
-                t("plan.field.phase"), [None, *names], format_func=lambda v: names.get(v, "–"),
+                t("plan.field.phase"),
+                [None, *names],
+                format_func=lambda v: names.get(v, "–"),
                 placeholder=t("common.choose"),
             )
         elif decision == "duplicate":
@@ -166,6 +176,7 @@ view = shown.assign(
 )
 st.dataframe(
     view,
+    placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
     column_order=[

@@ -99,6 +99,7 @@ else:
     vcols = ["name", "reference_end", "expected_end", "start_variance_days", "variance_days", "slipped"]
     st.dataframe(
         variance[vcols],
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
@@ -152,7 +153,9 @@ with tab_phases:
             f = st.columns(4)
             name = f[0].text_input(t("field.name"))
             kind = f[1].selectbox(
-                t("plan.field.phase_kind"), PHASE_KINDS, format_func=lambda k: t(f"plan.phase_kind.{k}"),
+                t("plan.field.phase_kind"),
+                PHASE_KINDS,
+                format_func=lambda k: t(f"plan.phase_kind.{k}"),
                 placeholder=t("common.choose"),
             )
             start = f[2].date_input(t("plan.field.planned_start"), value=today)
@@ -196,7 +199,9 @@ with tab_ms:
             ms_name = f[0].text_input(t("field.name"))
             due = f[1].date_input(t("plan.field.due_date"), value=today)
             ph = f[2].selectbox(
-                t("plan.field.phase"), [None, *phase_names], format_func=lambda v: phase_names.get(v, "–"),
+                t("plan.field.phase"),
+                [None, *phase_names],
+                format_func=lambda v: phase_names.get(v, "–"),
                 placeholder=t("common.choose"),
             )
             criteria = st.text_area(t("plan.field.gate_criteria"), help=t("plan.schedule.criteria_help"))

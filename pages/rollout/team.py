@@ -36,7 +36,7 @@ for f in findings:
     if f.missing:
         detail = " — " + t("plan.rule.missing", roles=", ".join(t(f"role.{r}") for r in f.missing))
     elif f.people:
-        detail = " — " + t("plan.rule.people", people=", ".join(f.people))
+        detail = " — " + t("plan.rule.people", people=", ".join(common.plain(p) for p in f.people))
     icon = ":material/check_circle:" if f.ok else ":material/cancel:"
     color = "green" if f.ok else "red"
     st.markdown(
@@ -100,7 +100,12 @@ else:
     if actor.can("plan.write"):
         with st.form("raci_form", border=False):
             edited = st.data_editor(
-                grid, key="raci_editor", hide_index=True, width="stretch", column_config=config
+                grid,
+                key="raci_editor",
+                placeholder=common.EMPTY,
+                hide_index=True,
+                width="stretch",
+                column_config=config,
             )
             if st.form_submit_button(t("plan.save_changes"), icon=":material/save:"):
                 cells = [
@@ -117,7 +122,7 @@ else:
                 if cells:
                     common.save(plan.save_raci, "common.saved", project_id=pid, cells=cells)
     else:
-        st.dataframe(grid, hide_index=True, width="stretch", column_config=config)
+        st.dataframe(grid, placeholder=common.EMPTY, hide_index=True, width="stretch", column_config=config)
     common.csv_download(grid.rename(columns=phase_cols), "raci.csv", key="raci_csv")
 
 # ---- people
@@ -168,7 +173,9 @@ if can_manage:
         person = st.selectbox(t("plan.field.person"), list(names), format_func=names.get)
         role = st.selectbox(t("plan.field.role"), PROJECT_ROLES, format_func=lambda r: t(f"role.{r}"))
         boss = st.selectbox(
-            t("plan.field.reports_to"), [None, *names], format_func=lambda v: names.get(v, "–"),
+            t("plan.field.reports_to"),
+            [None, *names],
+            format_func=lambda v: names.get(v, "–"),
             placeholder=t("common.choose"),
         )
         duties = st.text_area(t("plan.field.responsibilities"))

@@ -3,20 +3,27 @@ translated errors, and CSV downloads."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
+from babel import numbers as babel_numbers
 
 from crm_impl.core import exporting
 from crm_impl.core.errors import DomainError
-from crm_impl.core.i18n import t
+from crm_impl.core.i18n import fmt_money, get_locale, t
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import session as ui_session
 from crm_impl.core.ui.nav import spec_for
 
 T = TypeVar("T")
+
+# What a table shows in an empty cell (pass as `placeholder=` to st.dataframe / st.data_editor);
+# Streamlit's default is a grey "None".
+EMPTY = "–"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~:$])")
 
 
 def page(path: str) -> Actor:
@@ -131,3 +138,28 @@ def xlsx_download(
         on_click="ignore",
         key=key,
     )
+
+
+def plain(text: object) -> str:
+    """User text (a name, title or note) for an element that renders Markdown (st.markdown,
+    st.caption, st.subheader, st.info...): every Markdown special character escaped, so
+    "**x** [a](http://b)" shows literally instead of as bold text or a link. User text is data."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def money_text(values: pd.Series, currency: str | pd.Series = "PLN") -> pd.Series:
+    """Money for a read-only table column, formatted like every other amount on screen
+    (`fmt_money`: "11,000 PLN" / "11 000 zł"; "–" for none)."""
+    currencies = currency if isinstance(currency, pd.Series) else pd.Series(currency, index=values.index)
+    return pd.Series(
+        [fmt_money(v, c) for v, c in zip(values, currencies, strict=True)], index=values.index, dtype=object
+    )
+
+
+def money_column(label: str, currency: str = "PLN", **kwargs: Any) -> Any:
+    """An editable money column: a number, shown with the currency of the language ("11,000 PLN";
+    in Polish "11000 zł" - the grid cannot group digits with a space, so it does not group them
+    rather than write a comma that reads as a decimal point)."""
+    symbol = babel_numbers.get_currency_symbol(currency, locale="pl_PL" if get_locale() == "pl" else "en_GB")
+    number = "%,.0f" if get_locale() == "en" else "%.0f"
+    return st.column_config.NumberColumn(label, format=f"{number} {symbol}", **kwargs)

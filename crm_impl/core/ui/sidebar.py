@@ -9,7 +9,7 @@ from crm_impl.core.db import read_session
 from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from crm_impl.core.models import UserAccount
 from crm_impl.core.ui import session as ui_session
-from crm_impl.core.ui.common import run
+from crm_impl.core.ui.common import plain, run
 
 
 def active_project_id(user: UserAccount) -> int | None:
@@ -33,7 +33,7 @@ def _project_changed() -> None:
 
 def show(user: UserAccount) -> None:
     with st.sidebar:
-        st.markdown(f"**{user.display_name or user.username}**")
+        st.markdown(f"**{plain(user.display_name or user.username)}**")
         st.caption(", ".join(t(f"role.{r}") for r in user.roles))
         with read_session() as session:
             options = {p.id: p.name for p in projects.list_projects(session=session)}

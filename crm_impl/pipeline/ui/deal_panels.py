@@ -19,6 +19,7 @@ def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may
     edited = st.data_editor(
         items[["product_id", "quantity", "unit_price"]],
         num_rows="dynamic",
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         key=f"products_{deal.id}",
@@ -82,7 +83,9 @@ def activities(deal: DealPublic, detail: dict[str, Any], may_write: bool) -> Non
         with common.form(f"activity_{deal.id}"):
             c = st.columns([1, 3, 2, 1])
             kind = c[0].selectbox(
-                t("pipeline.field.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"pipeline.activity.{k}"),
+                t("pipeline.field.kind"),
+                ACTIVITY_KINDS,
+                format_func=lambda k: t(f"pipeline.activity.{k}"),
                 placeholder=t("common.choose"),
             )
             subject = c[1].text_input(t("pipeline.field.subject"))

@@ -75,13 +75,21 @@ def edit_table(
     view = df.reset_index(drop=True)
     order = [c for c in view.columns if c not in hidden and c in column_config]
     if not can_edit or update is None:
-        st.dataframe(view, hide_index=True, width="stretch", column_order=order, column_config=column_config)
+        st.dataframe(
+            view,
+            placeholder=common.EMPTY,
+            hide_index=True,
+            width="stretch",
+            column_order=order,
+            column_config=column_config,
+        )
         return
     editable = [c for c in fields.names if c in order]
     with st.form(f"{key}_form", border=False):
         st.data_editor(
             view,
             key=key,
+            placeholder=common.EMPTY,
             hide_index=True,
             width="stretch",
             column_order=order,
@@ -112,7 +120,10 @@ def status_filter(
     df: pd.DataFrame, column: str, prefix: str, options: tuple[str, ...], *, key: str
 ) -> pd.DataFrame:
     chosen = st.multiselect(
-        t("plan.filter_status"), list(options), format_func=lambda v: t(f"{prefix}.{v}"), key=key,
+        t("plan.filter_status"),
+        list(options),
+        format_func=lambda v: t(f"{prefix}.{v}"),
+        key=key,
         placeholder=t("common.choose_many"),
     )
     return df[df[column].isin(chosen)] if chosen else df

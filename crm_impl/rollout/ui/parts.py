@@ -26,7 +26,9 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
     st.markdown(f"**{t('plan.schedule.edit_criteria')}**")
     ms_names = dict(zip(milestones["id"], milestones["name"], strict=True))
     ms_id = st.selectbox(
-        t("plan.schedule.milestone_pick"), list(ms_names), format_func=lambda i: str(ms_names.get(i, "")),
+        t("plan.schedule.milestone_pick"),
+        list(ms_names),
+        format_func=lambda i: str(ms_names.get(i, "")),
         placeholder=t("common.choose"),
     )
     row = milestones[milestones["id"] == ms_id].iloc[0]
@@ -36,6 +38,7 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
             crit,
             num_rows="dynamic" if can_write else "fixed",
             disabled=not can_write,
+            placeholder=common.EMPTY,
             hide_index=True,
             width="stretch",
             column_config={
@@ -67,6 +70,7 @@ def baselines(
     cmp = m.compare_baselines(items[a] if a in items else items[0], items[b or 0])
     st.dataframe(
         cmp,
+        placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_order=["kind", "name", "end_a", "end_b", "start_shift_days", "end_shift_days", "presence"],
