@@ -140,11 +140,53 @@ PAGES: list[PageSpec] = [
         "section.pipeline",
         "pipeline.read",
     ),
+    PageSpec(
+        "pages/defects/list.py",
+        "page.defects_list",
+        ":material/bug_report:",
+        "section.testing",
+        "defect.read",
+    ),
+    PageSpec(
+        "pages/defects/new.py",
+        "page.defects_new",
+        ":material/add_circle:",
+        "section.testing",
+        "defect.report",
+    ),
+    PageSpec(
+        "pages/defects/defect.py",
+        "page.defects_defect",
+        ":material/pest_control:",
+        "section.testing",
+        "defect.read",
+    ),
+    PageSpec(
+        "pages/defects/my_work.py",
+        "page.defects_my_work",
+        ":material/assignment_ind:",
+        "section.testing",
+        "defect.read",
+    ),
+    PageSpec(
+        "pages/defects/releases.py",
+        "page.defects_releases",
+        ":material/new_releases:",
+        "section.testing",
+        "defect.read",
+    ),
+    PageSpec(
+        "pages/defects/dashboard.py",
+        "page.defects_dashboard",
+        ":material/insights:",
+        "section.testing",
+        "defect.read",
+    ),
     PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
 
-SECTION_ORDER = ["section.home", "section.pipeline", "section.rollout", "section.admin"]
+SECTION_ORDER = ["section.home", "section.pipeline", "section.rollout", "section.testing", "section.admin"]
 
 
 def url_path(path: str) -> str:
