@@ -43,6 +43,8 @@ def gantt(
     {"planned", "baseline", "actual"} and the milestone states {"ms_open", "ms_done", "ms_late"}.
     """
     rows = _unique(order)
+    date_axis = alt.Axis(format="%b %Y")  # a plan spans years: "June" alone would appear twice
+    today_x = alt.X("today:T", title=labels["date"], axis=date_axis)
     y = alt.Y("name:N", sort=rows, scale=alt.Scale(domain=rows), title=labels["phase"])
     y = y.axis(theme.category_axis(labelLimit=260))
     present = set(bars["series"])
@@ -52,7 +54,7 @@ def gantt(
         alt.Chart(theme.with_labels(bars, "series", series))
         .mark_bar(cornerRadius=2, height={"band": 0.9})
         .encode(
-            x=alt.X("start:T", title=labels["date"]),
+            x=alt.X("start:T", title=labels["date"], axis=date_axis),
             x2="end:T",
             y=y,
             yOffset=alt.YOffset("series:N", sort=keys, scale=alt.Scale(domain=keys)),
@@ -75,7 +77,7 @@ def gantt(
             alt.Chart(theme.with_labels(milestones, "state", states))
             .mark_point(shape="diamond", size=160, filled=True)
             .encode(
-                x="due:T",
+                x=alt.X("due:T", title=labels["date"], axis=date_axis),
                 y=y,
                 color=theme.keyed_color(
                     "state", states, MILESTONE_COLORS, title=labels["milestone"], orient="top"
@@ -89,11 +91,11 @@ def gantt(
             )
         )
     rule = pd.DataFrame({"today": [pd.Timestamp(today)], "label": [labels["today"]]})
-    layers.append(alt.Chart(rule).mark_rule(color=SLIP, strokeDash=[4, 3]).encode(x="today:T"))
+    layers.append(alt.Chart(rule).mark_rule(color=SLIP, strokeDash=[4, 3]).encode(x=today_x))
     layers.append(
         alt.Chart(rule)
         .mark_text(align="left", dx=4, dy=-6, color=SLIP)
-        .encode(x="today:T", y=alt.value(0), text="label:N")
+        .encode(x=today_x, y=alt.value(0), text="label:N")
     )
     return (
         alt.LayerChart(layer=layers)
