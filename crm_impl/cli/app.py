@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from crm_impl.cli import core, imports, pipeline, rollout
+from crm_impl.cli import core, defects, imports, pipeline, rollout
 from crm_impl.cli.context import Cli
 from crm_impl.core.db import get_engine
 from crm_impl.core.i18n import set_locale
@@ -43,6 +43,7 @@ def build_app() -> typer.Typer:
     core.register(app, report)
     pipeline.register(app, report)
     rollout.register(app, report)
+    defects.register(app, report)
     imports.register(app)  # crm-impl import …, crm-impl export …
     app.add_typer(report, name="report")
     return app
