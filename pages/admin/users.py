@@ -48,7 +48,9 @@ with create_tab, common.form("create_user"):
         format_func=lambda v: LANGUAGE_NAMES.get(v, v),
         placeholder=t("common.choose"),
     )
-    roles = st.multiselect(t("field.roles"), APP_ROLES, format_func=lambda r: t(f"role.{r}"))
+    roles = st.multiselect(
+        t("field.roles"), APP_ROLES, format_func=lambda r: t(f"role.{r}"), placeholder=t("common.choose_many")
+    )
     password = st.text_input(t("field.password"), type="password", help=t("users.password_help"))
     if st.form_submit_button(t("users.create"), type="primary", icon=":material/person_add:"):
         common.save(
@@ -67,7 +69,12 @@ with create_tab, common.form("create_user"):
 
 with edit_tab:
     options = dict(zip(df["id"], df["username"], strict=True))
-    user_id = st.selectbox(t("users.pick"), list(options), format_func=lambda v: str(options.get(v, v)))
+    user_id = st.selectbox(
+        t("users.pick"),
+        list(options),
+        format_func=lambda v: str(options.get(v, v)),
+        placeholder=t("common.choose"),
+    )
     if user_id is not None:
         row = df[df["id"] == user_id].iloc[0]
         with st.form(f"edit_{user_id}"):

@@ -173,29 +173,32 @@ with timeline_tab:
     )
 with deals_tab:
     st.dataframe(
-        deals.assign(value=deals["value"], created_at=deals["created_at"].map(fmt_date))[
-            ["title", "stage", "value", "created_at"]
-        ],
+        deals.assign(
+            value=common.money_text(deals["value"], deals["currency"]),
+            created_at=deals["created_at"].map(fmt_date),
+        )[["title", "stage", "value", "created_at"]],
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
             "title": t("pipeline.field.title"),
             "stage": t("field.stage"),
-            "value": st.column_config.NumberColumn(t("pipeline.field.value"), format="%.0f"),
+            "value": t("pipeline.field.value"),
             "created_at": t("pipeline.client.created"),
         },
     )
 with won_tab:
     st.dataframe(
-        won.assign(closed_at=won["closed_at"].map(fmt_date))[["title", "stage", "value", "closed_at"]],
+        won.assign(
+            value=common.money_text(won["value"], won["currency"]), closed_at=won["closed_at"].map(fmt_date)
+        )[["title", "stage", "value", "closed_at"]],
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         column_config={
             "title": t("pipeline.field.title"),
             "stage": t("field.stage"),
-            "value": st.column_config.NumberColumn(t("pipeline.field.value"), format="%.0f"),
+            "value": t("pipeline.field.value"),
             "closed_at": t("pipeline.client.won_at"),
         },
     )

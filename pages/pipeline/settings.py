@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import get_locale, t
+from crm_impl.core.i18n import fmt_money, get_locale, t
 from crm_impl.core.ui import common
 from crm_impl.pipeline.models import (
     STAGE_FIELDS,
@@ -21,6 +21,7 @@ from crm_impl.pipeline.models import (
     StageDefinitionUpdate,
     StageGridRow,
 )
+from crm_impl.pipeline.queries import values
 from crm_impl.pipeline.services import settings as stage_admin
 from crm_impl.pipeline.services import stages
 
@@ -45,7 +46,10 @@ with stage_tab:
     st.caption(t("pipeline.settings.stages_help"))
     df = pd.DataFrame([{**r.model_dump(), "stage_cost": float(r.stage_cost)} for r in rows])
     edited = st.data_editor(
-        df[["key", "position", "kind", *EDITABLE]],
+        # the kind reads as a word; the key is the stage's identifier (read-only, labelled as such)
+        df[["key", "position", "kind", *EDITABLE]].assign(
+            kind=df["kind"].map(lambda k: t(f"pipeline.stage_kind.{k}"))
+        ),
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
@@ -60,8 +64,8 @@ with stage_tab:
             "probability": st.column_config.NumberColumn(
                 t("pipeline.field.probability"), min_value=0.0, max_value=1.0, step=0.05
             ),
-            "stage_cost": st.column_config.NumberColumn(
-                t("pipeline.field.stage_cost"), min_value=0.0, format="%.0f"
+            "stage_cost": common.money_column(
+                t("pipeline.field.stage_cost"), values.base_currency(), min_value=0.0
             ),
             "rot_days": st.column_config.NumberColumn(t("pipeline.field.rot_days"), min_value=1, step=1),
             "active": st.column_config.CheckboxColumn(t("field.active")),
@@ -154,7 +158,8 @@ with reason_tab:
 with budget_tab:
     st.caption(t("pipeline.settings.budget_help"))
     bdf = pd.DataFrame(
-        [{"month": b.month, "amount": float(b.amount)} for b in budget], columns=["month", "amount"]
+        [{"month": b.month, "amount": fmt_money(b.amount, values.base_currency())} for b in budget],
+        columns=["month", "amount"],
     )
     st.dataframe(
         bdf,
@@ -163,7 +168,7 @@ with budget_tab:
         width="stretch",
         column_config={
             "month": st.column_config.DateColumn(t("pipeline.measure.month"), format="YYYY-MM"),
-            "amount": st.column_config.NumberColumn(t("pipeline.measure.budget"), format="%.0f"),
+            "amount": t("pipeline.measure.budget"),
         },
     )
     with common.form("budget"):

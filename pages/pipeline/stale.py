@@ -13,6 +13,7 @@ from crm_impl.core.ui import common
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import metrics as pm
 from crm_impl.pipeline import ui as ui
+from crm_impl.pipeline.queries import values
 
 actor = common.page("pages/pipeline/stale.py")
 frames = ui.current_frames()
@@ -66,13 +67,19 @@ view = pd.DataFrame(
         "deal": deals["id"].map(titles),
         "stage": deals["stage_id"].map(names),
         "owner": deals["owner_id"].map(lambda i: owners.get(int(i), "–") if pd.notna(i) else "–"),
-        "value": deals["value"],
+        "value": common.money_text(deals["value"], values.base_currency()),
         "idle_days": deals["idle"].round(0),
         "rot_days": deals["rot_days"],
     }
 ).sort_values("idle_days", ascending=False)
 st.caption(tn("pipeline.stale.count", len(view)))
-pick = st.selectbox(t("pipeline.stale.open_deal"), list(titles), index=None, format_func=titles.get)
+pick = st.selectbox(
+    t("pipeline.stale.open_deal"),
+    list(titles),
+    index=None,
+    format_func=titles.get,
+    placeholder=t("common.choose"),
+)
 if pick is not None:
     st.page_link(
         "pages/pipeline/deal.py",
@@ -89,7 +96,7 @@ st.dataframe(
         "deal": t("pipeline.field.deal"),
         "stage": t("field.stage"),
         "owner": t("pipeline.field.owner"),
-        "value": st.column_config.NumberColumn(t("pipeline.field.value"), format="%.0f"),
+        "value": t("pipeline.field.value"),
         "idle_days": st.column_config.NumberColumn(t("pipeline.stale.idle_days"), format="%d"),
         "rot_days": st.column_config.NumberColumn(t("pipeline.field.rot_days"), format="%d"),
     },

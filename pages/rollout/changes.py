@@ -178,7 +178,10 @@ if actor.can("change.request"):
 st.subheader(t("page.rollout_changes"))
 shown = plan_ui.status_filter(df, "status", "plan.change_status", CHANGE_STATUSES, key="change_status")
 st.dataframe(
-    shown.assign(status_label=shown["status"].map(lambda s: t(f"plan.change_status.{s}"))),
+    shown.assign(
+        status_label=shown["status"].map(lambda s: t(f"plan.change_status.{s}")),
+        cost=common.money_text(shown["cost"], project.currency),
+    ),
     placeholder=common.EMPTY,
     hide_index=True,
     width="stretch",
@@ -202,7 +205,7 @@ st.dataframe(
         "requested_by": t("plan.field.requested_by"),
         "requested_at": st.column_config.DatetimeColumn(t("plan.field.requested_at"), format="YYYY-MM-DD"),
         "effort_days": st.column_config.NumberColumn(t("plan.field.effort_days"), format="%.1f"),
-        "cost": st.column_config.NumberColumn(t("plan.field.cost"), format="%.0f"),
+        "cost": t("plan.field.cost"),
         "schedule_impact_days": t("plan.field.schedule_impact_days"),
         "status_label": t("plan.field.status"),
         "after_go_live": st.column_config.CheckboxColumn(t("plan.field.after_go_live")),

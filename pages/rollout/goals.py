@@ -110,7 +110,12 @@ if can_write:
             placeholder=t("common.choose"),
         )
         target_date = st.date_input(t("plan.field.target_date"), value=None)
-        owner = st.selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
+        owner = st.selectbox(
+            t("plan.field.owner"),
+            [None, *names],
+            format_func=lambda v: names.get(v, "–"),
+            placeholder=t("common.choose"),
+        )
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
             plan_ui.save_form(
                 scope.create_goal,
@@ -130,7 +135,12 @@ if can_write:
     if goal_names:
         with right, common.form("add_measurement"):
             st.markdown(f"**{t('plan.goals.add_measurement')}**")
-            goal_id = st.selectbox(t("plan.goals.goal"), list(goal_names), format_func=goal_names.get)
+            goal_id = st.selectbox(
+                t("plan.goals.goal"),
+                list(goal_names),
+                format_func=goal_names.get,
+                placeholder=t("common.choose"),
+            )
             day = st.date_input(t("plan.field.measured_on"), value=date.today())
             value = st.number_input(t("plan.field.value"), value=0.0)
             note = st.text_input(t("plan.field.note"))

@@ -35,7 +35,9 @@ c[2].metric(t("plan.integrations.total_cost"), fmt_money(active["estimated_cost"
 f = st.columns(3)
 with f[0]:
     systems = st.multiselect(
-        t("plan.field.system"), INTEGRATION_SYSTEMS, format_func=lambda s: t(f"plan.system.{s}"),
+        t("plan.field.system"),
+        INTEGRATION_SYSTEMS,
+        format_func=lambda s: t(f"plan.system.{s}"),
         placeholder=t("common.choose_many"),
     )
 with f[1]:
@@ -59,9 +61,7 @@ plan_ui.edit_table(
         "method": plan_ui.select_column("plan.method", INTEGRATION_METHODS, "plan.field.method"),
         "frequency": plan_ui.select_column("plan.frequency", INTEGRATION_FREQUENCIES, "plan.field.frequency"),
         "owner_id": plan_ui.person_column(names, "plan.field.owner"),
-        "estimated_cost": st.column_config.NumberColumn(
-            t("plan.field.estimated_cost"), min_value=0, format="%.0f"
-        ),
+        "estimated_cost": common.money_column(t("plan.field.estimated_cost"), project.currency, min_value=0),
         "status": plan_ui.select_column("plan.integration_status", INTEGRATION_STATUSES, "plan.field.status"),
         "notes": t("plan.field.notes"),
     },
@@ -86,7 +86,9 @@ if can_write:
         g = st.columns(4)
         name = g[0].text_input(t("field.name"))
         system = g[1].selectbox(
-            t("plan.field.system"), INTEGRATION_SYSTEMS, format_func=lambda s: t(f"plan.system.{s}"),
+            t("plan.field.system"),
+            INTEGRATION_SYSTEMS,
+            format_func=lambda s: t(f"plan.system.{s}"),
             placeholder=t("common.choose"),
         )
         direction = g[2].selectbox(
@@ -96,7 +98,9 @@ if can_write:
             placeholder=t("common.choose"),
         )
         method = g[3].selectbox(
-            t("plan.field.method"), INTEGRATION_METHODS, format_func=lambda s: t(f"plan.method.{s}"),
+            t("plan.field.method"),
+            INTEGRATION_METHODS,
+            format_func=lambda s: t(f"plan.method.{s}"),
             placeholder=t("common.choose"),
         )
         frequency = g[0].selectbox(
@@ -105,7 +109,12 @@ if can_write:
             format_func=lambda s: t(f"plan.frequency.{s}"),
             placeholder=t("common.choose"),
         )
-        owner = g[1].selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
+        owner = g[1].selectbox(
+            t("plan.field.owner"),
+            [None, *names],
+            format_func=lambda v: names.get(v, "–"),
+            placeholder=t("common.choose"),
+        )
         cost = g[2].number_input(t("plan.field.estimated_cost"), min_value=0.0, step=1000.0)
         status = g[3].selectbox(
             t("plan.field.status"),

@@ -86,7 +86,12 @@ if can_write:
         title = g[0].text_input(t("plan.field.title"))
         probability = g[1].slider(t("plan.field.probability"), 1, 5, 3)
         impact = g[2].slider(t("plan.field.impact"), 1, 5, 3)
-        owner = g[3].selectbox(t("plan.field.owner"), [None, *names], format_func=lambda v: names.get(v, "–"))
+        owner = g[3].selectbox(
+            t("plan.field.owner"),
+            [None, *names],
+            format_func=lambda v: names.get(v, "–"),
+            placeholder=t("common.choose"),
+        )
         mitigation = st.text_area(t("plan.field.mitigation"))
         if st.form_submit_button(t("plan.add"), icon=":material/add:"):
             plan_ui.save_form(

@@ -152,7 +152,9 @@ if can_manage:
     with left, common.form("add_person"):
         st.markdown(f"**{t('plan.team.add_person')}**")
         full_name = st.text_input(t("field.full_name"))
-        p_side = st.selectbox(t("field.side"), SIDES, format_func=lambda s: t(f"field.{s}"))
+        p_side = st.selectbox(
+            t("field.side"), SIDES, format_func=lambda s: t(f"field.{s}"), placeholder=t("common.choose")
+        )
         dept = st.text_input(t("field.department"))
         years = st.number_input(t("field.experience_years"), min_value=0, step=1)
         licensed = st.checkbox(t("plan.field.licensed_user"))
@@ -170,8 +172,15 @@ if can_manage:
             )
     with right, common.form("assign_role"):
         st.markdown(f"**{t('plan.team.assign_role')}**")
-        person = st.selectbox(t("plan.field.person"), list(names), format_func=names.get)
-        role = st.selectbox(t("plan.field.role"), PROJECT_ROLES, format_func=lambda r: t(f"role.{r}"))
+        person = st.selectbox(
+            t("plan.field.person"), list(names), format_func=names.get, placeholder=t("common.choose")
+        )
+        role = st.selectbox(
+            t("plan.field.role"),
+            PROJECT_ROLES,
+            format_func=lambda r: t(f"role.{r}"),
+            placeholder=t("common.choose"),
+        )
         boss = st.selectbox(
             t("plan.field.reports_to"),
             [None, *names],

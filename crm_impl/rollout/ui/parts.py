@@ -65,8 +65,20 @@ def baselines(
     labels_b: dict[int, str] = {0: t("plan.schedule.now"), **base_names}
     f = st.columns(2)
     options_a: list[int] = list(base_names) or [0]
-    a = f[0].selectbox("A", options_a, format_func=lambda i: labels_b.get(i, ""), key="base_a")
-    b = f[1].selectbox("B", [0, *base_names], format_func=lambda i: labels_b.get(i, ""), key="base_b")
+    a = f[0].selectbox(
+        "A",
+        options_a,
+        format_func=lambda i: labels_b.get(i, ""),
+        key="base_a",
+        placeholder=t("common.choose"),
+    )
+    b = f[1].selectbox(
+        "B",
+        [0, *base_names],
+        format_func=lambda i: labels_b.get(i, ""),
+        key="base_b",
+        placeholder=t("common.choose"),
+    )
     cmp = m.compare_baselines(items[a] if a in items else items[0], items[b or 0])
     st.dataframe(
         cmp,
