@@ -11,6 +11,7 @@ from crm_impl.core.ui import common, sidebar
 from crm_impl.core.ui import session as ui_session
 from crm_impl.overview import queries as overview
 from crm_impl.overview.charts import open_by_stage
+from crm_impl.pipeline import ui as pipeline_ui
 from crm_impl.pipeline.services import stages
 from crm_impl.rollout.queries import plan_report
 from crm_impl.rollout.services import projects
@@ -84,7 +85,7 @@ if project is not None and actor.can("plan.read"):
 
 st.subheader(t("overview.pipeline"))
 c = st.columns(5)
-currency = project.currency if project else "PLN"
+currency = snap["currency"]  # the pipeline's one currency (crm_impl.pipeline.queries.values)
 c[0].metric(
     t("metric.open_deals"),
     fmt_number(snap["open_deals"]),
@@ -110,6 +111,7 @@ c[3].metric(
     delta_arrow="off",
 )
 c[4].metric(tn("overview.win_rate_recent", snap["days"]), fmt_pct(snap["win_rate_recent"]))
+pipeline_ui.currency_note(snap["other_currencies"], currency)
 
 if snap["open_deals"]:
     df = pd.DataFrame(by_stage, columns=["key", "deals", "value"])

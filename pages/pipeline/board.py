@@ -105,6 +105,7 @@ def board_view() -> None:
         ("stale_only", stale_only),
     )
     totals, cards = ui.board(version, get_settings().database_url, actor, filters)
+    ui.currency_note(ui.other_currencies(version, get_settings().database_url), ui.values.base_currency())
     totals = totals.set_index("stage_id")
     flags = ui.erp_flags([int(a) for a in cards["account_id"].dropna().unique()])
     keys = list(path["key"])

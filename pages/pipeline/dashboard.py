@@ -59,6 +59,7 @@ def dashboard_view() -> None:
     data = ui.dashboard(ui.data_version(), get_settings().database_url, today_utc())
     names = ui.stage_key_names(ui.current_lookups()["stages"])
     _headline(data["summary"], data["on_time"])
+    ui.currency_note(data["other_currencies"], data["currency"])
 
     left, right = st.columns(2)
     with left:

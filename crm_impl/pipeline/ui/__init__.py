@@ -16,6 +16,7 @@ from crm_impl.core.i18n import fmt_money, get_locale, t
 from crm_impl.core.permissions import Actor
 from crm_impl.pipeline.queries import frames as pipeline_data
 from crm_impl.pipeline.queries import report as pipeline_report
+from crm_impl.pipeline.queries import values
 from crm_impl.pipeline.queries.frames import PipelineFrames
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements, stages
@@ -111,3 +112,22 @@ def erp_badge(flag: dict[str, Any] | None, currency: str = "PLN") -> str:
     if flag["negative_balance"]:
         parts.append(t("pipeline.erp.negative", amount=fmt_money(flag["balance"], currency)))
     return " · ".join(parts)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def other_currencies(version: int, url: str) -> pd.DataFrame:
+    with read_session() as session:
+        return values.other_currencies(session=session)
+
+
+def currency_note(other: pd.DataFrame, currency: str) -> None:
+    """Say in which currency the sums are, and what was left out of them (see queries.values)."""
+    if other.empty:
+        st.caption(t("pipeline.currency.note", currency=currency))
+        return
+    amounts = ", ".join(f"{fmt_money(r.value, r.currency)} ({int(r.deals)})" for r in other.itertuples())
+    st.caption(
+        t("pipeline.currency.note", currency=currency)
+        + " "
+        + t("pipeline.currency.excluded", amounts=amounts)
+    )
