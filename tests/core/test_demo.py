@@ -83,7 +83,9 @@ def test_a_year_of_use_by_the_demo_users(engine):
     _load(engine)
     with Session(engine) as s:
         entries = s.exec(
-            select(AuditEntry.at, AuditEntry.username, AuditEntry.entity, AuditEntry.action)
+            select(AuditEntry.at, AuditEntry.username, AuditEntry.entity, AuditEntry.action).order_by(
+                col(AuditEntry.id)
+            )
         ).all()
         created = {
             (entity, entity_id)
@@ -111,6 +113,8 @@ def test_a_year_of_use_by_the_demo_users(engine):
     ]
     end = datetime.combine(TODAY, time(18), UTC)
     assert all(end - timedelta(days=368) <= _utc(e.at) <= end for e in entries)
+    # written in the order it happened: the log reads as a history
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
     # the pipeline's history is dated when it happened, by the deal's owner
     assert len({m.at.strftime("%Y-%m") for m in moves}) >= 12
     assert all(m.by_user_id is not None for m in moves)
