@@ -40,7 +40,7 @@ from crm_impl.rollout.queries import plan_report
 from crm_impl.rollout.services import changes, ideas, plan, projects
 
 Setup = Callable[[Session, Actor], Any]
-Act = Callable[[Session, Actor, Any], None]
+Act = Callable[[Session, Actor, Any], object]
 
 
 def _nothing(session: Session, actor: Actor) -> None:
@@ -105,17 +105,18 @@ def _person_for(session: Session, actor: Actor, side: str) -> int:
     session.add(person)
     session.flush()
     user = session.get(UserAccount, actor.id)
+    assert user is not None
     user.person_id = person.id
     session.add(user)
     session.flush()
-    return int(person.id)
+    return int(person.id or 0)
 
 
 def _release(session: Session, project_id: int) -> int:
     release = Release(project_id=project_id, name="Probe 1.0", planned_date=date(2026, 1, 1))
     session.add(release)
     session.flush()
-    return int(release.id)
+    return int(release.id or 0)
 
 
 def _defect(
@@ -128,14 +129,14 @@ def _defect(
     defect = Defect(project_id=project_id, title="Probe defect", status=status, **fields)
     session.add(defect)
     session.flush()
-    return {"defect": int(defect.id), "version": int(defect.version), "project": project_id}
+    return {"defect": int(defect.id or 0), "version": int(defect.version), "project": project_id}
 
 
 def _programmer(session: Session) -> int:
     user = UserAccount(username="probe-programmer", roles=["programmer"])
     session.add(user)
     session.flush()
-    return int(user.id)
+    return int(user.id or 0)
 
 
 def _step(to_status: str, **kw: Any) -> Act:

@@ -46,15 +46,15 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 
 def _step(world: World, to: str, original_id: int) -> DefectTransition:
     """What each target status needs, so a refusal can only come from the matrix or the role."""
-    extra: dict[str, Any] = {
+    needs: dict[str, dict[str, Any]] = {
         "assigned": {"assignee_id": world["assignee"].id},
         "fixed": {"release_id": world.releases["1.0"]},
         "verified": {"release_id": world.releases["1.1"]},
         "rejected": {"comment": "works as designed"},
         "wont_fix": {"comment": "not worth it"},
         "duplicate": {"comment": "same as the other", "duplicate_of_id": original_id},
-    }.get(to, {})
-    return DefectTransition(to_status=to, **extra)
+    }
+    return DefectTransition(to_status=to, **needs.get(to, {}))
 
 
 def _counts(session: Session) -> tuple[int, int]:

@@ -137,7 +137,9 @@ def _step_changes(
     project_id = defect.project_id
     comment = validation.text(data.comment, "defects.field.comment", max_len=5000, required=False)
     changes: dict[str, Any] = {}
-    release_id = c.release_of(session, data.release_id, project_id, "defects.field.release")
+    release_id = None
+    if to not in ("fixed", "verified"):  # those two name the release in their own field
+        release_id = c.release_of(session, data.release_id, project_id, "defects.field.release")
     if to == "assigned":
         changes["assignee_id"] = _programmer(session, data.assignee_id)
     elif to == "fixed":
