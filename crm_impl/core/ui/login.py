@@ -8,7 +8,7 @@ from crm_impl.core import auth, users
 from crm_impl.core.config import get_settings, sso_configured
 from crm_impl.core.db import UnitOfWork, read_session
 from crm_impl.core.errors import AuthError
-from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from crm_impl.core.i18n import LANGUAGES, language_name, t
 from crm_impl.core.ui import session as ui_session
 
 DEMO_LOGINS = (
@@ -64,9 +64,10 @@ def _demo() -> None:
     st.subheader(t("login.demo_title"))
     st.caption(t("login.demo_hint"))
     with read_session() as session:
-        available = [(login, users.get_by_username(session=session, username=login)) for login in DEMO_LOGINS]
+        found = [(login, users.get_by_username(session=session, username=login)) for login in DEMO_LOGINS]
+    available = [(login, user) for login, user in found if user is not None]
     cols = st.columns(3)
-    for i, (login, user) in enumerate(u for u in available if u[1] is not None):
+    for i, (login, user) in enumerate(available):
         if cols[i % 3].button(
             t(f"role.{user.roles[0]}"),
             key=f"demo_{login}",
@@ -90,7 +91,7 @@ def show() -> None:
         st.info(t(reason, minutes=get_settings().idle_timeout_minutes))
     lang = st.session_state.get("locale", get_settings().locale)
     choice = st.segmented_control(
-        t("sidebar.language"), LANGUAGES, default=lang, format_func=LANGUAGE_NAMES.get, key="login_language"
+        t("sidebar.language"), LANGUAGES, default=lang, format_func=language_name, key="login_language"
     )
     if choice and choice != lang:
         st.session_state["locale"] = st.session_state["locale_chosen"] = choice

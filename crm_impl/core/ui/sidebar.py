@@ -6,7 +6,7 @@ import streamlit as st
 
 from crm_impl.core import projects, users
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from crm_impl.core.i18n import LANGUAGES, language_name, t
 from crm_impl.core.models import UserAccount
 from crm_impl.core.ui import session as ui_session
 from crm_impl.core.ui.common import plain, run
@@ -36,23 +36,26 @@ def show(user: UserAccount) -> None:
         st.markdown(f"**{plain(user.display_name or user.username)}**")
         st.caption(", ".join(t(f"role.{r}") for r in user.roles))
         with read_session() as session:
-            options = {p.id: p.name for p in projects.list_projects(session=session)}
+            options: dict[int, str] = {
+                p.id: p.name for p in projects.list_projects(session=session) if p.id is not None
+            }
         if options:
+            ids: list[int] = list(options)
             current = active_project_id(user)
             st.selectbox(
                 t("sidebar.project"),
-                list(options),
-                index=list(options).index(current),
-                format_func=options.get,
+                ids,
+                index=ids.index(current) if current in ids else 0,
+                format_func=lambda project_id: options.get(project_id, ""),
                 key="sidebar_project",
                 on_change=_project_changed,
             )
         lang = st.session_state.get("locale", user.locale)
         st.selectbox(
             t("sidebar.language"),
-            LANGUAGES,
+            list(LANGUAGES),
             index=LANGUAGES.index(lang),
-            format_func=LANGUAGE_NAMES.get,
+            format_func=language_name,
             key="sidebar_language",
             on_change=_language_changed,
         )

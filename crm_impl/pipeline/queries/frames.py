@@ -10,8 +10,10 @@ arrives as two numbers: the (deal, stage) key the metrics group by and the time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,12 +85,12 @@ class PipelineFrames:
     )
 
 
-def _rows(conn: Connection, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
     # The DBAPI cursor hands back plain tuples; SQLAlchemy's Row objects cost more than the read.
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql)
-        return cursor.fetchall()
+        return list(cursor.fetchall())
     finally:
         cursor.close()
 
@@ -174,7 +176,8 @@ def read_changes(conn: Connection) -> pd.DataFrame:
     cursor = conn.connection.cursor()
     try:
         cursor.execute(change_sql(conn.dialect.name))
-        flat = np.fromiter(chain.from_iterable(cursor), dtype=float)
+        rows: Iterable[tuple[float, float]] = cursor  # type: ignore[assignment]  # DBAPI rows are tuples
+        flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64)
     finally:
         cursor.close()
     key, at = flat[0::2].astype("int64"), flat[1::2]
