@@ -18,7 +18,7 @@ from crm_impl.core import audit
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import get_locale, t
-from crm_impl.core.models import Person, UserAccount
+from crm_impl.core.models import Person, UserAccount, utcnow
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common, sidebar
 from crm_impl.core.ui import session as ui_session
@@ -1021,3 +1021,84 @@ def my_work(pid: int, df: pd.DataFrame, actor: Actor, look: dict[str, Any]) -> d
             ["status", "priority", "id"]
         )
     return lists
+
+
+# ---- dashboard --------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _dashboard(version: int, url: str, pid: int) -> dict[str, Any]:
+    # the frames are read once; only the computed figures stay in the cache
+    from crm_impl.defects import metrics as m
+
+    with read_session() as session:
+        f = queries.load(session, pid)
+    now = utcnow()
+    return {
+        "totals": m.totals(f.defects),
+        "severity": m.open_by_severity_status(f.defects),
+        "flow": m.weekly_flow(f.defects, f.changes, now),
+        "reopen": m.reopen_rate(f.changes),
+        "fix": dict(m.duration_summary(m.fix_durations(f.defects, f.changes, now))),
+        "verify": dict(m.duration_summary(m.verify_durations(f.defects, f.changes, now))),
+        "modules": m.by_module(f.defects),
+        "releases": m.by_found_release(f.defects, f.releases),
+        "real_data": m.real_data_share(f.defects, f.users),
+        "pass_rate": m.pass_rate(f.test_runs, f.releases),
+        "programmers": m.per_programmer(f.defects, f.changes, f.users),
+    }
+
+
+def dashboard(pid: int) -> dict[str, Any]:
+    """Every figure of the quality dashboard (D2's metrics on D2's frames), per data version."""
+    return _dashboard(*_key(), pid)
+
+
+def chart_labels() -> dict[str, dict[str, str]]:
+    """The words of each defects chart in the user's language (series keyed, never by label)."""
+    d = "defects.dashboard."
+    states = {"open": t(d + "open"), "resolved": t(d + "resolved"), "state": t(d + "state")}
+    count = {"count": t(d + "count")}
+    return {
+        "severity": {
+            "severity": field("severity"),
+            "status": field("status"),
+            **count,
+            **{s: label("severity", s) for s in dm.SEVERITIES},
+            **{s: label("status", s) for s in dm.OPEN_STATUSES},
+        },
+        "flow": {
+            "week": t(d + "week"),
+            "series": t(d + "series"),
+            "arrived": t(d + "arrived"),
+            "closed": t(d + "closed"),
+            "backlog": t(d + "backlog"),
+            "partial": t(d + "partial"),
+            **count,
+        },
+        "durations": {
+            "days": t(d + "days"),
+            "measure": t(d + "measure"),
+            "stat": t(d + "stat"),
+            "fix": t(d + "time_to_fix"),
+            "verify": t(d + "time_to_verify"),
+            "median": t(d + "median"),
+            "p90": t(d + "p90"),
+        },
+        "modules": {"module": field("module"), "no_module": t(d + "no_module"), **states, **count},
+        "releases": {
+            "release": field("found_in_release"),
+            "no_release": t(d + "no_release"),
+            **states,
+            **count,
+        },
+        "pass_rate": {"release": field("release"), "pass_rate": field("pass_rate"), "cases": t(d + "cases")},
+        "programmers": {
+            "programmer": t(d + "programmer"),
+            "measure": t(d + "measure"),
+            "assigned": t(d + "assigned"),
+            "fixed": t(d + "fixed"),
+            "reopened": t(d + "reopened"),
+            **count,
+        },
+    }
