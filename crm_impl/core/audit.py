@@ -157,7 +157,7 @@ def audit_filters(*, session: Session, actor: Actor) -> tuple[list[str], list[st
 # --- how an entry reads on screen: names, not keys; "field: old → new", not JSON ---------------
 
 _HIDDEN_FIELDS = {"version", "updated_at", "password_hash"}
-_FIELD_KEYS = ("field.{}", "pipeline.field.{}", "plan.field.{}", "audit.field.{}")
+_FIELD_KEYS = ("field.{}", "pipeline.field.{}", "plan.field.{}", "audit.field.{}", "defects.field.{}")
 _VALUE_KEYS = ("plan.{entity}_{field}.{value}", "plan.{field}.{value}", "pipeline.{field}.{value}")
 NameLookups = Mapping[str, Mapping[Any, str]]
 
