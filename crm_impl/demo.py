@@ -21,6 +21,7 @@ from crm_impl.core import audit, clock, users
 from crm_impl.core.auth import actor_for
 from crm_impl.core.models import Person, PersonCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor, can
+from crm_impl.defects import demo as demo_defects
 from crm_impl.pipeline import demo as demo_pipeline
 from crm_impl.pipeline.services.stages import ensure_default_stages
 from crm_impl.rollout import demo as demo_plan
@@ -172,7 +173,10 @@ def load(
         submitters=submitters,
         today=today,
     )
-    history = [*steps, *sales, *rollout]
+    testing = demo_defects.events(  # releases, defects, test runs, acceptance (issue 9)
+        session=session, actors=actors, today=today, count=max(40, deals // 5), seed=seed
+    )
+    history = [*steps, *sales, *rollout, *testing]
     history.sort(key=lambda step: step[0])  # stable: same-moment steps keep their planned order
     for when, step in history:
         with clock.at(when):
