@@ -84,10 +84,15 @@ def _read_lookups(session: Session, pid: int) -> dict[str, Any]:
             int(u.id): names[int(u.id)] for u, _ in users if u.id is not None and "programmer" in u.roles
         },
         "sides": {int(u.id): side or "" for u, side in users if u.id is not None},
-        "requirements": {int(r[0]): r[1] for r in requirements},
+        "requirements": {int(r[0] or 0): r[1] for r in requirements},
         "processes": sorted({r[2] for r in requirements if r[2]}),
         "modules": sorted({m for m in modules if m}),
     }
+
+
+def cols(spec: Any) -> list[Any]:
+    """`st.columns` as a list (rows of different widths reuse one name)."""
+    return list(st.columns(spec))
 
 
 def lookups(pid: int) -> dict[str, Any]:
@@ -258,7 +263,7 @@ def filter_bar(actor: Actor, look: dict[str, Any]) -> dict[str, Any]:
     """The filters (status, severity, module, release, assignee, mine, open only) and the user's
     saved filters: pick one to apply it, save the current filters under a name, delete one."""
     saved = _saved_filters(actor.id)
-    top = st.columns([3, 1])
+    top = cols([3, 1])
     chosen = top[0].selectbox(
         t("defects.list.saved_filter"),
         [None, *saved],
@@ -271,7 +276,7 @@ def filter_bar(actor: Actor, look: dict[str, Any]) -> dict[str, Any]:
         t("defects.list.delete_filter"), icon=":material/delete:", key="defects_filter_delete"
     ):
         common.save(services.delete_filter, "defects.list.filter_deleted", filter_id=int(chosen))
-    c = st.columns(3)
+    c = cols(3)
     criteria: dict[str, Any] = {
         "status": c[0].multiselect(
             field("status"),
@@ -393,7 +398,7 @@ def exports(df: pd.DataFrame, *, key: str) -> None:
     out = out.rename(
         columns={c: list_column_config()[c] if isinstance(list_column_config()[c], str) else c for c in out}
     )
-    c = st.columns(2)
+    c = cols(2)
     common.csv_download(out, "defects.csv", key=f"{key}_csv", where=c[0])
     common.xlsx_download(
         {t("page.defects_list"): out},
@@ -410,7 +415,7 @@ def bulk_change(ids: list[int], look: dict[str, Any]) -> None:
     st.caption(t("defects.list.bulk_selected", n=len(ids)))
     move, fields_tab = st.tabs([t("defects.list.bulk_status"), t("defects.list.bulk_fields")])
     with move, st.form("defects_bulk_move"):
-        c = st.columns(3)
+        c = cols(3)
         to_status = pick("status", dm.STATUSES, where=c[0], key="bulk_status")
         assignee = pick("assignee", look["programmers"], optional=True, where=c[1], key="bulk_assignee")
         release = pick("release", look["releases"], optional=True, where=c[2], key="bulk_release")
@@ -425,7 +430,7 @@ def bulk_change(ids: list[int], look: dict[str, Any]) -> None:
                 ),
             )
     with fields_tab, st.form("defects_bulk_fields"):
-        c = st.columns(2)
+        c = cols(2)
         priority = pick("priority", dm.PRIORITIES, optional=True, where=c[0], key="bulk_priority")
         target = pick("target_release", look["releases"], optional=True, where=c[1], key="bulk_target")
         if st.form_submit_button(t("defects.list.bulk_apply"), icon=":material/done_all:", type="primary"):
@@ -439,7 +444,7 @@ def bulk_change(ids: list[int], look: dict[str, Any]) -> None:
                     services.bulk_change,
                     "defects.list.bulk_done",
                     defect_ids=ids,
-                    data=dm.DefectUpdate(**changes),
+                    data=dm.DefectUpdate.model_validate(changes),
                 )
 
 
@@ -485,15 +490,15 @@ def new_defect_form(pid: int, look: dict[str, Any], on_saved: Callable[[Any], No
     title = st.text_input(field("title"), key=_k("title"), max_chars=200)
     steps = st.text_area(field("steps"), key=_k("steps"))
     similar(pid, title, steps)
-    c = st.columns(2)
+    c = cols(2)
     expected = c[0].text_area(field("expected"), key=_k("expected"))
     actual = c[1].text_area(field("actual"), key=_k("actual"))
-    c = st.columns(4)
+    c = cols(4)
     severity = pick("severity", dm.SEVERITIES, value="major", where=c[0], key=_k("severity"))
     priority = pick("priority", dm.PRIORITIES, value="P3", where=c[1], key=_k("priority"))
     reproducibility = pick("reproducibility", dm.REPRODUCIBILITY, where=c[2], key=_k("repro"))
     environment = pick("environment", dm.ENVIRONMENTS, where=c[3], key=_k("env"))
-    c = st.columns(4)
+    c = cols(4)
     module = c[0].text_input(field("module"), key=_k("module"), max_chars=80)
     found_in = pick("found_in_release", look["releases"], optional=True, where=c[1], key=_k("found"))
     target = pick("target_release", look["releases"], optional=True, where=c[2], key=_k("target"))
@@ -528,10 +533,10 @@ def edit_defect_form(defect: dm.Defect, look: dict[str, Any]) -> None:
     with st.form(f"defect_edit_{defect.id}_{defect.version}"):
         title = st.text_input(field("title"), value=defect.title, max_chars=200)
         steps = st.text_area(field("steps"), value=defect.steps)
-        c = st.columns(2)
+        c = cols(2)
         expected = c[0].text_area(field("expected"), value=defect.expected)
         actual = c[1].text_area(field("actual"), value=defect.actual)
-        c = st.columns(4)
+        c = cols(4)
         values: dict[str, Any] = {
             "title": title,
             "steps": steps,
@@ -544,7 +549,7 @@ def edit_defect_form(defect: dm.Defect, look: dict[str, Any]) -> None:
             ),
             "environment": pick("environment", dm.ENVIRONMENTS, value=defect.environment, where=c[3]),
         }
-        c = st.columns(4)
+        c = cols(4)
         values["module"] = c[0].text_input(field("module"), value=defect.module, max_chars=80)
         values["found_in_release_id"] = pick(
             "found_in_release", look["releases"], optional=True, value=defect.found_in_release_id, where=c[1]
@@ -566,7 +571,7 @@ def edit_defect_form(defect: dm.Defect, look: dict[str, Any]) -> None:
                 "defects.defect.saved",
                 defect_id=int(defect.id or 0),
                 expected_version=defect.version,
-                data=dm.DefectUpdate(**changes),
+                data=dm.DefectUpdate.model_validate(changes),
             )
 
 
@@ -780,7 +785,7 @@ def release_form(pid: int, release: dm.Release | None = None) -> None:
     """Create a release, or edit one (version-checked)."""
     name_key = "release_new" if release is None else f"release_edit_{release.id}_{release.version}"
     with common.form(name_key):
-        c = st.columns(3)
+        c = cols(3)
         name = c[0].text_input(field("name"), value=release.name if release else "", max_chars=40)
         planned = c[1].date_input(field("planned_date"), value=release.planned_date if release else None)
         released = (
@@ -809,7 +814,7 @@ def release_form(pid: int, release: dm.Release | None = None) -> None:
                 "defects.releases.saved",
                 release_id=int(release.id or 0),
                 expected_version=release.version,
-                data=dm.ReleaseUpdate(**changes),
+                data=dm.ReleaseUpdate.model_validate(changes),
             )
 
 
@@ -845,7 +850,7 @@ def gate(release: dm.Release, can_manage: bool) -> None:
     if not can_manage:
         return
     others = [s for s in dm.RELEASE_STATUSES if s != release.status]
-    c = st.columns(len(others))
+    c = cols(len(others))
     for col_, status in zip(c, others, strict=True):
         if col_.button(
             t("defects.releases.set_status", status=label("release_status", status)),
@@ -908,11 +913,11 @@ def test_run_form(pid: int, look: dict[str, Any]) -> None:
     """Record a run (the side is the tester's own); the failed cases' titles, one a line,
     become defects found in the run's release, in the same unit of work as the run."""
     with common.form("test_run"):
-        c = st.columns(4)
+        c = cols(4)
         release = pick("release", look["releases"], where=c[0])
         environment = pick("environment", dm.ENVIRONMENTS, where=c[1])
         run_on = c[2].date_input(field("run_on"), value="today")
-        c = st.columns(3)
+        c = cols(3)
         passed = c[0].number_input(field("passed"), min_value=0, step=1)
         failed = c[1].number_input(field("failed"), min_value=0, step=1)
         blocked = c[2].number_input(field("blocked"), min_value=0, step=1)
@@ -969,7 +974,7 @@ def acceptance_matrix(acc: pd.DataFrame, rel: pd.DataFrame, processes: list[str]
 
 def acceptance_form(pid: int, look: dict[str, Any], acc: pd.DataFrame) -> None:
     with common.form("acceptance"):
-        c = st.columns(3)
+        c = cols(3)
         release = pick("release", look["releases"], where=c[0])
         process = c[1].selectbox(field("business_process"), look["processes"], placeholder=t("common.choose"))
         decision = pick("decision", dm.ACCEPTANCE_DECISIONS, where=c[2])

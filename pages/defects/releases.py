@@ -36,7 +36,7 @@ with releases_tab:
         chosen = st.selectbox(
             t("defects.releases.pick"),
             list(names),
-            format_func=names.get,
+            format_func=lambda i: names.get(i, ""),
             placeholder=t("common.choose"),
             key="release_pick",
         )
