@@ -60,7 +60,7 @@ def test_overview_figures_come_from_the_data(app_as, demo_url):
             select(func.count()).select_from(UserAccount).where(col(UserAccount.is_active))
         ).one()
     assert active > 0
-    assert metric(at, "Active user accounts") == fmt_number(active)
+    assert metric(at, "Active users") == fmt_number(active)
     assert metric(at, "Open deals") == fmt_number(open_deals(demo_url))
 
 
