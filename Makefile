@@ -35,6 +35,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.defects
 	$(PY) -m bench.import_deals
 
 clean:

@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 
 from crm_impl.core import chart_theme as theme
-from crm_impl.defects.models import OPEN_STATUSES, SEVERITIES
+from crm_impl.defects.vocabulary import OPEN_STATUSES, SEVERITIES
 
 STATUS_COLORS = {
     "new": theme.GREY,

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from crm_impl.core import survival
-from crm_impl.defects.models import OPEN_STATUSES, SEVERITIES, STATUSES
+from crm_impl.defects.vocabulary import OPEN_STATUSES, SEVERITIES, STATUSES
 
 DAY = pd.Timedelta(days=1)
 WEEK = pd.Timedelta(days=7)
@@ -47,7 +47,9 @@ def _is_open(status: pd.Series) -> np.ndarray:
 
 def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
     """Changes in defect and time order (the loader sorts already; hand-made frames may not)."""
-    c = changes.assign(at=_utc(changes["at"]))
+    dtype = changes["at"].dtype
+    at_utc = isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"  # as loaded: no copy
+    c = changes if at_utc else changes.assign(at=_utc(changes["at"]))
     defect = c["defect_id"].to_numpy(dtype="int64")
     at = c["at"].to_numpy(dtype="datetime64[ns]").view("int64")
     ordered = (np.diff(defect) > 0) | ((np.diff(defect) == 0) & (np.diff(at) >= 0))

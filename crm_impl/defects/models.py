@@ -14,31 +14,18 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from crm_impl.core.models import Update, Versioned, utcnow
-
-SEVERITIES = ("blocker", "critical", "major", "minor", "trivial")
-PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
-REPRODUCIBILITY = ("always", "sometimes", "once")
-ENVIRONMENTS = ("test_data", "real_data")  # slide 9: the client tester checks on real data
-STATUSES = (
-    "new",
-    "confirmed",
-    "assigned",
-    "in_progress",
-    "fixed",
-    "in_retest",
-    "verified",
-    "closed",
-    "reopened",
-    "rejected",
-    "duplicate",
-    "wont_fix",
+from crm_impl.defects.vocabulary import (  # noqa: F401  (re-exported: the vocabularies live in a pure module)
+    ACCEPTANCE_DECISIONS,
+    ENVIRONMENTS,
+    OPEN_STATUSES,
+    PRIORITIES,
+    RELEASE_STATUSES,
+    REPRODUCIBILITY,
+    RESOLVED_WITHOUT_FIX,
+    SEVERITIES,
+    SIDES,
+    STATUSES,
 )
-# still to be dealt with: a fixed defect is open until a retest verified it
-OPEN_STATUSES = ("new", "confirmed", "assigned", "in_progress", "fixed", "in_retest", "reopened")
-RESOLVED_WITHOUT_FIX = ("rejected", "duplicate", "wont_fix")  # need a resolution comment
-RELEASE_STATUSES = ("planned", "in_test", "ready", "released")  # ready: ready for go-live
-SIDES = ("vendor", "client")
-ACCEPTANCE_DECISIONS = ("accepted", "accepted_with_remarks", "rejected")
 
 
 class Release(Versioned, table=True):

@@ -144,7 +144,7 @@ def change_sql(dialect: str, project_id: int) -> str:
     who = f"CAST(COALESCE(c.by_id, 0) AS BIGINT) * {_RELEASE_SLOTS} + COALESCE(c.release_id, 0)"
     return (
         f"SELECT {key}, {_epoch('c.at', dialect)}, {who} FROM defect_change c "
-        f"JOIN defect d ON d.id = c.defect_id WHERE d.project_id = {int(project_id)} "
+        f"WHERE c.defect_id IN (SELECT id FROM defect WHERE project_id = {int(project_id)}) "
         "ORDER BY c.defect_id, c.at, c.id"
     )
 
