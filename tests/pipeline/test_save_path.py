@@ -41,7 +41,7 @@ def test_a_save_shows_its_success_message_after_the_rerun(app_as, demo_url):
 def test_a_failed_save_shows_the_error_writes_nothing_and_keeps_the_input(app_as, demo_url):
     at = app_as("sales_manager", PAGE)
     stages = _count(demo_url, StageDefinition)
-    _by_label(at.text_input, "Key").set_value("Not a key!")
+    _by_label(at.text_input, "Key (identifier)").set_value("Not a key!")
     _by_label(at.text_input, "Name (English)").set_value("Demo")
     _by_label(at.button, "Add stage").click()
     at.run()
