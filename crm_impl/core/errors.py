@@ -49,3 +49,26 @@ class ConflictError(DomainError):
 
 class AuthError(DomainError):
     key = "auth.invalid"
+
+
+class RowError(ValidationError):
+    """A grid save refused because of one row: "Row 3 (Offer): <the row's problem> Nothing was
+    saved." — every grid (stages, lost reasons, the rollout's tables) raises this one."""
+
+    key = "error.grid_row"
+
+    def __init__(self, row: int, cause: DomainError, name: str | dict[str, str] | None = None) -> None:
+        super().__init__(self.key, row=row)
+        self.cause = cause
+        self.name = name
+
+    def message(self) -> str:
+        from crm_impl.core.i18n import get_locale, t
+
+        name = self.name
+        if isinstance(name, dict):
+            name = name.get(get_locale()) or name.get("en") or ""
+        label = (
+            t("error.grid_row_named", row=self.params["row"], name=name) if name else str(self.params["row"])
+        )
+        return t(self.key, row=label, problem=self.cause.message())

@@ -119,6 +119,33 @@ def update_versioned(
     return row
 
 
+def update_by_id(
+    *,
+    session: Session,
+    actor: Actor,
+    model: type[T],
+    row_id: Any,
+    expected_version: int | None,
+    changes: Callable[[], dict[str, Any]] | dict[str, Any],
+    entity: str,
+    project_id: int | None = None,
+) -> T:
+    """get -> version check -> `update_versioned`, for a service with nothing to check on the row
+    itself. `changes` may be a callable (the service's cleaner) so a stale form is refused as a
+    conflict before its values are validated."""
+    row = get(session, model, row_id, entity)
+    expect_version(getattr(row, "version"), expected_version)  # noqa: B009
+    return update_versioned(
+        session=session,
+        actor=actor,
+        row=row,
+        expected_version=expected_version,
+        changes=changes() if callable(changes) else changes,
+        entity=entity,
+        project_id=project_id,
+    )
+
+
 def delete(
     *, session: Session, actor: Actor, row: SQLModel, entity: str, project_id: int | None = None
 ) -> None:

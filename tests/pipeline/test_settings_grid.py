@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from crm_impl.core.db import UnitOfWork
+from crm_impl.core.errors import RowError
 from crm_impl.core.i18n import set_locale
 from crm_impl.core.models import AuditEntry
 from crm_impl.pipeline.models import (
@@ -60,7 +61,7 @@ def test_one_bad_stage_row_writes_nothing_and_is_named(engine, make_user):
         negotiation={"probability": 0.8},
     )
     rows[0].position, rows[1].position = 2, 1  # and a new order
-    with pytest.raises(stage_admin.GridRowError) as err:
+    with pytest.raises(RowError) as err:
         _save(engine, boss, stage_admin.save_stages, rows)
     assert err.value.message() == (
         "Row 4 (Offer): Rot threshold (days) must be between 1 and 3650 days. Nothing was saved."
@@ -80,7 +81,7 @@ def test_a_stale_row_refuses_the_whole_grid(engine, make_user):
     before = _stages(engine)
     rows = _grid(before, prospect={"name_en": "Lead"}, offer={"name_en": "Quote"})
     rows[3].expected_version = 0  # someone saved Offer since the grid was loaded
-    with pytest.raises(stage_admin.GridRowError) as err:
+    with pytest.raises(RowError) as err:
         _save(engine, boss, stage_admin.save_stages, rows)
     assert "Row 4" in err.value.message() and "changed by someone else" in err.value.message()
     assert _stages(engine)[0].name_en == "Prospect"
@@ -124,7 +125,7 @@ def test_lost_reasons_grid_all_or_nothing(engine, make_user):
         LostReasonGridRow(key="quality", name_en="Quality again", name_pl="Jakość"),
     ]
     audits = _audit_count(engine)
-    with pytest.raises(stage_admin.GridRowError) as err:
+    with pytest.raises(RowError) as err:
         _save(engine, boss, stage_admin.save_lost_reasons, bad)
     assert err.value.message().startswith(f"Row {len(rows) + 2} (quality): ")
     with Session(engine) as s:

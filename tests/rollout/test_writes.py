@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from crm_impl.core.db import UnitOfWork
-from crm_impl.core.errors import ConflictError, ValidationError
+from crm_impl.core.errors import ConflictError, RowError, ValidationError
 from crm_impl.core.i18n import t
 from crm_impl.core.models import AuditEntry, PersonCreate, ProjectCreate
 from crm_impl.core.permissions import SYSTEM
@@ -249,7 +249,7 @@ def test_grid_save_with_one_bad_row_writes_nothing_and_names_the_row(engine, pid
         grid.GridRow(1, ids["Analysis"]["id"], 1, {"percent_complete": 30, "status": "in_progress"}),
         grid.GridRow(2, ids["Testing"]["id"], 1, {"planned_end": "2026-01-15"}),  # before its start
     ]
-    with UnitOfWork(engine) as uow, pytest.raises(grid.RowFailed) as err:
+    with UnitOfWork(engine) as uow, pytest.raises(RowError) as err:
         grid.save_rows(
             session=uow.session,
             actor=SYSTEM,

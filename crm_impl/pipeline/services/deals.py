@@ -502,14 +502,13 @@ def update_contact(
     *, session: Session, actor: Actor, contact_id: int, expected_version: int | None, data: ContactUpdate
 ) -> Contact:
     require(actor, "deal.write")
-    contact = writes.get(session, Contact, contact_id, "contact")
-    writes.expect_version(contact.version, expected_version)
-    return writes.update_versioned(
+    return writes.update_by_id(
         session=session,
         actor=actor,
-        row=contact,
+        model=Contact,
+        row_id=contact_id,
         expected_version=expected_version,
-        changes=_contact_values(data.changes()),
+        changes=lambda: _contact_values(data.changes()),
         entity="contact",
     )
 

@@ -1,7 +1,7 @@
 """Configuring the pipeline (permission `stage.configure`): stages, lost reasons, sales budget.
 
 The grids save all-or-nothing: `save_stages` and `save_lost_reasons` validate every row first
-and name the first bad one (`GridRowError`); only then is anything written, in the caller's one
+and name the first bad one (`core.errors.RowError`); only then is anything written, in the caller's one
 transaction.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from crm_impl.core import audit, validation, writes
-from crm_impl.core.errors import DomainError, NotFound, ValidationError
+from crm_impl.core.errors import DomainError, NotFound, RowError, ValidationError
 from crm_impl.core.permissions import Actor, require
 from crm_impl.pipeline.models import (
     STAGE_KINDS,
@@ -31,20 +31,6 @@ from crm_impl.pipeline.models import (
 )
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-
-
-class GridRowError(ValidationError):
-    """A grid row failed: "Row 3 (Offer): <the row's problem> Nothing was saved."."""
-
-    key = "pipeline.error.grid_row"
-
-    def __init__(self, row: int, name: str | dict[str, str], error: DomainError) -> None:
-        super().__init__(self.key, row=row, name=name)
-        self.error = error
-
-    def message(self) -> str:
-        self.params["problem"] = self.error.message()
-        return super().message()
 
 
 def _key(value: str) -> str:
@@ -98,14 +84,13 @@ def update_stage(
 ) -> StageDefinition:
     """Rename a stage or set its probability, cost or rot threshold."""
     require(actor, "stage.configure")
-    stage = writes.get(session, StageDefinition, stage_id, "stage")
-    writes.expect_version(stage.version, expected_version)
-    return writes.update_versioned(
+    return writes.update_by_id(
         session=session,
         actor=actor,
-        row=stage,
+        model=StageDefinition,
+        row_id=stage_id,
         expected_version=expected_version,
-        changes=_stage_values(data.changes()),
+        changes=lambda: _stage_values(data.changes()),
         entity="stage",
     )
 
@@ -182,7 +167,7 @@ def save_stages(*, session: Session, actor: Actor, rows: list[StageGridRow]) -> 
             name: str | dict[str, str] = (
                 str(row.id) if stage is None else {"en": stage.name_en, "pl": stage.name_pl}
             )
-            raise GridRowError(number, name, err) from err
+            raise RowError(number, err, name) from err
         cleaned.append((stage, row, values))
     order = [stage.key for stage, row, _ in sorted(cleaned, key=lambda c: (c[1].position, c[0].key))]
     current = [s.key for s in sorted(stages.values(), key=lambda s: s.position)]
@@ -246,14 +231,13 @@ def update_lost_reason(
 ) -> LostReason:
     """Rename, reorder or (de)activate a lost reason (keys stay: deals keep them)."""
     require(actor, "stage.configure")
-    reason = writes.get(session, LostReason, reason_id, "lost_reason")
-    writes.expect_version(reason.version, expected_version)
-    return writes.update_versioned(
+    return writes.update_by_id(
         session=session,
         actor=actor,
-        row=reason,
+        model=LostReason,
+        row_id=reason_id,
         expected_version=expected_version,
-        changes=_reason_values(data.changes()),
+        changes=lambda: _reason_values(data.changes()),
         entity="lost_reason",
     )
 
@@ -281,7 +265,7 @@ def save_lost_reasons(*, session: Session, actor: Actor, rows: list[LostReasonGr
                 if values:
                     writes.expect_version(reason.version, row.expected_version)
         except DomainError as err:
-            raise GridRowError(number, row.key or str(row.id), err) from err
+            raise RowError(number, err, row.key or str(row.id)) from err
         plan.append((reason, row, clean_key, values))
     saved: list[LostReason] = []
     next_position = _next_reason_position(session)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from crm_impl.core.errors import DomainError
+from crm_impl.core.errors import DomainError, RowError
 from crm_impl.core.permissions import Actor
 from crm_impl.rollout.services.checks import Fields
 
@@ -23,21 +23,6 @@ class GridRow:
     id: int
     version: int | None
     cells: dict[str, Any] = field(default_factory=dict)
-
-
-class RowFailed(DomainError):
-    """A grid save refused because of one row: "Row 3: <what is wrong>"."""
-
-    key = "plan.row_failed"
-
-    def __init__(self, row: int, cause: DomainError) -> None:
-        super().__init__("plan.row_failed", row=row)
-        self.cause = cause
-
-    def message(self) -> str:
-        from crm_impl.core.i18n import t
-
-        return t(self.key, row=self.params["row"], message=self.cause.message())
 
 
 def save_rows(
@@ -57,8 +42,8 @@ def save_rows(
             update(
                 session=session, actor=actor, **{id_arg: r.id}, expected_version=r.version, changes=changes
             )
-        except RowFailed:
+        except RowError:
             raise
         except DomainError as err:
-            raise RowFailed(r.row, err) from err
+            raise RowError(r.row, err) from err
     return len(rows)
