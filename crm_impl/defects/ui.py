@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from crm_impl.core import audit
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import get_locale, t
+from crm_impl.core.i18n import get_locale, t, tn
 from crm_impl.core.models import Person, UserAccount, utcnow
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common, sidebar
@@ -386,7 +386,7 @@ def open_link(defect_id: int, title: str, where: Any = None) -> None:
     """A link to the defect's page inside this session (a new tab would sign the user out)."""
     (where or st).page_link(
         "pages/defects/defect.py",
-        label=f"#{defect_id} {title}",
+        label=common.plain(f"#{defect_id} {title}"),
         query_params={"id": str(defect_id)},
         icon=":material/open_in_new:",
     )
@@ -412,7 +412,7 @@ def exports(df: pd.DataFrame, *, key: str) -> None:
 def bulk_change(ids: list[int], look: dict[str, Any]) -> None:
     """A PM changes the selected defects in one all-or-nothing call: either move them to a
     status (with an assignee for assigned) or set priority / target release."""
-    st.caption(t("defects.list.bulk_selected", n=len(ids)))
+    st.caption(tn("defects.list.bulk_selected", len(ids)))
     move, fields_tab = st.tabs([t("defects.list.bulk_status"), t("defects.list.bulk_fields")])
     with move, st.form("defects_bulk_move"):
         c = cols(3)
@@ -657,7 +657,7 @@ def signoff(actor: Actor, defect: dm.Defect, look: dict[str, Any]) -> None:
         return
     if defect.client_signoff_at is not None:
         who = look["users"].get(defect.client_signoff_by_id or 0, NONE)
-        st.success(t("defects.defect.signed_off", who=who), icon=":material/verified:")
+        st.success(t("defects.defect.signed_off", who=common.plain(who)), icon=":material/verified:")
         return
     if actor.can("defect.signoff") and is_client_tester(actor, look):
         if st.button(t("defects.defect.signoff"), type="primary", icon=":material/verified_user:"):
@@ -699,9 +699,10 @@ def field_table(defect: dm.Defect, look: dict[str, Any]) -> None:
         pd.DataFrame({"field": [field(k) for k, _ in rows], "value": [v for _, v in rows]}),
         hide_index=True,
         width="stretch",
+        height=35 * (len(rows) + 1) + 3,
         column_config={
-            "field": st.column_config.TextColumn(" "),
-            "value": st.column_config.TextColumn(" ", width="large"),
+            "field": st.column_config.TextColumn(t("defects.defect.field_column")),
+            "value": st.column_config.TextColumn(t("defects.defect.value_column"), width="large"),
         },
     )
 
@@ -824,7 +825,7 @@ def gate(release: dm.Release, can_manage: bool) -> None:
     with read_session() as session:
         reasons = services.release_gate(session=session, release_id=int(release.id or 0))
     if reasons:
-        st.error(t("defects.releases.blocked", n=len(reasons)), icon=":material/block:")
+        st.error(tn("defects.releases.blocked", len(reasons)), icon=":material/block:")
         st.dataframe(
             pd.DataFrame(
                 {

@@ -37,13 +37,14 @@ st.text(defect.title)
 head = st.columns(4)
 head[0].metric(ui.field("status"), ui.label("status", defect.status))
 head[1].metric(ui.field("severity"), ui.label("severity", defect.severity))
-head[2].metric(ui.field("assignee"), look["users"].get(defect.assignee_id or 0, ui.NONE))
+head[2].metric(ui.field("priority"), ui.label("priority", defect.priority))
 head[3].metric(ui.field("environment"), ui.label("environment", defect.environment))
 st.caption(
     t(
         "defects.defect.reported_by",
-        who=look["users"].get(defect.reporter_id or 0, ui.NONE),
+        who=common.plain(look["users"].get(defect.reporter_id or 0, ui.NONE)),
         when=fmt_datetime(defect.created_at),
+        assignee=common.plain(look["users"].get(defect.assignee_id or 0, ui.NONE)),
     )
 )
 ui.signoff(actor, defect, look)

@@ -42,7 +42,7 @@ with releases_tab:
         )
         release = ui.get_release(int(chosen)) if chosen is not None else None
         if release is not None:
-            st.subheader(t("defects.releases.gate", release=release.name))
+            st.subheader(t("defects.releases.gate", release=common.plain(release.name)))
             ui.gate(release, manage)
             if manage:
                 with st.expander(t("defects.releases.edit"), icon=":material/edit:"):
