@@ -16,6 +16,7 @@ them into words.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,25 +42,69 @@ def _utc(col: pd.Series) -> pd.Series:
     return out.dt.tz_localize("UTC") if out.dt.tz is None else out.dt.tz_convert("UTC")
 
 
+_CODE = {s: i for i, s in enumerate(STATUSES)}
+_OPEN = np.array([s in OPEN_STATUSES for s in STATUSES] + [False])  # by code; -1 (none): not open
+FIXED, IN_RETEST, VERIFIED, CLOSED, REOPENED = (
+    _CODE[s] for s in ("fixed", "in_retest", "verified", "closed", "reopened")
+)
+
+
+def codes(values: pd.Series, vocabulary: tuple[str, ...] = STATUSES) -> np.ndarray:
+    """Each value's position in `vocabulary` (-1: none or unknown) — free for loaded frames,
+    whose columns are categoricals of that vocabulary already."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and tuple(dtype.categories) == vocabulary:
+        return values.cat.codes.to_numpy(dtype="int64")
+    return pd.Categorical(values, categories=list(vocabulary)).codes.astype("int64")
+
+
 def _is_open(status: pd.Series) -> np.ndarray:
-    return status.isin(OPEN_STATUSES).to_numpy()
+    return _OPEN[codes(status)]
 
 
-def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
-    """Changes in defect and time order (the loader sorts already; hand-made frames may not)."""
-    dtype = changes["at"].dtype
-    at_utc = isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"  # as loaded: no copy
-    c = changes if at_utc else changes.assign(at=_utc(changes["at"]))
-    defect = c["defect_id"].to_numpy(dtype="int64")
-    at = c["at"].to_numpy(dtype="datetime64[ns]").view("int64")
+def _ns(col: pd.Series) -> np.ndarray:
+    """UTC datetimes as int64 nanoseconds (NaT: the minimum int64)."""
+    return _utc(col).to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+@dataclass(frozen=True)
+class History:
+    """The changes once, in defect and time order, as numpy arrays: every metric of the history
+    reads these instead of sorting or scanning the frame again (`report` builds it once)."""
+
+    defect: np.ndarray  # int64 defect id
+    frm: np.ndarray  # status code before (-1: the filing)
+    to: np.ndarray  # status code after
+    at: np.ndarray  # int64 ns UTC
+    by: np.ndarray  # int64 user id, 0 when none
+
+    @property
+    def same_next(self) -> np.ndarray:
+        """The next row belongs to the same defect."""
+        return np.r_[self.defect[1:] == self.defect[:-1], False]
+
+
+def history(changes: pd.DataFrame) -> History:
+    """The History of a changes frame (sorted here when the frame is not in order already)."""
+    defect = changes["defect_id"].to_numpy(dtype="int64")
+    at = _ns(changes["at"]) if len(changes) else np.empty(0, dtype="int64")
     ordered = (np.diff(defect) > 0) | ((np.diff(defect) == 0) & (np.diff(at) >= 0))
-    return c if ordered.all() else c.sort_values(["defect_id", "at"], kind="stable")
+    order = None if ordered.all() else np.lexsort((at, defect))  # stable: ties keep their order
+    by = pd.array(changes["by_id"], dtype="Int64").to_numpy(dtype="int64", na_value=0)
+    arrays = [defect, codes(changes["from_status"]), codes(changes["to_status"]), at, by]
+    if order is not None:
+        arrays = [a[order] for a in arrays]
+    return History(*arrays)
 
 
-def _week(col: pd.Series) -> pd.Series:
-    """The Monday (UTC, naive) of each value's week; NaT stays NaT."""
-    days = _utc(col).dt.tz_localize(None).dt.normalize()
-    return days - pd.to_timedelta(days.dt.weekday, unit="D")
+DAY_NS = 86_400 * 10**9
+NAT = np.iinfo("int64").min  # NaT as int64 nanoseconds
+
+
+def _monday(ns: np.ndarray) -> np.ndarray:
+    """The Monday (UTC) of each instant's week as a day number since 1970-01-01 (a Thursday)."""
+    days = ns // DAY_NS
+    return days - (days + 3) % 7
 
 
 # ---- counts ---------------------------------------------------------------------------------
@@ -73,27 +118,30 @@ def totals(defects: pd.DataFrame) -> dict[str, int]:
 def open_by_severity_status(defects: pd.DataFrame) -> pd.DataFrame:
     """Open defects per (severity, status): every severity × open status, zeros included, in the
     order of SEVERITIES and OPEN_STATUSES. Columns severity, status, count."""
-    d = defects.loc[_is_open(defects["status"]), ["severity", "status"]].astype(str)
-    counts = d.groupby(["severity", "status"]).size()
+    severity, status = codes(defects["severity"], SEVERITIES), codes(defects["status"])
+    column = np.full(len(STATUSES) + 1, -1)
+    column[[_CODE[s] for s in OPEN_STATUSES]] = np.arange(len(OPEN_STATUSES))
+    cell = severity * len(OPEN_STATUSES) + column[status]
+    keep = (severity >= 0) & (column[status] >= 0)
+    counts = np.bincount(cell[keep], minlength=len(SEVERITIES) * len(OPEN_STATUSES))
     grid = pd.MultiIndex.from_product([SEVERITIES, OPEN_STATUSES], names=["severity", "status"])
-    out = counts.reindex(grid, fill_value=0).rename("count").reset_index()
-    out["count"] = out["count"].astype(int)
+    out = grid.to_frame(index=False)
+    out["count"] = counts.astype(int)
     return out
 
 
 def by_status(defects: pd.DataFrame) -> dict[str, int]:
-    counts = defects["status"].astype(str).value_counts()
-    return {s: int(counts.get(s, 0)) for s in STATUSES}
+    status = codes(defects["status"])
+    counts = np.bincount(status[status >= 0], minlength=len(STATUSES))
+    return {s: int(counts[i]) for i, s in enumerate(STATUSES)}
 
 
 def _by(defects: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFrame:
-    is_open = pd.Series(_is_open(defects["status"]), index=defects.index)
-    out = pd.DataFrame({name: key, "open": is_open}).groupby(name, dropna=False, sort=False)
-    result = out.agg(defects=("open", "size"), open=("open", "sum")).reset_index()
-    result["defects"] = result["defects"].astype(int)
-    result["open"] = result["open"].astype(int)
-    result["resolved"] = result["defects"] - result["open"]
-    return result
+    group, keys = pd.factorize(key, use_na_sentinel=False)
+    is_open = _is_open(defects["status"])
+    total = np.bincount(group, minlength=len(keys)).astype(int)
+    still = np.bincount(group, weights=is_open, minlength=len(keys)).astype(int)
+    return pd.DataFrame({name: keys, "defects": total, "open": still, "resolved": total - still})
 
 
 def by_module(defects: pd.DataFrame) -> pd.DataFrame:
@@ -118,37 +166,42 @@ def by_found_release(defects: pd.DataFrame, releases: pd.DataFrame) -> pd.DataFr
 # ---- arrival, closure and the open backlog --------------------------------------------------
 
 
-def _status_deltas(defects: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each wanted id: its row in `ids` and whether it is there at all."""
+    if not len(ids):
+        return np.zeros(len(wanted), dtype="int64"), np.zeros(len(wanted), dtype=bool)
+    order = np.argsort(ids, kind="stable")
+    where = order[np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)]
+    return where, ids[where] == wanted
+
+
+def _status_deltas(defects: pd.DataFrame, h: History) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every change of a defect's open-ness: +1 at its filing, −1 when it leaves the open statuses
     (closure), +1 when it comes back (a reopen). A defect whose history does not end where its
     status is (imported without history, say) gets one correcting event at its closed_at (else its
-    filing time), so the backlog always ends at today's open count. Columns at, delta, filing."""
+    filing time), so the backlog always ends at today's open count. Arrays at (ns), delta, filing."""
     ids = defects["id"].to_numpy(dtype="int64")
-    created = _utc(defects["created_at"]).reset_index(drop=True)
-    c = changes[changes["from_status"].notna()]
-    delta = c["to_status"].isin(OPEN_STATUSES).to_numpy(dtype=int) - c["from_status"].isin(
-        OPEN_STATUSES
-    ).to_numpy(dtype=int)
-    moved = delta != 0
-    move_ids = c["defect_id"].to_numpy(dtype="int64")[moved]
-    net = pd.Series(delta[moved]).groupby(move_ids).sum().reindex(ids, fill_value=0).to_numpy()
+    created = _ns(defects["created_at"])
+    delta = _OPEN[h.to].astype(int) - _OPEN[h.frm].astype(int)
+    moved = (h.frm >= 0) & (delta != 0)
+    where, known = _positions(ids, h.defect[moved])
+    net = np.bincount(where[known], weights=delta[moved][known], minlength=len(ids)).astype(int)
     gap = _is_open(defects["status"]).astype(int) - 1 - net
-    when = _utc(defects["closed_at"]).reset_index(drop=True).fillna(created)
+    closed_at = _ns(defects["closed_at"])
+    when = np.where(closed_at == NAT, created, closed_at)
     fix = gap != 0
-    return pd.DataFrame(
-        {
-            "at": pd.concat(
-                [created, _utc(c["at"]).reset_index(drop=True)[moved], when[fix]], ignore_index=True
-            ),
-            "delta": np.r_[np.ones(len(ids), dtype=int), delta[moved], gap[fix]],
-            "filing": np.r_[
-                np.ones(len(ids), dtype=bool), np.zeros(int(moved.sum() + fix.sum()), dtype=bool)
-            ],
-        }
-    )
+    at = np.r_[created, h.at[moved], when[fix]]
+    deltas = np.r_[np.ones(len(ids), dtype=int), delta[moved], gap[fix]]
+    filing = np.r_[np.ones(len(ids), dtype=bool), np.zeros(int(moved.sum() + fix.sum()), dtype=bool)]
+    return at, deltas, filing
 
 
-def weekly_flow(defects: pd.DataFrame, changes: pd.DataFrame, now: datetime | pd.Timestamp) -> pd.DataFrame:
+def weekly_flow(
+    defects: pd.DataFrame,
+    changes: pd.DataFrame,
+    now: datetime | pd.Timestamp,
+    hist: History | None = None,
+) -> pd.DataFrame:
     """Per week (Monday, naive UTC), from the first filing to the week of `now`: arrived (filed),
     closed (left the open statuses), reopened (came back), backlog (open at the week's end, or now
     for the week in progress) and partial (the week in progress). Empty for no defects."""
@@ -158,118 +211,120 @@ def weekly_flow(defects: pd.DataFrame, changes: pd.DataFrame, now: datetime | pd
         return pd.DataFrame(
             empty | {c: pd.Series(dtype="int64") for c in counts} | {"partial": pd.Series(dtype=bool)}
         )
-    events = _status_deltas(defects, changes)
-    events = events[events["at"] <= _ts(now)]
-    delta, filing = events["delta"].to_numpy(), events["filing"].to_numpy()
-    frame = pd.DataFrame(
-        {
-            "week": _week(events["at"]).to_numpy(),
-            "arrived": filing.astype(int),
-            "closed": np.where(filing, 0, np.maximum(-delta, 0)),
-            "reopened": np.where(filing, 0, np.maximum(delta, 0)),
-            "delta": delta,
-        }
-    )
-    grouped = frame.groupby("week")[["arrived", "closed", "reopened", "delta"]].sum()
-    this_week = _week(pd.Series([_ts(now)])).iloc[0]
-    start = min(grouped.index.min(), this_week) if len(grouped) else this_week
-    grouped = grouped.reindex(pd.date_range(start, this_week, freq="7D"), fill_value=0)
-    out = grouped.rename_axis("week").reset_index()
-    out["backlog"] = out.pop("delta").cumsum()
-    out[counts] = out[counts].astype("int64")
-    out["partial"] = out["week"] >= this_week
-    return out[["week", *counts, "partial"]]
+    at, delta, filing = _status_deltas(defects, hist or history(changes))
+    now_ns = _ts(now).as_unit("ns").value
+    keep = (at <= now_ns) & (at != NAT)
+    at, delta, filing = at[keep], delta[keep], filing[keep]
+    this_week = int(_monday(np.array([now_ns]))[0])
+    first = int(min(_monday(at).min(), this_week)) if len(at) else this_week
+    week = (_monday(at) - first) // 7
+    n = (this_week - first) // 7 + 1
+    arrived = np.bincount(week, weights=filing, minlength=n)
+    closed = np.bincount(week, weights=np.where(filing, 0, np.maximum(-delta, 0)), minlength=n)
+    reopened = np.bincount(week, weights=np.where(filing, 0, np.maximum(delta, 0)), minlength=n)
+    backlog = np.cumsum(np.bincount(week, weights=delta, minlength=n))
+    mondays = (first + 7 * np.arange(n)).astype("datetime64[D]").astype("datetime64[ns]")
+    out = pd.DataFrame({"week": mondays})
+    for name, values in zip(counts, (arrived, closed, reopened, backlog), strict=True):
+        out[name] = np.rint(values).astype("int64")
+    out["partial"] = np.arange(n) == n - 1
+    return out
 
 
 # ---- reopens ----------------------------------------------------------------------------------
 
 
-def reopen_rate(changes: pd.DataFrame) -> dict[str, float | int | None]:
+def reopen_rate(changes: pd.DataFrame, hist: History | None = None) -> dict[str, float | int | None]:
     """Defects reopened at least once after a fix ÷ defects ever fixed; and every reopen counted."""
-    to = changes["to_status"]
-    fixed = pd.Index(changes.loc[to == "fixed", "defect_id"].unique())
-    reopened_ids = pd.Index(changes.loc[to == "reopened", "defect_id"].unique())
-    reopened = int(reopened_ids.isin(fixed).sum())
+    h = hist or history(changes)
+    fixed = np.unique(h.defect[h.to == FIXED])
+    reopened_ids = np.unique(h.defect[h.to == REOPENED])
+    reopened = int(np.isin(reopened_ids, fixed).sum())
     return {
         "fixed": len(fixed),
         "reopened": reopened,
         "rate": reopened / len(fixed) if len(fixed) else None,
-        "reopens": int((to == "reopened").sum()),
+        "reopens": int((h.to == REOPENED).sum()),
     }
 
 
 # ---- time to fix and time to verify (Kaplan–Meier) -------------------------------------------
 
 
-def fix_durations(defects: pd.DataFrame, changes: pd.DataFrame, now: datetime | pd.Timestamp) -> pd.DataFrame:
+def fix_durations(
+    defects: pd.DataFrame,
+    changes: pd.DataFrame,
+    now: datetime | pd.Timestamp,
+    hist: History | None = None,
+) -> pd.DataFrame:
     """Per defect: days from filing to its first fix (observed), or, for a defect still open and
     never fixed, days from filing until now (censored). Defects resolved without a fix (rejected,
     duplicate, won't fix) never entered the fix process and are left out."""
-    c = changes[changes["to_status"] == "fixed"]
-    first_fix = _utc(c["at"]).groupby(c["defect_id"].to_numpy(dtype="int64")).min()
+    h = hist or history(changes)
+    fixes = h.to == FIXED
+    fix_defect, first = np.unique(h.defect[fixes], return_index=True)  # in time order: first fix
     ids = defects["id"].to_numpy(dtype="int64")
-    fixed_at = first_fix.reindex(ids).reset_index(drop=True)
-    created = _utc(defects["created_at"]).reset_index(drop=True)
-    observed = fixed_at.notna().to_numpy()
-    still_open = _is_open(defects["status"])
-    end = fixed_at.where(observed, _ts(now))
-    days = ((end - created) / DAY).to_numpy(dtype=float)
-    keep = observed | still_open
+    where, observed = _positions(fix_defect, ids)
+    first_at = h.at[fixes][first][where] if len(fix_defect) else np.zeros(len(ids), dtype="int64")
+    end = np.where(observed, first_at, _ts(now).as_unit("ns").value)
+    days = (end - _ns(defects["created_at"])) / DAY_NS
+    keep = observed | _is_open(defects["status"])
     return pd.DataFrame({"defect_id": ids, "days": np.maximum(days, 0.0), "observed": observed})[keep]
 
 
 def verify_durations(
-    defects: pd.DataFrame, changes: pd.DataFrame, now: datetime | pd.Timestamp
+    defects: pd.DataFrame,
+    changes: pd.DataFrame,
+    now: datetime | pd.Timestamp,
+    hist: History | None = None,
 ) -> pd.DataFrame:
     """Per fix: days from the fix to its verification (observed), or, for the latest fix of a
     defect still waiting for its retest (fixed or in retest), until now (censored). A fix followed
     by a reopen or by another fix was never verified and is left out; so is a verification that
     follows no fix (`verified_without_fix` counts those)."""
-    c = _sorted(changes)
-    c = c[c["to_status"].isin(FIX_OUTCOMES)]
-    defect = c["defect_id"].to_numpy(dtype="int64")
-    status = c["to_status"].astype(str).to_numpy()
-    at = c["at"].reset_index(drop=True)
+    h = hist or history(changes)
+    outcome = np.isin(h.to, [_CODE[s] for s in FIX_OUTCOMES])
+    defect, status, at = h.defect[outcome], h.to[outcome], h.at[outcome]
     same = np.r_[defect[1:] == defect[:-1], False]  # the next outcome belongs to the same defect
-    nxt_status = np.append(status[1:], "")
-    is_fix = status == "fixed"
-    verified = is_fix & same & (nxt_status == "verified")
-    last = is_fix & ~same
-    current = defects.set_index(defects["id"].to_numpy(dtype="int64"))["status"].astype(str)
-    waiting = last & pd.Series(defect).map(current).isin(WAITING_FOR_RETEST).to_numpy()
-    nxt_at = at.shift(-1)
-    end = nxt_at.where(pd.Series(verified), _ts(now))
-    days = ((end - at) / DAY).to_numpy(dtype=float)
+    nxt_status = np.r_[status[1:], -1]
+    is_fix = status == FIXED
+    verified = is_fix & same & (nxt_status == VERIFIED)
+    where, known = _positions(defects["id"].to_numpy(dtype="int64"), defect)
+    current = np.where(known, codes(defects["status"])[where], -1)
+    waiting = is_fix & ~same & np.isin(current, [_CODE[s] for s in WAITING_FOR_RETEST])
+    end = np.where(verified, np.r_[at[1:], 0], _ts(now).as_unit("ns").value)
+    days = (end - at) / DAY_NS
     keep = verified | waiting
     return pd.DataFrame({"defect_id": defect, "days": np.maximum(days, 0.0), "observed": verified})[keep]
 
 
-def verified_without_fix(changes: pd.DataFrame) -> int:
+def verified_without_fix(changes: pd.DataFrame, hist: History | None = None) -> int:
     """Verifications with no fix before them (the previous fix/verify/reopen step of the same
     defect is not a fix): a history the workflow should not produce (imports, manual edits)."""
-    c = _sorted(changes)
-    c = c[c["to_status"].isin(FIX_OUTCOMES)]
-    defect = c["defect_id"].to_numpy(dtype="int64")
-    status = c["to_status"].astype(str).to_numpy()
+    h = hist or history(changes)
+    outcome = np.isin(h.to, [_CODE[s] for s in FIX_OUTCOMES])
+    defect, status = h.defect[outcome], h.to[outcome]
     prev_same = np.r_[False, defect[1:] == defect[:-1]]
-    prev = np.insert(status[:-1], 0, "")
-    return int(((status == "verified") & ~(prev_same & (prev == "fixed"))).sum())
+    prev = np.r_[-1, status[:-1]]
+    return int(((status == VERIFIED) & ~(prev_same & (prev == FIXED))).sum())
 
 
-def closed_without_retest(defects: pd.DataFrame, changes: pd.DataFrame) -> int:
+def closed_without_retest(defects: pd.DataFrame, changes: pd.DataFrame, hist: History | None = None) -> int:
     """Defects closed now whose latest fix has no verification after it: a fix closed without a
     retest record (the workflow forbids it; imported histories may hold it)."""
-    c = _sorted(changes)
-    c = c[c["to_status"].isin(("fixed", "verified"))]
-    last = c.groupby("defect_id")["to_status"].last()
-    closed = defects.loc[defects["status"] == "closed", "id"]
-    return int((closed.map(last) == "fixed").sum())
+    h = hist or history(changes)
+    step = (h.to == FIXED) | (h.to == VERIFIED)
+    defect, status = h.defect[step], h.to[step]
+    last = np.r_[defect[1:] != defect[:-1], True]  # the defect's last fix or verification
+    unverified = defect[last & (status == FIXED)]
+    closed = defects["id"].to_numpy(dtype="int64")[codes(defects["status"]) == CLOSED]
+    return int(np.isin(closed, unverified).sum())
 
 
 def duration_summary(durations: pd.DataFrame) -> survival.Summary:
-    return survival.summary(
-        durations["days"].to_numpy(dtype=float), durations["observed"].to_numpy(dtype=bool)
-    )
+    days = durations["days"].to_numpy(dtype=float)
+    order = np.argsort(days, kind="stable")  # sorted, the estimator's look-ups run in order
+    return survival.summary(days[order], durations["observed"].to_numpy(dtype=bool)[order])
 
 
 # ---- who found it, test runs, programmers -----------------------------------------------------
@@ -308,28 +363,39 @@ def pass_rate(test_runs: pd.DataFrame, releases: pd.DataFrame) -> pd.DataFrame:
     return out[["release_id", "name", "runs", *cases, "cases", "pass_rate"]]
 
 
-def per_programmer(defects: pd.DataFrame, changes: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
+def _count_by(users: np.ndarray, defects: np.ndarray) -> pd.Series:
+    """Distinct defects per user id (user 0 = none, left out)."""
+    keep = users != 0
+    if not keep.any():
+        return pd.Series(dtype="int64")
+    span = int(defects[keep].max()) + 1
+    pairs = np.unique(users[keep] * span + defects[keep])  # one number per (user, defect)
+    user, n = np.unique(pairs // span, return_counts=True)
+    return pd.Series(n, index=user)
+
+
+def per_programmer(
+    defects: pd.DataFrame, changes: pd.DataFrame, users: pd.DataFrame, hist: History | None = None
+) -> pd.DataFrame:
     """Per programmer: assigned (defects assigned to them now; open ones apart), fixed (defects
     they moved to fixed) and reopened (defects reopened after a fix of theirs: the reopen goes to
     whoever made the fix before it). Anyone who is an assignee or made a fix has a row."""
-    assignee = pd.Series(pd.array(defects["assignee_id"], dtype="Int64"))
-    is_open = pd.Series(_is_open(defects["status"]))
-    assigned = assignee.groupby(assignee).size()
-    open_assigned = assignee[is_open].groupby(assignee[is_open]).size()
-    c = _sorted(changes)
-    fixes = c[c["to_status"] == "fixed"]
-    fixed = fixes.dropna(subset=["by_id"]).groupby("by_id")["defect_id"].nunique()
-    reopens = c[c["to_status"] == "reopened"][["defect_id", "at"]].sort_values("at")
-    fixers = fixes[["defect_id", "at", "by_id"]].sort_values("at")
-    if len(reopens) and len(fixers):
-        owner = pd.merge_asof(reopens, fixers, on="at", by="defect_id", direction="backward")
-        owner = owner.dropna(subset=["by_id"])
-        reopened = owner.groupby("by_id")["defect_id"].nunique()
-    else:
-        reopened = pd.Series(dtype="int64")
+    h = hist or history(changes)
+    assignee = pd.array(defects["assignee_id"], dtype="Int64").to_numpy(dtype="int64", na_value=0)
+    is_open = _is_open(defects["status"])
+    assigned = pd.Series(assignee[assignee != 0]).value_counts()
+    open_assigned = pd.Series(assignee[(assignee != 0) & is_open]).value_counts()
+    fixes = h.to == FIXED
+    fixed = _count_by(h.by[fixes], h.defect[fixes])
+    # the fix before each reopen: the latest fix row so far, when it is of the same defect
+    rows = np.arange(len(h.to))
+    last_fix = np.maximum.accumulate(np.where(fixes, rows, -1)) if len(rows) else rows
+    reopens = np.flatnonzero(h.to == REOPENED)
+    fixer = last_fix[reopens]
+    ours = (fixer >= 0) & (h.defect[np.maximum(fixer, 0)] == h.defect[reopens])
+    reopened = _count_by(h.by[fixer[ours]], h.defect[reopens[ours]])
     ids = pd.Index(assigned.index).union(pd.Index(fixed.index)).union(pd.Index(reopened.index))
-    ids = pd.Index(pd.array(ids, dtype="Int64")).dropna().unique()
-    out = pd.DataFrame({"user_id": ids.astype("int64")})
+    out = pd.DataFrame({"user_id": np.asarray(ids, dtype="int64")})
     for name, series in (
         ("assigned", assigned),
         ("open", open_assigned),
@@ -349,9 +415,11 @@ def per_programmer(defects: pd.DataFrame, changes: pd.DataFrame, users: pd.DataF
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows: NaN/NA become None, numpy numbers plain Python ones."""
-    out = df.astype(object).where(df.notna(), None)
-    rows = out.to_dict("records")
-    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in rows]
+    columns = {
+        name: [None if missing else value for value, missing in zip(col.tolist(), col.isna(), strict=True)]
+        for name, col in df.items()
+    }
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def report(
@@ -362,24 +430,26 @@ def report(
     users: pd.DataFrame,
     now: datetime | pd.Timestamp,
 ) -> dict[str, Any]:
-    """Every metric of docs/defects.md as plain JSON-ready data."""
-    flow = weekly_flow(defects, changes, now)
+    """Every metric of docs/defects.md as plain JSON-ready data; the history is put in order once
+    (`history`) and shared by every metric that reads it."""
+    h = history(changes)
+    flow = weekly_flow(defects, changes, now, h)
     flow = flow.assign(week=flow["week"].dt.strftime("%Y-%m-%d"))
     return {
         "totals": totals(defects),
         "by_status": by_status(defects),
         "open_by_severity_status": _records(open_by_severity_status(defects)),
         "weekly_flow": _records(flow),
-        "reopen": reopen_rate(changes),
-        "time_to_fix_days": dict(duration_summary(fix_durations(defects, changes, now))),
-        "time_to_verify_days": dict(duration_summary(verify_durations(defects, changes, now))),
+        "reopen": reopen_rate(changes, h),
+        "time_to_fix_days": dict(duration_summary(fix_durations(defects, changes, now, h))),
+        "time_to_verify_days": dict(duration_summary(verify_durations(defects, changes, now, h))),
         "by_module": _records(by_module(defects)),
         "by_found_release": _records(by_found_release(defects, releases)),
         "real_data": real_data_share(defects, users),
         "pass_rate": _records(pass_rate(test_runs, releases)),
-        "per_programmer": _records(per_programmer(defects, changes, users)),
+        "per_programmer": _records(per_programmer(defects, changes, users, h)),
         "anomalies": {
-            "verified_without_fix": verified_without_fix(changes),
-            "closed_without_retest": closed_without_retest(defects, changes),
+            "verified_without_fix": verified_without_fix(changes, h),
+            "closed_without_retest": closed_without_retest(defects, changes, h),
         },
     }

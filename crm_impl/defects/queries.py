@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from typing import Any, Literal, cast
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlmodel import Session
 
@@ -82,14 +83,19 @@ def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
+_NO_TIME = -1.0e18  # a missing timestamp (NULL) as a number, so every row of a column has one type
+
+
 def _epoch(column: str, dialect: str) -> str:
-    """Seconds since 1970 as a float, computed by the database (UTC)."""
+    """Seconds since 1970 as a float, computed by the database (UTC); _NO_TIME when missing."""
     if dialect == "sqlite":
-        return f"(julianday({column}) - 2440587.5) * 86400.0"
-    return f"CAST(EXTRACT(EPOCH FROM {column}) AS DOUBLE PRECISION)"
+        seconds = f"(julianday({column}) - 2440587.5) * 86400.0"
+    else:
+        seconds = f"CAST(EXTRACT(EPOCH FROM {column}) AS DOUBLE PRECISION)"
+    return f"COALESCE({seconds}, {_NO_TIME:.1f})"
 
 
-def _code(column: str, vocabulary: Sequence[str], missing: str = "NULL") -> str:
+def _code(column: str, vocabulary: Sequence[str], missing: int = -1) -> str:
     """A key's position in its vocabulary (the values are fixed keys, checked by the services)."""
     whens = " ".join(f"WHEN '{key}' THEN {i}" for i, key in enumerate(vocabulary))
     return f"CASE {column} {whens} ELSE {missing} END"
@@ -104,42 +110,122 @@ class DefectFrames:
     users: pd.DataFrame
 
 
-def _cursor_rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+# ---- reading the numbers: through Arrow where the drivers are installed, else the cursor --------
+#
+# Every column of the frame queries is one type on every row (codes, ids with 0 for none, epoch
+# seconds with _NO_TIME for none, one text column last), so a result is a list of columns.
+# Arrow (ADBC) steps through the rows in C and hands over whole columns: on the benchmark it
+# reads the 400,000 changes about 3x faster than the DBAPI cursor, which builds a Python tuple
+# per row. It reads through a second connection, so it sees what is committed: `load` takes it
+# only when the session has no transaction of its own (nothing uncommitted to miss) on a file
+# SQLite database or PostgreSQL, and falls back to the session's cursor on any failure.
+
+Columns = list[np.ndarray]
+
+
+def _arrow_target(session: Session) -> tuple[str, str] | None:
+    """(driver, database) for an ADBC connection to the session's database, or None."""
+    if session.in_transaction():
+        return None
+    bind = session.get_bind()
+    url = bind.url if isinstance(bind, Engine) else None
+    if url is None:
+        return None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return "sqlite", f"file:{quote(database)}?mode=ro"  # read-only: never creates a file
+    if url.get_backend_name() == "postgresql":
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
+
+
+def _arrow_columns(target: tuple[str, str], sqls: Sequence[str]) -> list[Columns] | None:
+    """Each query's result as numpy columns (numbers as float64, NaN for NULL; text as objects)."""
+    driver, database = target
+    try:
+        import pyarrow as pa
+
+        if driver == "sqlite":
+            import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+            connection = adbc_sqlite.connect(database)
+        else:
+            import adbc_driver_postgresql.dbapi as adbc_postgresql
+
+            connection = adbc_postgresql.connect(database)
+    except Exception:  # drivers not installed, or no connection: the cursor reads instead
+        return None
+    results: list[Columns] = []
+    try:
+        with connection, connection.cursor() as cursor:
+            for sql in sqls:
+                cursor.execute(sql)
+                table = cursor.fetch_arrow_table()
+                results.append(
+                    [
+                        np.asarray(column.to_numpy(), dtype=object)
+                        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+                        else column.cast(pa.float64()).to_numpy()
+                        for column in table.columns
+                    ]
+                )
+    except Exception:  # a driver that cannot read a result: the cursor reads instead
+        return None
+    return results
+
+
+def _cursor_columns(conn: Connection, sql: str, width: int, text_last: bool) -> Columns:
+    """One query's result through the DBAPI cursor as columns (all numbers, or a text column last)."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql)
-        return list(cursor.fetchall())
+        if not text_last:
+            flat = np.fromiter(chain.from_iterable(cast(Iterable[tuple[float, ...]], cursor)), np.float64)
+            return [flat[i::width] for i in range(width)]
+        rows = list(cursor.fetchall())
     finally:
         cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * width
+    return [np.array(c, dtype=float) for c in columns[:-1]] + [np.array(columns[-1], dtype=object)]
 
 
 def _categorical(codes: np.ndarray, vocabulary: Sequence[str]) -> pd.Categorical:
-    known = ~np.isnan(codes)
+    known = (codes >= 0) & (codes < len(vocabulary))
     return pd.Categorical.from_codes(np.where(known, codes, -1).astype("int64"), categories=list(vocabulary))
 
 
 def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
-    missing = np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
+    """Ids read as numbers, 0 (or NaN) for none."""
+    ids = np.nan_to_num(values).astype("int64")
+    return pd.arrays.IntegerArray(ids, ids == 0)
+
+
+def _times(seconds: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.where(seconds > _NO_TIME / 2, seconds, np.nan), unit="s", utc=True)
 
 
 def defect_sql(dialect: str, project_id: int) -> str:
     cols = [
         "id",
         *(_code(c, vocabulary) for c, vocabulary in DEFECT_CODED.items()),
-        *DEFECT_REFS,
+        *(f"COALESCE({c}, 0)" for c in DEFECT_REFS),
         *(_epoch(c, dialect) for c in DEFECT_TIMES),
-        "module",
+        "COALESCE(module, '')",
     ]
     return f"SELECT {', '.join(cols)} FROM defect WHERE project_id = {int(project_id)} ORDER BY id"
+
+
+DEFECT_WIDTH = 1 + len(DEFECT_CODED) + len(DEFECT_REFS) + len(DEFECT_TIMES) + 1
 
 
 def change_sql(dialect: str, project_id: int) -> str:
     # sorted by defect and time: the metrics rely on it
     key = (
         f"CAST(c.defect_id AS BIGINT) * {_SLOTS} + "
-        f"({_code('c.from_status', STATUSES, str(_NO_STATUS))}) * 16 + "
-        f"({_code('c.to_status', STATUSES, str(_NO_STATUS))})"
+        f"({_code('c.from_status', STATUSES, _NO_STATUS)}) * 16 + "
+        f"({_code('c.to_status', STATUSES, _NO_STATUS)})"
     )
     who = f"CAST(COALESCE(c.by_id, 0) AS BIGINT) * {_RELEASE_SLOTS} + COALESCE(c.release_id, 0)"
     return (
@@ -149,46 +235,47 @@ def change_sql(dialect: str, project_id: int) -> str:
     )
 
 
-def read_defects(conn: Connection, project_id: int) -> pd.DataFrame:
-    rows = _cursor_rows(conn, defect_sql(conn.dialect.name, project_id))
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (len(RAW_DEFECT_COLUMNS))
-    numbers = [np.array(c, dtype=float) for c in columns[:-1]]
-    names = ["id", *DEFECT_CODED, *DEFECT_REFS, *DEFECT_TIMES]
-    col = dict(zip(names, numbers, strict=True))
+CHANGE_WIDTH = 3
+
+
+def defects_frame(columns: Columns) -> pd.DataFrame:
+    """The defects frame from the columns of `defect_sql`."""
+    names = ["id", *DEFECT_CODED, *DEFECT_REFS, *DEFECT_TIMES, "module"]
+    col = dict(zip(names, columns, strict=True))
     data: dict[str, Any] = {"id": col["id"].astype("int64")}
     data |= {c: _categorical(col[c], vocabulary) for c, vocabulary in DEFECT_CODED.items()}
-    data["module"] = np.array(columns[-1], dtype=object)
+    data["module"] = col["module"]
     data |= {c: _ints(col[c]) for c in DEFECT_REFS}
-    data |= {c: pd.to_datetime(col[c], unit="s", utc=True) for c in DEFECT_TIMES}
+    data |= {c: _times(col[c]) for c in DEFECT_TIMES}
     return pd.DataFrame(data)
 
 
-def read_changes(conn: Connection, project_id: int) -> pd.DataFrame:
-    """defect_id, from_status, to_status, at, by_id, release_id: sorted by defect and time."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(change_sql(conn.dialect.name, project_id))
-        rows = cast(Iterable[tuple[float, float, float]], cursor)
-        flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64)
-    finally:
-        cursor.close()
-    key, at, who = flat[0::3].astype("int64"), flat[1::3], flat[2::3].astype("int64")
+def changes_frame(columns: Columns) -> pd.DataFrame:
+    """defect_id, from_status, to_status, at, by_id, release_id from the columns of `change_sql`:
+    sorted by defect and time."""
+    key, at, who = columns[0].astype("int64"), columns[1], columns[2].astype("int64")
     from_code, to_code = (key // 16) % 16, key % 16
     by, release = who // _RELEASE_SLOTS, who % _RELEASE_SLOTS
     return pd.DataFrame(
         {
             "defect_id": key // _SLOTS,
-            "from_status": pd.Categorical.from_codes(
-                np.where(from_code >= len(STATUSES), -1, from_code), categories=list(STATUSES)
-            ),
-            "to_status": pd.Categorical.from_codes(
-                np.where(to_code >= len(STATUSES), -1, to_code), categories=list(STATUSES)
-            ),
-            "at": pd.to_datetime(at, unit="s", utc=True),
+            "from_status": _categorical(from_code, STATUSES),
+            "to_status": _categorical(to_code, STATUSES),
+            "at": _times(at),
             "by_id": pd.arrays.IntegerArray(by, by == 0),
             "release_id": pd.arrays.IntegerArray(release, release == 0),
         }
     )
+
+
+def read_defects(conn: Connection, project_id: int) -> pd.DataFrame:
+    return defects_frame(_cursor_columns(conn, defect_sql(conn.dialect.name, project_id), DEFECT_WIDTH, True))
+
+
+def read_changes(conn: Connection, project_id: int) -> pd.DataFrame:
+    """defect_id, from_status, to_status, at, by_id, release_id: sorted by defect and time."""
+    sql = change_sql(conn.dialect.name, project_id)
+    return changes_frame(_cursor_columns(conn, sql, CHANGE_WIDTH, False))
 
 
 def read_releases(conn: Connection, project_id: int) -> pd.DataFrame:
@@ -235,12 +322,21 @@ def read_users(conn: Connection) -> pd.DataFrame:
     )
 
 
-def load(session: Session, project_id: int) -> DefectFrames:
-    """Every frame the defect metrics take, for one project."""
+def load(session: Session, project_id: int, *, arrow: bool = True) -> DefectFrames:
+    """Every frame the defect metrics take, for one project. The defects and changes come
+    through Arrow when it can read them (see above; `arrow=False`: always the session's cursor)."""
+    target = _arrow_target(session) if arrow else None
+    dialect = session.get_bind().dialect.name
+    sqls = [defect_sql(dialect, project_id), change_sql(dialect, project_id)]
+    fast = _arrow_columns(target, sqls) if target else None
     conn = session.connection()
+    if fast is None:
+        defects, changes = read_defects(conn, project_id), read_changes(conn, project_id)
+    else:
+        defects, changes = defects_frame(fast[0]), changes_frame(fast[1])
     return DefectFrames(
-        defects=read_defects(conn, project_id),
-        changes=read_changes(conn, project_id),
+        defects=defects,
+        changes=changes,
         releases=read_releases(conn, project_id),
         test_runs=read_test_runs(conn, project_id),
         users=read_users(conn),

@@ -204,3 +204,23 @@ def test_timeline_interleaves_history_and_comments_in_time_order(session):
         "Bob Dev",
     ]
     assert pd.isna(line.iloc[0]["from_status"]) and line.iloc[0]["to_status"] == "new"
+
+
+def test_the_arrow_read_and_the_cursor_read_give_the_same_frames(session):
+    pid = seed(session)
+    target = queries._arrow_target(session)  # committed, no transaction: Arrow reads
+    assert target is not None
+    dialect = session.get_bind().dialect.name
+    assert queries._arrow_columns(target, [queries.change_sql(dialect, pid)]) is not None  # no fallback
+    fast, slow = queries.load(session, pid), queries.load(session, pid, arrow=False)
+    for name in ("defects", "changes", "releases", "test_runs", "users"):
+        pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_dtype=False)
+
+
+def test_a_session_with_uncommitted_writes_reads_them_through_its_own_cursor(session):
+    pid = seed(session)
+    session.add(Defect(id=7, project_id=pid, title="Not committed yet", status="new"))
+    session.flush()
+    assert queries._arrow_target(session) is None
+    assert 7 in queries.load(session, pid).defects["id"].tolist()
+    session.rollback()
