@@ -6,7 +6,9 @@ still open at any step, some rejected; 8 releases, 400 test runs) in a temporary
 bulk inserts, then measures in one run:
   (a) everything the defects dashboard and `crm-impl report defects` compute:
       `defects.queries.load` (defects, every status change, releases, test runs, users as typed
-      numpy arrays) and every metric (`report_from_frames`);
+      numpy arrays; the defects and changes as Arrow columns through ADBC, as the app reads them)
+      and every metric (`report_from_frames`); also (a') the same with the cursor read that `load`
+      falls back to without the ADBC drivers;
   (b) the lower bound: the fastest read of the same rows — an Arrow read of every column the
       frames come from (adbc-driver-sqlite + pyarrow; without adbc, the driver's fetchall into
       pandas as bench.pipeline does, and it says so); prints a/b (target ≤ 2);
@@ -281,6 +283,10 @@ def main() -> None:
             with Session(engine) as s:
                 return queries.report_from_frames(queries.load(s, 1))
 
+        def dashboard_cursor() -> dict[str, Any]:
+            with Session(engine) as s:
+                return queries.report_from_frames(queries.load(s, 1, arrow=False))
+
         def pages() -> tuple[pd.DataFrame, pd.DataFrame]:
             with Session(engine) as s:
                 listed = queries.defect_list(
@@ -288,7 +294,9 @@ def main() -> None:
                 )
                 return listed.head(50), queries.my_work(session=s, project_id=1, user_id=1, role="programmer")
 
-        wall, cpu, results = interleaved({"raw": raw, "dashboard": dashboard, "pages": pages})
+        wall, cpu, results = interleaved(
+            {"raw": raw, "dashboard": dashboard, "cursor": dashboard_cursor, "pages": pages}
+        )
         tracemalloc.start()
         dashboard()
         _, peak = tracemalloc.get_traced_memory()
@@ -305,6 +313,10 @@ def main() -> None:
         print(
             f"    CPU time of this process: (b) {cpu['raw']:.3f} s, (a) {cpu['dashboard']:.3f} s "
             f"(ratio {cpu['dashboard'] / cpu['raw']:.2f})"
+        )
+        print(
+            f"(a') the same with the cursor read (no ADBC): {wall['cursor']:.3f} s, ratio "
+            f"{wall['cursor'] / wall['raw']:.2f} (CPU {cpu['cursor'] / cpu['raw']:.2f})"
         )
         listed, work = results["pages"]
         print(

@@ -1040,18 +1040,19 @@ def _dashboard(version: int, url: str, pid: int) -> dict[str, Any]:
     with read_session() as session:
         f = queries.load(session, pid)
     now = utcnow()
+    h = m.history(f.changes)  # the history in order once, shared by the metrics that read it
     return {
         "totals": m.totals(f.defects),
         "severity": m.open_by_severity_status(f.defects),
-        "flow": m.weekly_flow(f.defects, f.changes, now),
-        "reopen": m.reopen_rate(f.changes),
-        "fix": dict(m.duration_summary(m.fix_durations(f.defects, f.changes, now))),
-        "verify": dict(m.duration_summary(m.verify_durations(f.defects, f.changes, now))),
+        "flow": m.weekly_flow(f.defects, f.changes, now, h),
+        "reopen": m.reopen_rate(f.changes, h),
+        "fix": dict(m.duration_summary(m.fix_durations(f.defects, f.changes, now, h))),
+        "verify": dict(m.duration_summary(m.verify_durations(f.defects, f.changes, now, h))),
         "modules": m.by_module(f.defects),
         "releases": m.by_found_release(f.defects, f.releases),
         "real_data": m.real_data_share(f.defects, f.users),
         "pass_rate": m.pass_rate(f.test_runs, f.releases),
-        "programmers": m.per_programmer(f.defects, f.changes, f.users),
+        "programmers": m.per_programmer(f.defects, f.changes, f.users, h),
     }
 
 
