@@ -370,6 +370,7 @@ def defect_table(df: pd.DataFrame, *, key: str, multi: bool = False) -> list[int
         view,
         hide_index=True,
         width="stretch",
+        placeholder=common.EMPTY,
         column_order=LIST_COLUMNS,
         column_config=list_column_config(),
         key=key,
@@ -471,6 +472,7 @@ def similar(pid: int, title: str, steps: str) -> None:
         ),
         hide_index=True,
         width="stretch",
+        placeholder=common.EMPTY,
         column_config={
             "id": st.column_config.NumberColumn("#", format="%d"),
             "title": st.column_config.TextColumn(field("title"), width="large"),
@@ -699,6 +701,7 @@ def field_table(defect: dm.Defect, look: dict[str, Any]) -> None:
         pd.DataFrame({"field": [field(k) for k, _ in rows], "value": [v for _, v in rows]}),
         hide_index=True,
         width="stretch",
+        placeholder=common.EMPTY,
         height=35 * (len(rows) + 1) + 3,
         column_config={
             "field": st.column_config.TextColumn(t("defects.defect.field_column")),
@@ -769,6 +772,7 @@ def releases_table(rel: pd.DataFrame) -> None:
         view,
         hide_index=True,
         width="stretch",
+        placeholder=common.EMPTY,
         column_order=["name", "planned_date", "released_on", "status", "fixes", "verified", "notes"],
         column_config={
             "name": field("name"),
@@ -837,6 +841,7 @@ def gate(release: dm.Release, can_manage: bool) -> None:
             ),
             hide_index=True,
             width="stretch",
+            placeholder=common.EMPTY,
             column_config={
                 "id": st.column_config.NumberColumn("#", format="%d"),
                 "title": st.column_config.TextColumn(field("title"), width="large"),
@@ -881,6 +886,7 @@ def runs_table(runs: pd.DataFrame, look: dict[str, Any]) -> None:
         view,
         hide_index=True,
         width="stretch",
+        placeholder=common.EMPTY,
         column_order=[
             "id",
             "run_on",
@@ -970,7 +976,7 @@ def acceptance_matrix(acc: pd.DataFrame, rel: pd.DataFrame, processes: list[str]
             grid.loc[a["business_process"], names[int(a["release_id"])]] = label("decision", a["decision"])
     grid = grid.replace("", NONE)
     grid.index.name = field("business_process")
-    st.dataframe(grid, width="stretch")
+    st.dataframe(grid, width="stretch", placeholder=common.EMPTY)
 
 
 def acceptance_form(pid: int, look: dict[str, Any], acc: pd.DataFrame) -> None:

@@ -83,6 +83,7 @@ with talk:
             notes,
             hide_index=True,
             width="stretch",
+            placeholder=common.EMPTY,
             column_order=["at", "by", "text"],
             column_config={
                 "at": st.column_config.DatetimeColumn(ui.field("at"), format="YYYY-MM-DD HH:mm"),
@@ -100,6 +101,7 @@ with history:
             steps.assign(kind=steps["kind"].map(lambda k: t(f"defects.defect.kind_{k}"))),
             hide_index=True,
             width="stretch",
+            placeholder=common.EMPTY,
             column_order=["at", "kind", "by", "from_status", "to_status", "release", "text"],
             column_config={
                 "at": st.column_config.DatetimeColumn(ui.field("at"), format="YYYY-MM-DD HH:mm"),

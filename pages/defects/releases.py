@@ -33,9 +33,12 @@ with releases_tab:
     else:
         ui.releases_table(rel)
         names = dict(zip(rel["id"].astype(int), rel["name"], strict=True))
+        # the release still on its way to go-live first (its gate is what the PM looks at)
+        pending = [int(i) for i in rel.loc[rel["status"].isin(("planned", "in_test")), "id"]]
         chosen = st.selectbox(
             t("defects.releases.pick"),
             list(names),
+            index=list(names).index(pending[0]) if pending else 0,
             format_func=lambda i: names.get(i, ""),
             placeholder=t("common.choose"),
             key="release_pick",
