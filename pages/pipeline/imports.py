@@ -16,7 +16,9 @@ st.caption(t("imports.intro"))
 
 c1, c2 = st.columns(2)
 entity = c1.selectbox(
-    t("imports.entity"), imports.entities(), format_func=lambda e: t(f"imports.entity_name.{e}"),
+    t("imports.entity"),
+    imports.entities(),
+    format_func=lambda e: t(f"imports.entity_name.{e}"),
     placeholder=t("common.choose"),
 )
 mapping_upload = c2.file_uploader(t("imports.mapping_file"), type=["toml"], key="import_mapping_file")

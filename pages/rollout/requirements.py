@@ -108,11 +108,15 @@ if can_write:
             placeholder=t("common.choose"),
         )
         owner = g[0].selectbox(
-            t("plan.field.business_owner"), [None, *names], format_func=lambda v: names.get(v, "–"),
+            t("plan.field.business_owner"),
+            [None, *names],
+            format_func=lambda v: names.get(v, "–"),
             placeholder=t("common.choose"),
         )
         phase = g[1].selectbox(
-            t("plan.field.phase"), [None, *phase_names], format_func=lambda v: phase_names.get(v, "–"),
+            t("plan.field.phase"),
+            [None, *phase_names],
+            format_func=lambda v: phase_names.get(v, "–"),
             placeholder=t("common.choose"),
         )
         status = g[2].selectbox(

@@ -31,6 +31,8 @@ LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
 def language_name(code: str) -> str:
     """A language's own name, for language pickers."""
     return LANGUAGE_NAMES.get(code, code)
+
+
 _BABEL_LOCALE = {"en": "en_GB", "pl": "pl_PL"}
 _HERE = Path(__file__).parent
 _current: ContextVar[str] = ContextVar("crm_impl_locale", default="en")
