@@ -44,6 +44,8 @@ HOSTILE_COLUMNS = {
     "risk": ["title"],
     "role_assignment": ["responsibilities"],
     "audit_entry": ["entity_id"],
+    "defect": ["title", "module"],
+    "release": ["notes"],
 }
 PREFIXES = ("=", "+", "-", "@")
 HOSTILE = re.compile(r"""^'?[=+\-@]HYPERLINK\("http://evil""")
@@ -133,7 +135,8 @@ ROLES = ("admin", "pm_client", "sales_rep")
 DOWNLOAD_PAGES = sorted(
     p.path
     for p in PAGES
-    if re.search(r"csv_download|xlsx_download|download_button", (ROOT / p.path).read_text())
+    # a page downloads itself or through its domain's ui module (e.g. `ui.exports(...)`)
+    if re.search(r"csv_download|xlsx_download|download_button|ui\.exports\(", (ROOT / p.path).read_text())
 )
 
 
