@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import fmt_date, fmt_money, fmt_number, fmt_pct, t
+from crm_impl.core.i18n import fmt_date, fmt_money, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.rollout import metrics as m
 from crm_impl.rollout import ui as plan_ui
@@ -44,7 +44,7 @@ c[2].metric(
 c[3].metric(
     t("plan.changes.pending"),
     fmt_number(creep["pending_count"]),
-    fmt_number(creep["pending_effort_days"]) + " d",
+    tn("pipeline.metric.days", creep["pending_effort_days"], n=fmt_number(creep["pending_effort_days"])),
     delta_color="off",
     delta_arrow="off",
 )
