@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
+from bench.timing import interleaved
 from crm_impl.core.db import get_engine, upgrade
 from crm_impl.defects import queries
 from crm_impl.defects.models import ENVIRONMENTS, PRIORITIES, SEVERITIES
@@ -245,22 +246,6 @@ def arrow_reader(path: Path) -> tuple[str, Callable[[], Any]]:
             return tables
 
     return "Arrow tables via adbc-driver-sqlite", arrow
-
-
-def interleaved(
-    fns: dict[str, Callable[[], Any]], rounds: int = 5
-) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
-    """Best wall and CPU time of each function, run in turns (a change of load hits all alike)."""
-    wall = {name: float("inf") for name in fns}
-    cpu = dict(wall)
-    results: dict[str, Any] = {}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
-            results[name] = fn()
-            wall[name] = min(wall[name], time.perf_counter() - start)
-            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
-    return wall, cpu, results
 
 
 def main() -> None:

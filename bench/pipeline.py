@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, select
 
+from bench.timing import interleaved
 from crm_impl.core.db import UnitOfWork, get_engine, upgrade
 from crm_impl.core.permissions import SYSTEM
 from crm_impl.pipeline.models import StageDefinition
@@ -156,21 +157,6 @@ def timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
-
-
-def interleaved(fns: dict, rounds: int = 5) -> tuple[dict, dict, dict]:  # type: ignore[type-arg]
-    """Best wall and CPU time of each function, run in turns so that a change in the machine's
-    load hits all of them alike."""
-    wall = {name: float("inf") for name in fns}
-    cpu = dict(wall)
-    results = {}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
-            results[name] = fn()
-            wall[name] = min(wall[name], time.perf_counter() - start)
-            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
-    return wall, cpu, results
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from crm_impl.core import audit
 from crm_impl.core.config import get_settings
@@ -564,17 +564,30 @@ def edit_defect_form(defect: dm.Defect, look: dict[str, Any]) -> None:
         )
         values["links"] = st.text_area(field("links"), value=defect.links, height=68)
         if st.form_submit_button(t("defects.defect.save"), icon=":material/save:"):
-            changes = {k: v for k, v in values.items() if v != getattr(defect, k)}
-            if not changes:
-                st.toast(t("defects.ui.nothing_changed"), icon=":material/info:")
-                return
-            common.save(
-                services.update_defect,
-                "defects.defect.saved",
-                defect_id=int(defect.id or 0),
-                expected_version=defect.version,
-                data=dm.DefectUpdate.model_validate(changes),
+            _save_changed(
+                services.update_defect, "defects.defect.saved", defect, values, dm.DefectUpdate, "defect_id"
             )
+
+
+def _save_changed(
+    fn: Callable[..., Any],
+    success_key: str,
+    row: Any,
+    values: dict[str, Any],
+    update: type[SQLModel],
+    id_name: str,
+) -> None:
+    """Save only what the form changed on `row` (version-checked); say so when nothing did."""
+    changes = {k: v for k, v in values.items() if v != getattr(row, k)}
+    if not changes:
+        st.toast(t("defects.ui.nothing_changed"), icon=":material/info:")
+        return
+    kwargs: dict[str, Any] = {
+        id_name: int(row.id or 0),
+        "expected_version": row.version,
+        "data": update.model_validate(changes),
+    }
+    common.save(fn, success_key, **kwargs)
 
 
 # ---- transitions ------------------------------------------------------------------------------
@@ -810,16 +823,13 @@ def release_form(pid: int, release: dm.Release | None = None) -> None:
                     common.rerun()
         elif st.form_submit_button(t("defects.releases.save"), icon=":material/save:"):
             values = {"name": name, "planned_date": planned, "released_on": released, "notes": notes}
-            changes = {k: v for k, v in values.items() if v != getattr(release, k)}
-            if not changes:
-                st.toast(t("defects.ui.nothing_changed"), icon=":material/info:")
-                return
-            common.save(
+            _save_changed(
                 services.update_release,
                 "defects.releases.saved",
-                release_id=int(release.id or 0),
-                expected_version=release.version,
-                data=dm.ReleaseUpdate.model_validate(changes),
+                release,
+                values,
+                dm.ReleaseUpdate,
+                "release_id",
             )
 
 

@@ -147,3 +147,23 @@ def test_the_release_gate_names_the_defects_that_block_it(app_as, demo_url):
     assert any("block go-live" in e.value or "blocks go-live" in e.value for e in at.error)
     shown = [df.value for df in at.dataframe if "reason" in df.value.columns]
     assert shown and list(shown[0]["id"]) == [r.defect_id for r in reasons]
+
+
+def test_the_edit_form_saves_only_what_changed_and_says_so_after_the_rerun(app_as, demo_url):
+    with _session(demo_url) as session:
+        defect = _defect_in(session, "assigned")
+        before = defect.version
+    at = app_as("tester", "pages/defects/list.py")
+    at.switch_page("pages/defects/defect.py")
+    at.query_params["id"] = str(defect.id)
+    at.run()
+    form_title = next(w for w in at.text_input if w.value == defect.title)
+    form_title.input("Invoice PDF: VAT rounded twice")
+    submit = next(b for b in at.button if b.proto.form_id.startswith(f"defect_edit_{defect.id}_"))
+    submit.click().run()
+    assert not at.exception
+    with _session(demo_url) as session:
+        saved = session.get(Defect, defect.id)
+        assert saved is not None
+        assert (saved.title, saved.version) == ("Invoice PDF: VAT rounded twice", before + 1)
+    assert "Invoice PDF: VAT rounded twice" in [w.value for w in at.text_input]
