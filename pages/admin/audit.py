@@ -1,11 +1,12 @@
 """Audit log: every write, filterable by user, entity and date, exportable as CSV."""
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
 
 from crm_impl.core import audit
+from crm_impl.core.config import local_tz
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_datetime, t, tn
 from crm_impl.core.ui import common
@@ -28,7 +29,8 @@ entity = c2.selectbox(
     format_func=lambda v: t("common.all") if v is None else audit.entity_label(v),
     placeholder=t("common.choose"),
 )
-period = c3.date_input(t("field.period"), value=(date.today() - timedelta(days=30), date.today()))
+today = datetime.now(local_tz()).date()  # the filter's dates are local dates (audit.list_entries)
+period = c3.date_input(t("field.period"), value=(today - timedelta(days=30), today))
 since, until = (period + (None,))[:2] if isinstance(period, tuple) else (period, None)
 
 with read_session() as session:
