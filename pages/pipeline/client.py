@@ -171,37 +171,30 @@ with timeline_tab:
             "by": t("field.user"),
         },
     )
+
+
+def _deal_table(df: pd.DataFrame, date_col: str, date_key: str) -> None:
+    """A client's deals with value (formatted in each deal's currency) and one date column."""
+    st.dataframe(
+        df.assign(
+            value=common.money_text(df["value"], df["currency"]), **{date_col: df[date_col].map(fmt_date)}
+        )[["title", "stage", "value", date_col]],
+        placeholder=common.EMPTY,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "title": t("pipeline.field.title"),
+            "stage": t("field.stage"),
+            "value": t("pipeline.field.value"),
+            date_col: t(date_key),
+        },
+    )
+
+
 with deals_tab:
-    st.dataframe(
-        deals.assign(
-            value=common.money_text(deals["value"], deals["currency"]),
-            created_at=deals["created_at"].map(fmt_date),
-        )[["title", "stage", "value", "created_at"]],
-        placeholder=common.EMPTY,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "title": t("pipeline.field.title"),
-            "stage": t("field.stage"),
-            "value": t("pipeline.field.value"),
-            "created_at": t("pipeline.client.created"),
-        },
-    )
+    _deal_table(deals, "created_at", "pipeline.client.created")
 with won_tab:
-    st.dataframe(
-        won.assign(
-            value=common.money_text(won["value"], won["currency"]), closed_at=won["closed_at"].map(fmt_date)
-        )[["title", "stage", "value", "closed_at"]],
-        placeholder=common.EMPTY,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "title": t("pipeline.field.title"),
-            "stage": t("field.stage"),
-            "value": t("pipeline.field.value"),
-            "closed_at": t("pipeline.client.won_at"),
-        },
-    )
+    _deal_table(won, "closed_at", "pipeline.client.won_at")
 with contacts_tab:
     st.dataframe(
         pd.DataFrame(
