@@ -75,6 +75,8 @@ class UserAccount(Versioned, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+    # Created by `crm-impl demo`: only such accounts get the one-click demo sign-in.
+    is_demo: bool = Field(default=False)
 
 
 USER_FIELDS: tuple[str, ...] = tuple(UserUpdate.model_fields)
@@ -89,6 +91,25 @@ class LoginThrottle(SQLModel, table=True):
     failed_count: int = Field(default=0)
     first_failed_at: datetime | None = None
     locked_until: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. Its cookie holds an opaque random token; only the token's SHA-256
+    lives here (crm_impl.core.sessions). Before the browser has the cookie, a one-time ticket
+    (also hashed, valid for a minute) is what the cookie route exchanges for it."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    ticket_hash: str | None = Field(default=None, max_length=64, unique=True)
+    ticket_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    revoked_reason: str = Field(default="", max_length=20)
 
 
 class AuditEntry(SQLModel, table=True):
