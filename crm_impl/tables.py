@@ -1,8 +1,9 @@
 """Every domain's tables, imported so SQLModel.metadata (Alembic, tests) sees all of them."""
 
+from crm_impl.budget import models as budget_models
 from crm_impl.core import models as core_models
 from crm_impl.defects import models as defects_models
 from crm_impl.pipeline import models as pipeline_models
 from crm_impl.rollout import models as rollout_models
 
-__all__ = ["core_models", "defects_models", "pipeline_models", "rollout_models"]
+__all__ = ["budget_models", "core_models", "defects_models", "pipeline_models", "rollout_models"]
