@@ -5,5 +5,13 @@ from crm_impl.core import models as core_models
 from crm_impl.defects import models as defects_models
 from crm_impl.pipeline import models as pipeline_models
 from crm_impl.rollout import models as rollout_models
+from crm_impl.training import models as training_models
 
-__all__ = ["budget_models", "core_models", "defects_models", "pipeline_models", "rollout_models"]
+__all__ = [
+    "budget_models",
+    "core_models",
+    "defects_models",
+    "pipeline_models",
+    "rollout_models",
+    "training_models",
+]

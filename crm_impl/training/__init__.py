@@ -1,0 +1,1 @@
+"""Training sessions, attendance, coverage and effect; meetings (issue 10)."""
