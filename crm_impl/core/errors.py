@@ -72,3 +72,16 @@ class RowError(ValidationError):
             t("error.grid_row_named", row=self.params["row"], name=name) if name else str(self.params["row"])
         )
         return t(self.key, row=label, problem=self.cause.message())
+
+
+class DatabaseBusy(DomainError):
+    """Other writers held the database for longer than a write may wait (after its retries);
+    nothing was written."""
+
+    key = "error.db_busy"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (server down, network cut); nothing was written."""
+
+    key = "error.db_unavailable"

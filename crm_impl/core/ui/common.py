@@ -4,16 +4,19 @@ translated errors, and CSV downloads."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 from babel import numbers as babel_numbers
+from sqlalchemy.exc import IntegrityError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from crm_impl.core import exporting
-from crm_impl.core.errors import DomainError
-from crm_impl.core.i18n import fmt_money, get_locale, t
+from crm_impl.core import db, exporting, incidents
+from crm_impl.core.errors import DatabaseBusy, DatabaseUnavailable, DomainError
+from crm_impl.core.i18n import LANGUAGES, fmt_money, get_locale, set_locale, t
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import session as ui_session
 from crm_impl.core.ui.nav import spec_for
@@ -42,16 +45,85 @@ def page(path: str) -> Actor:
 
 def _call(fn: Callable[..., T], success_key: str | None, kwargs: dict[str, Any]) -> tuple[bool, T | None]:
     try:
-        with ui_session.uow() as uow:
-            result = fn(session=uow.session, actor=ui_session.actor(), **kwargs)
-            uow.commit()
-    except DomainError as err:
-        st.error(err.message(), icon=":material/error:")
+        actor = ui_session.actor()
+        # the whole call is re-run when the database is busy (db.write), then DatabaseBusy
+        result = db.write(lambda session: fn(session=session, actor=actor, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a translated message
+        show_failure(exc, where=f"save {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}")
         return False, None
     if success_key:
         st.session_state["_flash"] = t(success_key)
         st.toast(t(success_key), icon=":material/check_circle:")
     return True, result
+
+
+def failure_message(exc: BaseException, *, where: str, saving: bool = True) -> str:
+    """The translated text a user sees for `exc`. A DomainError says what it says; database
+    trouble says "busy" or "unavailable"; anything else (an IntegrityError, a bug) gets a
+    generic message and an incident number, and is logged with its traceback under that number
+    (logger "crm_impl.incident"). Never the exception's own text: it may hold SQL and values."""
+    if isinstance(exc, DomainError):
+        return exc.message()
+    translated = db.translate(exc)
+    if translated is not None:
+        incident = incidents.report(exc, where=where)
+        return f"{translated.message()} {t('error.incident_ref', incident=incident)}"
+    incident = incidents.report(exc, where=where)
+    if isinstance(exc, IntegrityError):
+        key = "error.integrity"
+    else:
+        key = "error.unexpected" if saving else "error.page_failed"
+    return f"{t(key)} {t('error.incident_ref', incident=incident)}"
+
+
+def show_failure(exc: BaseException, *, where: str, saving: bool = True) -> None:
+    """Show `exc` as a translated error (see failure_message); nothing raw reaches the user."""
+    st.error(failure_message(exc, where=where, saving=saving), icon=":material/error:")
+
+
+def _page_name() -> str:
+    """The running page for the log: its URL path when known ("pipeline_board"), else app.py."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return "?"
+    info = ctx.pages_manager.get_pages().get(ctx.page_script_hash)
+    if info is None:
+        return ctx.main_script_path
+    return str(info.get("url_pathname") or info.get("script_path") or ctx.main_script_path)
+
+
+def on_script_error(exc: Exception) -> bool:
+    """The page runner's error handler: an exception that escapes a page (or app.py, or a
+    fragment) is shown as a translated message with an incident number instead of Streamlit's
+    traceback box. Streamlit's signature for `st.App(on_script_error=...)`; returns True so the
+    default display is suppressed. `install_error_handler()` sets it for `streamlit run app.py`
+    and AppTest."""
+    lang = st.session_state.get("locale")
+    if lang in LANGUAGES:  # the error may come before app.py applied the user's language
+        set_locale(lang)
+    show_failure(exc, where=f"page {_page_name()}", saving=False)
+    if isinstance(exc, DatabaseUnavailable | DatabaseBusy) or db.classify(exc) is not None:
+        # the next run (this button, or any click) tries again; the page comes back by itself
+        st.button(t("common.retry"), icon=":material/refresh:", key="_failure_retry")
+    return True
+
+
+def install_error_handler() -> None:
+    """Route every uncaught exception of this script run through `on_script_error`: the one
+    place where a page that raises shows a translated message (app.py calls it first)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        ctx.on_script_error = on_script_error
+
+
+@contextmanager
+def guard(where: str) -> Iterator[None]:
+    """Show a failure of the enclosed block as a translated message and go on rendering the rest
+    of the page (e.g. one panel that failed must not take the page with it)."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - shown translated, logged with an incident id
+        show_failure(exc, where=where, saving=False)
 
 
 def run(fn: Callable[..., T], /, success_key: str | None = None, **kwargs: Any) -> T | None:
