@@ -5,9 +5,10 @@ import streamlit as st
 from crm_impl.core import chart_theme as theme
 from crm_impl.core.config import get_settings
 from crm_impl.core.i18n import t
-from crm_impl.core.ui import login, nav, sidebar
+from crm_impl.core.ui import common, login, nav, sidebar
 from crm_impl.core.ui import session as ui_session
 
+common.install_error_handler()  # a page that raises shows a translated message, never a traceback
 st.set_page_config(page_title="crm-impl", page_icon=":material/hub:", layout="wide")
 ui_session.boot(get_settings().database_url)
 theme.enable()
