@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -137,6 +137,45 @@ def amount(
     if parsed.copy_abs() > MAX_AMOUNT:  # copy_abs: no context, so 1E+999999999999 cannot overflow
         raise ValidationError("error.too_large", field=field)
     return parsed.quantize(Decimal("0.01"))
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_FIRST = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)  # a typo (year 20177, 0017) is refused
+
+
+def day(value: Any, field: str, *, required: bool = False) -> date | None:
+    """A calendar date as a form or a caller gives it: a `date`, a `datetime` (its date), or
+    text in ISO form ("2017-02-28") or day first ("28.02.2017", "28-02-2017", "28/02/2017";
+    never month first). Empty is None (or "required"); an impossible day ("31-02-2017"), any
+    other text or type, or a date outside 1900–2199 is a translated ValidationError naming the
+    field, never a TypeError from the database driver."""
+    blank = isinstance(value, str) and not value.strip()
+    if value is None or blank or (isinstance(value, float | datetime) and value != value):  # NaN, NaT
+        if required:
+            raise ValidationError("error.required", field=field)
+        return None
+    parsed: date | None = None
+    if isinstance(value, datetime):
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
+            match = _DAY_FIRST.fullmatch(text) if parsed is None else None
+            if match:
+                parsed = date(int(match[4]), int(match[3]), int(match[1]))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ValidationError("error.bad_date", field=field, value=value)
+    if not FIRST_DAY <= parsed <= LAST_DAY:
+        raise ValidationError(
+            "error.out_of_range", field=field, low=FIRST_DAY.isoformat(), high=LAST_DAY.isoformat()
+        )
+    return parsed
 
 
 def date_order(start: date | None, end: date | None, field: str) -> None:

@@ -547,7 +547,7 @@ def _products(
             quantity = max(Decimal("1"), (deal.value * Decimal(share) / price).quantize(Decimal("1")))
             lines.append(DealProductLine(product_id=product_id, quantity=quantity, unit_price=price))
         deal_service.set_deal_products(
-            session=session, actor=actor, deal_id=ids.deal[deal.index], items=lines
+            session=session, actor=actor, deal_id=ids.deal[deal.index], expected_version=None, items=lines
         )
 
     return run

@@ -26,6 +26,9 @@ ACTIVITY_KINDS = ("call", "email", "meeting", "task")
 Amount = Decimal | float | int | str
 # A probability 0..1 as typed: a number, or text the service parses.
 Probability = float | str
+# A date as typed: a date, or text the service parses (validation.day); any other value reaches
+# the service too, which refuses it naming the field (never a pydantic or database error).
+Day = date | datetime | str | int | float
 
 
 class StageDefinition(Versioned, table=True):
@@ -276,10 +279,10 @@ class DealCreate(SQLModel):
     value: Amount = Decimal("0")
     currency: str = "PLN"
     owner_id: int | None = None  # the creating user when not given
-    expected_close: date | None = None
+    expected_close: Day | None = None
     probability: Probability | None = None  # None: the stage's default
-    promised_delivery: date | None = None
-    actual_delivery: date | None = None
+    promised_delivery: Day | None = None
+    actual_delivery: Day | None = None
 
 
 class DealUpdate(Update):
@@ -289,10 +292,10 @@ class DealUpdate(Update):
     value: Amount | None = None
     currency: str | None = None
     owner_id: int | None = None
-    expected_close: date | None = None
+    expected_close: Day | None = None
     probability: Probability | None = None
-    promised_delivery: date | None = None
-    actual_delivery: date | None = None
+    promised_delivery: Day | None = None
+    actual_delivery: Day | None = None
 
 
 class DealPublic(SQLModel):

@@ -256,6 +256,7 @@ def test_repeat_business_and_products(engine, people, account):
         pipeline.set_deal_products,
         rep,
         deal_id=follow.id,
+        expected_version=follow.version,
         items=[DealProductLine(product_id=product_id, quantity=10)],
         update_value=True,
     )

@@ -1,7 +1,9 @@
 """Working deals: create, edit, move through stages, lose, repeat business; products on deals;
 activities; accounts and contacts. Also the read models of the board, the deal and the client.
 
-A sales rep works only their own deals; `deal.write_any` (managers) lifts that. Every write goes
+A sales rep works only their own deals, and only their own accounts with those accounts' contacts
+and activities (an activity on their own deal is fine whoever owns its account); only managers
+(`deal.write_any`) work anybody's and give an account or a deal to another owner. Every write goes
 through crm_impl.core.writes (create / update_versioned / flush) and takes the entity's typed
 models from crm_impl.pipeline.models (`DealCreate`, `DealUpdate`, ...).
 """
@@ -15,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, exists, false, func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
 from crm_impl.core import audit, validation, writes
@@ -59,10 +62,49 @@ def _deal(session: Session, deal_id: int) -> Deal:
     return writes.get(session, Deal, deal_id, "deal")
 
 
-def _may_work(actor: Actor, owner_id: int | None) -> None:
+DATE_FIELDS = {
+    "expected_close": "pipeline.field.expected_close",
+    "promised_delivery": "pipeline.field.promised_delivery",
+    "actual_delivery": "pipeline.field.actual_delivery",
+}
+_MAX_ID = 2**31 - 1  # an INTEGER key on both databases; a larger id matches no row
+
+
+def _may_work(actor: Actor, owner_id: int | None, refusal: str = "pipeline.error.not_own_deal") -> None:
     require(actor, "deal.write")
     if owner_id != actor.id and not actor.can("deal.write_any"):
-        raise PermissionDenied("pipeline.error.not_own_deal")
+        raise PermissionDenied(refusal)
+
+
+def _may_work_account(actor: Actor, account: Account) -> None:
+    """An account, its contacts and its account-level activities: its owner, or a manager."""
+    _may_work(actor, account.owner_id, "pipeline.error.not_own_account")
+
+
+def _may_give_to(actor: Actor, owner_id: int | None) -> None:
+    """Only a manager gives a row to another owner (or to nobody)."""
+    if owner_id != actor.id and not actor.can("deal.write_any"):
+        raise PermissionDenied("pipeline.error.reassign")
+
+
+def _user_id(session: Session, value: Any, field: str) -> int | None:
+    """An owner id that names an existing user, else a translated error naming the field (never
+    the database's foreign-key error)."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 < value <= _MAX_ID
+        or session.get(UserAccount, value) is None
+    ):
+        raise ValidationError("pipeline.error.unknown_user", field=field, value=value)
+    return value
+
+
+def _row_id(value: Any) -> int | None:
+    """An id that can exist (a larger one would overflow PostgreSQL's INTEGER), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID else None
 
 
 def _stage_by_key(session: Session, key: str) -> StageDefinition:
@@ -96,7 +138,7 @@ def _check_account(session: Session, stage: StageDefinition, account_id: int | N
                 "pipeline.error.account_required", stage={"en": stage.name_en, "pl": stage.name_pl}
             )
         return
-    if session.get(Account, account_id) is None:
+    if _row_id(account_id) is None or session.get(Account, account_id) is None:
         raise NotFound("error.not_found", entity="account", id=account_id)
 
 
@@ -126,13 +168,13 @@ def _clean(session: Session, actor: Actor, fields: dict[str, Any]) -> dict[str, 
         elif name == "probability":
             out[name] = _probability(value)
         elif name == "owner_id":
-            if value is not None and session.get(UserAccount, value) is None:
-                raise NotFound("error.not_found", entity="user", id=value)
             if value != actor.id and not actor.can("deal.write_any"):
                 raise PermissionDenied("pipeline.error.not_own_deal")
-            out[name] = value
+            out[name] = _user_id(session, value, "pipeline.field.owner")
+        elif name in DATE_FIELDS:
+            out[name] = validation.day(value, DATE_FIELDS[name])
         elif name == "contact_id":
-            if value is not None and session.get(Contact, value) is None:
+            if value is not None and (_row_id(value) is None or session.get(Contact, value) is None):
                 raise NotFound("error.not_found", entity="contact", id=value)
             out[name] = value
         else:
@@ -287,15 +329,26 @@ def set_deal_products(
     session: Session,
     actor: Actor,
     deal_id: int,
+    expected_version: int | None,
     items: list[DealProductLine],
     update_value: bool = False,
 ) -> list[DealProduct]:
-    """Replace the deal's products with `items`; optionally set the deal's value to their sum."""
+    """Replace the deal's products with `items` (optionally the deal's value becomes their sum):
+    one versioned write of the deal, checked against the version the form was loaded at.
+
+    Every line is validated first. Then the deal's row is updated (version + 1, `WHERE version =
+    the one read`) *before* any product row is touched, so concurrent saves queue on that row
+    (PostgreSQL's row lock, SQLite's write lock): the first one replaces the lines, every later
+    one finds the version moved on and gets ConflictError with nothing written — no duplicate
+    key, no deadlock, no mixture of two saves."""
     deal = _deal(session, deal_id)
     _may_work(actor, deal.owner_id)
+    writes.expect_version(deal.version, expected_version)
     rows: dict[int, DealProduct] = {}
     for item in items:
         product = writes.get(session, Product, item.product_id, "product")
+        if item.product_id in rows:
+            raise ValidationError("error.duplicate", field="pipeline.field.product", value=product.name)
         quantity = validation.amount(item.quantity, "pipeline.field.quantity")
         if quantity <= 0:
             raise ValidationError("error.negative", field="pipeline.field.quantity")
@@ -307,6 +360,15 @@ def set_deal_products(
         rows[item.product_id] = DealProduct(
             deal_id=int(deal_id), product_id=item.product_id, quantity=quantity, unit_price=unit_price
         )
+    total = sum((r.quantity * r.unit_price for r in rows.values()), Decimal("0")).quantize(Decimal("0.01"))
+    if update_value and total > validation.MAX_AMOUNT:
+        raise ValidationError("error.too_large", field="pipeline.field.value")
+    deal_before = audit.snapshot(deal, ["value", "version"])
+    if update_value:
+        deal.value = total
+    flag_modified(deal, "value")  # the deal's UPDATE (and version + 1) even when the value stays
+    session.add(deal)
+    writes.flush(session)  # a save that lost the race stops here: ConflictError, nothing written
     old_rows = session.exec(select(DealProduct).where(DealProduct.deal_id == deal_id)).all()
     before = [audit.snapshot(p) for p in old_rows]
     for old in old_rows:
@@ -321,18 +383,18 @@ def set_deal_products(
         entity="deal_products",
         entity_id=deal_id,
         action="update",
-        before={"products": before},
-        after={"products": [audit.snapshot(r) for r in rows.values()]},
+        before={"products": before, "version": deal_before and deal_before["version"]},
+        after={"products": [audit.snapshot(r) for r in rows.values()], "version": deal.version},
     )
     if update_value:
-        total = sum((r.quantity * r.unit_price for r in rows.values()), Decimal("0"))
-        writes.update_versioned(
+        audit.record(
             session=session,
             actor=actor,
-            row=deal,
-            expected_version=None,
-            changes={"value": total.quantize(Decimal("0.01"))},
             entity="deal",
+            entity_id=deal_id,
+            action="update",
+            before=deal_before,
+            after=audit.snapshot(deal, ["value", "version"]),
         )
     return list(rows.values())
 
@@ -357,12 +419,23 @@ def _touch(session: Session, deal: Deal | None, at: datetime) -> None:
         session.add(deal)
 
 
+def _account(session: Session, account_id: Any) -> Account:
+    account = session.get(Account, account_id) if _row_id(account_id) is not None else None
+    if account is None:
+        raise NotFound("error.not_found", entity="account", id=account_id)
+    return account
+
+
 def create_activity(*, session: Session, actor: Actor, data: ActivityCreate) -> Activity:
+    """An activity on a deal the actor works, or on an account they own (a manager: any)."""
     require(actor, "deal.write")
     deal = _deal(session, data.deal_id) if data.deal_id is not None else None
     account_id = data.account_id
     if deal is not None:
         _may_work(actor, deal.owner_id)
+    if account_id is not None and (deal is None or account_id != deal.account_id):
+        _may_work_account(actor, _account(session, account_id))  # someone else's client: refused
+    if deal is not None:
         account_id = account_id or deal.account_id
     if deal is None and account_id is None:
         raise ValidationError("pipeline.error.activity_target")
@@ -443,24 +516,28 @@ def _account_values(
         if name in fields:
             out[name] = validation.text(fields[name], key, max_len=80, required=False)
     if "owner_id" in fields:
-        if fields["owner_id"] is not None and session.get(UserAccount, fields["owner_id"]) is None:
-            raise NotFound("error.not_found", entity="user", id=fields["owner_id"])
-        out["owner_id"] = fields["owner_id"]
+        out["owner_id"] = _user_id(session, fields["owner_id"], "pipeline.field.owner")
     return out
 
 
 def create_account(*, session: Session, actor: Actor, data: AccountCreate) -> Account:
+    """A new account, owned by its creator unless a manager gives it to someone else."""
     require(actor, "deal.write")
-    values = _account_values(session, {**data.model_dump(), "owner_id": data.owner_id or actor.id})
+    owner_id = actor.id if data.owner_id is None else data.owner_id
+    _may_give_to(actor, owner_id)
+    values = _account_values(session, {**data.model_dump(), "owner_id": owner_id})
     return writes.create(session=session, actor=actor, row=Account(**values), entity="account")
 
 
 def update_account(
     *, session: Session, actor: Actor, account_id: int, expected_version: int | None, data: AccountUpdate
 ) -> Account:
+    """Edit an account: its owner or a manager; only a manager gives it to another owner."""
     account = writes.get(session, Account, account_id, "account")
-    _may_work(actor, account.owner_id)
+    _may_work_account(actor, account)
     writes.expect_version(account.version, expected_version)
+    if "owner_id" in data.changes():
+        _may_give_to(actor, data.owner_id)
     return writes.update_versioned(
         session=session,
         actor=actor,
@@ -490,8 +567,9 @@ def _contact_values(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_contact(*, session: Session, actor: Actor, data: ContactCreate) -> Contact:
+    """A contact on an account the actor owns (a manager: any)."""
     require(actor, "deal.write")
-    writes.get(session, Account, data.account_id, "account")
+    _may_work_account(actor, _account(session, data.account_id))
     values = _contact_values(data.model_dump(exclude={"account_id"}))
     return writes.create(
         session=session, actor=actor, row=Contact(account_id=data.account_id, **values), entity="contact"
@@ -501,7 +579,12 @@ def create_contact(*, session: Session, actor: Actor, data: ContactCreate) -> Co
 def update_contact(
     *, session: Session, actor: Actor, contact_id: int, expected_version: int | None, data: ContactUpdate
 ) -> Contact:
+    """Edit a contact: the owner of its account or a manager (a contact without an account: any
+    deal writer)."""
     require(actor, "deal.write")
+    contact = writes.get(session, Contact, contact_id, "contact")
+    if contact.account_id is not None:
+        _may_work_account(actor, _account(session, contact.account_id))
     return writes.update_by_id(
         session=session,
         actor=actor,

@@ -53,6 +53,7 @@ def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may
             pipeline.set_deal_products,
             "common.saved",
             deal_id=deal.id,
+            expected_version=deal.version,  # a save racing another one: "changed by someone else"
             items=lines,
             update_value=update_value,
         )
