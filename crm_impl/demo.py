@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from crm_impl.budget import demo as demo_budget
 from crm_impl.core import audit, clock, users
 from crm_impl.core.auth import actor_for
 from crm_impl.core.models import Person, PersonCreate, UserAccount, UserCreate
@@ -176,7 +177,8 @@ def load(
     testing = demo_defects.events(  # releases, defects, test runs, acceptance (issue 9)
         session=session, actors=actors, today=today, count=max(40, deals // 5), seed=seed
     )
-    history = [*steps, *sales, *rollout, *testing]
+    budget = demo_budget.events(session=session, actors=actors, today=today)  # issue 10
+    history = [*steps, *sales, *rollout, *testing, *budget]
     history.sort(key=lambda step: step[0])  # stable: same-moment steps keep their planned order
     for when, step in history:
         with clock.at(when):

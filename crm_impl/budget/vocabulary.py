@@ -23,6 +23,7 @@ LINE_STATUSES = ("open", "closed")
 DEFAULT_TRAINING_LOW = 0.15
 DEFAULT_TRAINING_HIGH = 0.20
 DEFAULT_TRAINING_SOURCE = (
-    "Slide 10 of the lecture asks for a proper share for thorough training; 15–20 % of the "
-    "budget is the rule of thumb CRM vendors quote for user training."
+    "crm-impl's default: slide 10 of the lecture asks for a proper share for thorough training "
+    "but names no figure; 15–20 % of the total budget is a planning rule of thumb, not a measured "
+    "statistic. Replace it with your own source (a vendor's offer, a past rollout)."
 )

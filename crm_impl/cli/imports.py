@@ -28,6 +28,7 @@ class Entity(StrEnum):
     deals = "deals"
     settlements = "settlements"
     defects = "defects"
+    cost_postings = "cost_postings"
 
 
 class ExportWhat(StrEnum):
@@ -52,6 +53,7 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import accounts, contacts, products, users (sales teams), deals, ERP settlements or defects."""
+    from crm_impl.budget import importing as _budget  # noqa: F401  (registers "cost_postings")
     from crm_impl.defects import importing as _defects  # noqa: F401  (registers "defects")
     from crm_impl.importers import mapping as mapping_mod
     from crm_impl.pipeline import importing as imports

@@ -29,6 +29,7 @@ READ_ACTIONS = (
     "audit.read",
     "user.read",
     "defect.read",  # defects, releases, test runs, acceptance: the project's people
+    "budget.read",  # budget lines, cost postings, earned value: the project's people
 )
 WRITE_ACTIONS = (
     "user.manage",  # create, roles, reset password, unlock, deactivate
@@ -52,11 +53,12 @@ WRITE_ACTIONS = (
     "release.manage",  # releases and their status (ready for go-live passes the gate)
     "testrun.record",  # test runs and their counts (testers)
     "acceptance.record",  # acceptance on real data (the service checks the client side)
+    "budget.edit",  # budget lines, cost postings, their import, EV snapshots (PMs, management)
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
 _EVERYONE_READS = {"overview.read", "pipeline.read", "plan.read", "team.read"}
-_PROJECT_PEOPLE = _EVERYONE_READS | {"idea.submit", "change.request", "defect.read"}
+_PROJECT_PEOPLE = _EVERYONE_READS | {"idea.submit", "change.request", "defect.read", "budget.read"}
 _PM_DEFECTS = {"defect.read", "defect.report", "defect.triage", "defect.assign", "release.manage"}
 _TESTER = {
     "defect.read",
@@ -83,11 +85,15 @@ MATRIX: dict[str, frozenset[str]] = {
     # stay with those roles.
     "admin": frozenset(set(ACTIONS) - {"idea.triage", "change.approve"} - _NOT_ADMIN_DEFECTS),
     "management": frozenset(
-        _PROJECT_PEOPLE | {"audit.read", "change.approve", "deal.write", "deal.write_any"}
+        _PROJECT_PEOPLE | {"audit.read", "change.approve", "deal.write", "deal.write_any", "budget.edit"}
     ),
-    "pm_vendor": frozenset(_PROJECT_PEOPLE | _PM_DEFECTS | {"plan.write", "team.manage", "project.manage"}),
+    "pm_vendor": frozenset(
+        _PROJECT_PEOPLE | _PM_DEFECTS | {"plan.write", "team.manage", "project.manage", "budget.edit"}
+    ),
     "pm_client": frozenset(
-        _PROJECT_PEOPLE | _PM_DEFECTS | {"plan.write", "team.manage", "project.manage", "idea.triage"}
+        _PROJECT_PEOPLE
+        | _PM_DEFECTS
+        | {"plan.write", "team.manage", "project.manage", "idea.triage", "budget.edit"}
     ),
     "analyst": frozenset(_PROJECT_PEOPLE | {"plan.write"}),
     "consultant": frozenset(_PROJECT_PEOPLE),

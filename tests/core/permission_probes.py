@@ -17,6 +17,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from crm_impl.budget import queries as budget_queries
+from crm_impl.budget import services as budget
+from crm_impl.budget.models import BudgetLineCreate
 from crm_impl.core import audit, users
 from crm_impl.core.models import Person, PersonCreate, ProjectCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor
@@ -308,10 +311,20 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             ),
         ),
     ),
+    "budget.edit": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: budget.create_line(
+            session=s, actor=a, project_id=project_id, data=BudgetLineCreate(name="Probe line", planned="100")
+        ),
+    ),
 }
 
 # Reads a service refuses by itself (the pages' other read gates are navigation only).
 READ_PROBES: dict[str, tuple[Setup, Act]] = {
+    "budget.read": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: budget_queries.budget_report(session=s, actor=a, project_id=project_id),
+    ),
     "pipeline.read": (_nothing, lambda s, a, _: pipeline_report(session=s, actor=a)),
     "plan.read": (
         lambda s, a: _project(s),

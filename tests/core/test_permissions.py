@@ -47,6 +47,8 @@ defect.signoff    .   .   .   .   .   .   x   .   .   .   .
 release.manage    x   .   x   x   .   .   .   .   .   .   .
 testrun.record    .   .   .   .   .   .   x   .   .   .   .
 acceptance.record .   .   .   .   .   .   x   .   .   .   .
+budget.read       x   x   x   x   x   x   .   .   x   .   .
+budget.edit       x   x   x   x   .   .   .   .   .   .   .
 """
 COLUMNS = {
     "adm": "admin",

@@ -182,6 +182,27 @@ PAGES: list[PageSpec] = [
         "section.testing",
         "defect.read",
     ),
+    PageSpec(
+        "pages/budget/overview.py",
+        "page.budget_overview",
+        ":material/account_balance_wallet:",
+        "section.rollout",
+        "budget.read",
+    ),
+    PageSpec(
+        "pages/budget/earned_value.py",
+        "page.budget_earned_value",
+        ":material/trending_up:",
+        "section.rollout",
+        "budget.read",
+    ),
+    PageSpec(
+        "pages/budget/lines.py",
+        "page.budget_lines",
+        ":material/receipt_long:",
+        "section.rollout",
+        "budget.read",
+    ),
     PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
