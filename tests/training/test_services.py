@@ -248,7 +248,7 @@ def test_organiser_edits_own_meeting_pm_edits_any(session, w):
             expected_version=1,
             data=MeetingUpdate(notes="mine now"),
         )
-    assert "organiser" in err.value.message()
+    assert "organiser" in err.value.message() and "not allowed" in err.value.message()
     services.update_meeting(
         session=session,
         actor=w["analyst"],
