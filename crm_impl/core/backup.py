@@ -535,8 +535,8 @@ def _refuse_non_empty(url: str, *, no_schema: bool = False) -> str:
         with engine.connect() as conn:
             full = target_rows(conn)
             if full:
-                name, n = sorted(full.items())[0]
-                raise BackupError("backup.target_not_empty", table=name, rows=n, tables=len(full))
+                some = ", ".join(f"{name}: {n}" for name, n in sorted(full.items())[:3])
+                raise BackupError("backup.target_not_empty", table=some, tables=len(full))
             if no_schema and inspect(conn).get_table_names():
                 raise BackupError("backup.target_has_schema")
             return conn.dialect.name
