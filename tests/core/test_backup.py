@@ -91,7 +91,7 @@ def _seed(url: str) -> None:
         s.flush()
         ensure_default_stages(session=s)
         stage = s.exec(select(StageDefinition).order_by(col(StageDefinition.id))).first()
-        assert stage is not None
+        assert stage is not None and stage.id is not None and admin.id is not None
         parent = Deal(
             title="Parent",
             account_id=acc.id,
@@ -164,7 +164,7 @@ def test_sqlite_to_postgresql(tmp_path: Path, sqlite_template: Path, pg_empty: s
         rep = s.exec(select(UserAccount).where(UserAccount.username == "rep")).one()
         assert rep.is_active is False
         # sequences were reset: a new row gets the next id, not a duplicate key
-        top = s.exec(select(func.max(Deal.id))).one()
+        top = s.exec(select(func.max(Deal.id))).one() or 0
         s.add(Deal(title="New", account_id=parent.account_id, stage_id=parent.stage_id))
         s.commit()
         assert s.exec(select(Deal.id).where(Deal.title == "New")).one() == top + 1
