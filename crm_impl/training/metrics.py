@@ -101,17 +101,16 @@ def untrained(status: pd.DataFrame) -> pd.DataFrame:
 
 def invited_pending(
     untrained_people: pd.DataFrame, sessions: pd.DataFrame, attendance: pd.DataFrame
-) -> pd.Series:
-    """Per untrained person (index = person id): the date of the next planned session they are
-    invited to (NaT: none) — who still needs an invitation."""
+) -> pd.DataFrame:
+    """`untrained_people` plus next_session: the date of the next planned session each is invited
+    to (NaT: none — who still needs an invitation)."""
     planned = sessions.loc[sessions["status"] == "planned", ["id", "session_date"]]
     rows = attendance.merge(planned.rename(columns={"id": "session_id"}), on="session_id")
-    rows = rows.loc[rows["person_id"].isin(untrained_people["id"])]
-    return (
-        _day(rows.groupby("person_id")["session_date"].min())
-        if len(rows)
-        else pd.Series(dtype="datetime64[ns]")
-    )
+    nxt = rows.groupby("person_id", as_index=False)["session_date"].min()
+    nxt = nxt.rename(columns={"person_id": "id", "session_date": "next_session"})
+    out = untrained_people.merge(nxt, on="id", how="left")
+    out["next_session"] = pd.to_datetime(out["next_session"])
+    return out
 
 
 def scores(sessions: pd.DataFrame, attendance: pd.DataFrame, people: pd.DataFrame) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""Every training page for every role: renders without exception; forbidden pages refuse and show
+no data; allowed pages draw exactly their charts; the coverage figures are the database's; the
+PM's untrained list is exportable; my training shows my own record only; user text stays text."""
+
+import pytest
+from sqlmodel import Session, select
+
+from crm_impl.core.db import get_engine
+from crm_impl.core.i18n import fmt_number, fmt_pct
+from crm_impl.core.models import Project, UserAccount
+from crm_impl.core.ui.nav import PAGES
+from crm_impl.training import metrics, queries
+from crm_impl.training.models import Attendance, Meeting
+from tests.apptest import ROLE_LOGINS
+from tests.core.test_pages import metric
+from tests.core.test_permissions import EXPECTED
+
+TRAINING = [p for p in PAGES if p.path.startswith("pages/training/")]
+CHARTS = {
+    "pages/training/sessions.py": 1,
+    "pages/training/coverage.py": 1,
+    "pages/training/effect.py": 1,
+    "pages/training/meetings.py": 2,
+}
+
+
+def test_every_training_page_is_registered():
+    assert {p.path for p in TRAINING} == {
+        f"pages/training/{n}.py" for n in ("sessions", "coverage", "effect", "meetings", "my_training")
+    }
+    assert {p.section_key for p in TRAINING} == {"section.training"}
+    assert {p.path: p.action for p in TRAINING}["pages/training/my_training.py"] == "overview.read"
+
+
+@pytest.mark.parametrize("role", list(ROLE_LOGINS))
+@pytest.mark.parametrize("spec", TRAINING, ids=lambda s: s.path)
+def test_training_page_for_role(app_as, role, spec):
+    at = app_as(ROLE_LOGINS[role], spec.path)
+    assert not at.exception, at.exception
+    refused = any("permission" in e.value for e in at.error)
+    assert refused == (not EXPECTED[role, spec.action])
+    if refused:
+        assert not at.dataframe and not at.get("vega_lite_chart") and not at.metric
+    else:
+        assert len(at.get("vega_lite_chart")) == CHARTS.get(spec.path, 0)
+
+
+def _pid(session: Session) -> int:
+    return int(session.exec(select(Project.id)).one() or 0)
+
+
+def test_coverage_figures_come_from_the_data(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        data = queries.report(session, _pid(session))
+    cov = data["coverage"]
+    assert 0 < cov["trained"] < cov["licensed"]  # the demo: most trained, a few still not
+    at = app_as("pm_client", "pages/training/coverage.py")
+    assert metric(at, "Trained before go-live") == fmt_pct(cov["share"], 1)
+    assert metric(at, "Not trained yet") == fmt_number(len(data["untrained"]))
+    untrained = at.dataframe[1].value
+    assert sorted(untrained["name"]) == sorted(p["name"] for p in data["untrained"])
+    assert any(b.label == "Export CSV" for b in at.get("download_button"))
+    pl = app_as("pm_client", "pages/training/coverage.py", locale="pl")
+    assert metric(pl, "Przeszkoleni przed startem") == fmt_pct(cov["share"], 1).replace(".", ",")
+
+
+def test_trainer_sees_the_attendance_form_of_a_held_session(app_as, demo_url):
+    at = app_as("trainer", "pages/training/sessions.py")
+    assert at.checkbox, "the newest held session has invited people to tick"
+    manager = app_as("sales_manager", "pages/training/sessions.py")
+    assert not manager.checkbox  # reads the list, records nothing
+
+
+def test_my_training_shows_only_my_sessions(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        user = session.exec(select(UserAccount).where(UserAccount.username == "sales_rep")).one()
+        mine = session.exec(select(Attendance).where(Attendance.person_id == user.person_id)).all()
+    assert mine
+    at = app_as("sales_rep", "pages/training/my_training.py")
+    assert metric(at, "Sessions invited to") == fmt_number(len(mine))
+    assert len(at.dataframe[0].value) == len(mine)
+
+
+def test_meeting_text_is_shown_as_text(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        meeting = session.exec(select(Meeting).where(Meeting.kind == "steering")).first()
+        assert meeting is not None
+        meeting.decisions = "**Go** [live](http://x.example)"
+        session.add(meeting)
+        session.commit()
+        mid = meeting.id
+    at = app_as("management", "pages/training/meetings.py")
+    at.selectbox(key="meeting_pick").set_value(mid).run()
+    assert "**Go** [live](http://x.example)" in [t.value for t in at.text]
+    assert not any("http://x.example" in m.value for m in at.markdown)
+
+
+def test_steering_share_on_the_page_is_the_metric(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        frames = queries.load(session, _pid(session))
+    from datetime import date
+
+    steer = metrics.steering_summary(frames.meetings, date.today())
+    at = app_as("management", "pages/training/meetings.py")
+    assert metric(at, "Steering meetings held") == fmt_number(steer["held"])
+    assert metric(at, "With management present") == fmt_pct(steer["share"], 1)
