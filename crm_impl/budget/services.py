@@ -106,6 +106,8 @@ def _open_line(line: BudgetLine) -> None:
 def posting_amount(value: Any, field: str = "budget.field.amount") -> Decimal:
     """A posting's amount: money above zero (a credit note is entered on the line's forecast,
     not as a negative posting)."""
+    if chk.is_blank(value):
+        raise ValidationError("error.required", field=field)
     amount = validation.amount(value, field)
     if amount <= 0:
         raise ValidationError("budget.error.zero_amount", field=field)

@@ -211,6 +211,11 @@ def freeze_last_month(pid: int, actor: Actor) -> None:
 # ---- forms ------------------------------------------------------------------------------------
 
 
+def _k(name: str) -> str:
+    """A widget key that changes after every successful save, so a saved form starts empty."""
+    return f"{name}_{st.session_state.get('_forms_saved', 0)}"
+
+
 def _phase_pick(name: str, phases: dict[int, str], current: int | None) -> Any:
     options: list[int | None] = [None, *phases]
     return st.selectbox(
@@ -218,7 +223,7 @@ def _phase_pick(name: str, phases: dict[int, str], current: int | None) -> Any:
         options,
         index=options.index(current) if current in options else 0,
         format_func=lambda v: t("budget.ui.no_phase") if v is None else phases.get(int(v), ""),
-        key=f"{name}_phase",
+        key=_k(f"{name}_phase"),
     )
 
 
@@ -230,11 +235,11 @@ def _money_input(label: str, value: float | None, key: str) -> str:
 
 def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -> None:
     """A new budget line, or the edit form of `line` (a row of queries.lines_frame)."""
-    name = "budget_line_edit" if line is not None else "budget_line_new"
+    name = f"budget_line_edit_{int(line['id'])}" if line is not None else "budget_line_new"
     with common.form(name):
         c = st.columns(2)
         title = c[0].text_input(
-            field("name"), value="" if line is None else str(line["name"]), key=f"{name}_name"
+            field("name"), value="" if line is None else str(line["name"]), key=_k(f"{name}_name")
         )
         keys = list(bm.CATEGORIES)
         cat = c[1].selectbox(
@@ -242,7 +247,7 @@ def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -
             keys,
             index=keys.index(str(line["category"])) if line is not None else 0,
             format_func=category,
-            key=f"{name}_category",
+            key=_k(f"{name}_category"),
         )
         current = None if line is None or pd.isna(line["phase_id"]) else int(line["phase_id"])
         with c[0]:
@@ -252,26 +257,26 @@ def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -
             list(bm.LINE_STATUSES),
             index=list(bm.LINE_STATUSES).index(str(line["status"])) if line is not None else 0,
             format_func=lambda s: t(f"budget.status.{s}"),
-            key=f"{name}_status",
+            key=_k(f"{name}_status"),
             disabled=line is None,
         )
         c = st.columns(3)
         planned = c[0].text_input(
             field("planned"),
             value="" if line is None else fmt_number(line["planned"], 2),
-            key=f"{name}_planned",
+            key=_k(f"{name}_planned"),
         )
         committed = c[1].text_input(
             field("committed"),
             value="" if line is None else fmt_number(line["committed"], 2),
-            key=f"{name}_committed",
+            key=_k(f"{name}_committed"),
         )
         with c[2]:
             forecast = _money_input(
-                field("forecast"), None if line is None else line["forecast"], f"{name}_forecast"
+                field("forecast"), None if line is None else line["forecast"], _k(f"{name}_forecast")
             )
         notes = st.text_area(
-            field("notes"), value="" if line is None else str(line["notes"]), key=f"{name}_notes"
+            field("notes"), value="" if line is None else str(line["notes"]), key=_k(f"{name}_notes")
         )
         submitted = st.form_submit_button(
             t("budget.ui.save_line") if line is not None else t("budget.ui.add_line"), icon=":material/save:"
@@ -321,16 +326,16 @@ def posting_form(pid: int, lines: dict[int, str]) -> None:
     with common.form("budget_posting_new"):
         c = st.columns(3)
         line = c[0].selectbox(
-            field("line"), list(lines), format_func=lambda i: lines.get(int(i), ""), key="posting_line"
+            field("line"), list(lines), format_func=lambda i: lines.get(int(i), ""), key=_k("posting_line")
         )
         posted_on = c[1].date_input(
-            field("posted_on"), value=utcnow().date(), format="YYYY-MM-DD", key="posting_date"
+            field("posted_on"), value=utcnow().date(), format="YYYY-MM-DD", key=_k("posting_date")
         )
-        amount = c[2].text_input(field("amount"), key="posting_amount")
+        amount = c[2].text_input(field("amount"), key=_k("posting_amount"))
         c = st.columns(3)
-        supplier = c[0].text_input(field("supplier"), key="posting_supplier")
-        document = c[1].text_input(field("document_number"), key="posting_document")
-        description = c[2].text_input(field("description"), key="posting_description")
+        supplier = c[0].text_input(field("supplier"), key=_k("posting_supplier"))
+        document = c[1].text_input(field("document_number"), key=_k("posting_document"))
+        description = c[2].text_input(field("description"), key=_k("posting_description"))
         submitted = st.form_submit_button(t("budget.ui.add_posting"), icon=":material/add:")
     if submitted:
         common.save(
@@ -351,7 +356,8 @@ def posting_form(pid: int, lines: dict[int, str]) -> None:
 
 def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
     """Correct or delete one posting (its version guards against a concurrent change)."""
-    with common.form("budget_posting_edit"):
+    ref = int(posting["id"])
+    with common.form(f"budget_posting_edit_{ref}"):
         c = st.columns(3)
         options = list(lines)
         current = int(posting["line_id"])
@@ -362,23 +368,28 @@ def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
             options,
             index=options.index(current),
             format_func=lambda i: lines.get(int(i), f"#{i}"),
-            key="posting_edit_line",
+            key=_k(f"posting_edit_{ref}_line"),
         )
         posted_on = c[1].date_input(
-            field("posted_on"), value=posting["posted_on"], format="YYYY-MM-DD", key="posting_edit_date"
+            field("posted_on"),
+            value=posting["posted_on"],
+            format="YYYY-MM-DD",
+            key=_k(f"posting_edit_{ref}_date"),
         )
         amount = c[2].text_input(
-            field("amount"), value=fmt_number(posting["amount"], 2), key="posting_edit_amount"
+            field("amount"), value=fmt_number(posting["amount"], 2), key=_k(f"posting_edit_{ref}_amount")
         )
         c = st.columns(3)
         supplier = c[0].text_input(
-            field("supplier"), value=str(posting["supplier"]), key="posting_edit_supplier"
+            field("supplier"), value=str(posting["supplier"]), key=_k(f"posting_edit_{ref}_supplier")
         )
         document = c[1].text_input(
-            field("document_number"), value=str(posting["document_number"]), key="posting_edit_document"
+            field("document_number"),
+            value=str(posting["document_number"]),
+            key=_k(f"posting_edit_{ref}_document"),
         )
         description = c[2].text_input(
-            field("description"), value=str(posting["description"]), key="posting_edit_description"
+            field("description"), value=str(posting["description"]), key=_k(f"posting_edit_{ref}_description")
         )
         b = st.columns(2)
         save = b[0].form_submit_button(t("budget.ui.save_posting"), icon=":material/save:")

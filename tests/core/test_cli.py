@@ -16,7 +16,7 @@ from crm_impl.core.db import get_engine
 from crm_impl.core.models import AuditEntry, UserAccount
 
 CLI_DIR = Path(__file__).resolve().parents[2] / "crm_impl" / "cli"
-DOMAIN_MODULES = ["core", "pipeline", "rollout", "defects", "imports"]
+DOMAIN_MODULES = ["core", "pipeline", "rollout", "defects", "budget", "imports"]
 
 
 def _cli_imports(module: str) -> set[str]:
@@ -68,6 +68,9 @@ def test_every_command_answers_help():
         ["report", "forecast"],
         ["report", "plan"],
         ["report", "defects"],
+        ["report", "budget"],
+        ["budget"],
+        ["budget", "snapshot"],
     ]
     for args in commands:
         result = runner.invoke(app, [*args, "--help"])
