@@ -3,7 +3,8 @@
 
 The engine reads, maps and cleans; the handler here turns a tracker's vocabulary into ours
 (after the mapping's value maps: `examples/mappings/bugzilla.toml`, `examples/mappings/jira.toml`),
-resolves users and releases, and writes each valid row whole: the defect with the status it has
+resolves users and releases, and queues each valid row whole (the engine writes after the whole
+file is checked): the defect with the status it has
 in the old tracker, plus one history entry (`DefectChange` from nothing to that status, comment
 "imported: <tracker> <key>") dated when the old tracker last changed it.
 
@@ -256,37 +257,31 @@ def _defects(run: DefectRun, c: Cleaned, write: bool) -> None:
     if n == 0:
         return
 
-    # releases named in the rows to write: matched by name, else created (counted in a dry run)
+    # releases named in the rows to write: matched by name, else created when writing (counted
+    # once here; -1 until then)
     named: list[str] = []
     for names in releases.values():
         named += [v for v in names[todo].unique().tolist() if v and v.lower() not in lk.releases]
+    new_releases: list[str] = []
     for name in dict.fromkeys(named):
         if name.lower() in lk.releases:
             continue
         run.count("releases_created")
-        if write:
-            from crm_impl.defects import services  # the service owns releases (validation, audit)
-
-            release = services.create_release(
-                session=run.session, actor=run.actor, project_id=project_id, data=ReleaseCreate(name=name)
-            )
-            lk.releases[name.lower()] = int(release.id or 0)
-            run.audit.setdefault("releases", []).append(name)
-        else:
-            lk.releases[name.lower()] = -1
+        lk.releases[name.lower()] = -1
+        new_releases.append(name)
+    for k in key[todo].tolist():  # a key is counted once, in a dry run too
+        if k:
+            lk.imported.add(k.lower())
     if not write:
-        for k in key[todo].tolist():  # a key is counted once in a dry run too
-            if k:
-                lk.imported.add(k.lower())
         return
+    if new_releases:
+        run.later(lambda names: _write_releases(run, project_id, names), new_releases)
 
     now = utcnow()
     created = _utc(c.values["created"][todo]) if "created" in c.values else [None] * n
     changed = _utc(c.values["changed"][todo]) if "changed" in c.values else [None] * n
     resolved = _utc(c.values["resolved"][todo]) if "resolved" in c.values else [None] * n
-    ids_of = {
-        f: [lk.releases.get(v.lower()) if v else None for v in s[todo].tolist()] for f, s in releases.items()
-    }
+    names_of = {f: s[todo].tolist() for f, s in releases.items()}  # ids only when writing
     ints = lambda s: [None if pd.isna(v) else int(v) for v in s[todo].tolist()]  # noqa: E731
     assignees, reporters = ints(assignee), ints(reporter)
     statuses, keys = status[todo].tolist(), key[todo].tolist()
@@ -313,9 +308,9 @@ def _defects(run: DefectRun, c: Cleaned, write: bool) -> None:
                 "module": text["module"][todo].iloc[i],
                 "reproducibility": "always",
                 "environment": environment[todo].iloc[i],
-                "found_in_release_id": ids_of["found_in"][i],
-                "target_release_id": ids_of["target"][i],
-                "fixed_in_release_id": ids_of["fixed_in"][i] if st in FIX_STATUSES else None,
+                "found_in_release_id": names_of["found_in"][i],
+                "target_release_id": names_of["target"][i],
+                "fixed_in_release_id": names_of["fixed_in"][i] if st in FIX_STATUSES else "",
                 "reporter_id": reporters[i],
                 "assignee_id": assignees[i],
                 "requirement_id": None,
@@ -331,6 +326,29 @@ def _defects(run: DefectRun, c: Cleaned, write: bool) -> None:
             }
         )
         history_at.append(last)
+    run.later(lambda p: _write_defects(run, *p), (rows, history_at, keys))
+
+
+def _write_releases(run: DefectRun, project_id: int, names: list[str]) -> None:
+    from crm_impl.defects import services  # the service owns releases (validation, audit)
+
+    for name in names:
+        release = services.create_release(
+            session=run.session, actor=run.actor, project_id=project_id, data=ReleaseCreate(name=name)
+        )
+        run.lookups.releases[name.lower()] = int(release.id or 0)
+        run.audit.setdefault("releases", []).append(name)
+
+
+def _write_defects(
+    run: DefectRun, rows: list[dict[str, Any]], history_at: list[datetime], keys: list[str]
+) -> None:
+    """One chunk of checked defects and their first history entries, by executemany; the
+    release names become the ids of releases found or created in this run."""
+    releases = run.lookups.releases
+    for row in rows:
+        for f in ("found_in_release_id", "target_release_id", "fixed_in_release_id"):
+            row[f] = releases.get(row[f].lower()) if row[f] else None
     conn = run.session.connection()
     ids = insert_with_ids(conn, _table(Defect), rows)
     changes = [
@@ -347,16 +365,16 @@ def _defects(run: DefectRun, c: Cleaned, write: bool) -> None:
     ]
     conn.execute(insert(_table(DefectChange)), changes)
     run.count("history_entries", len(changes))
-    for k in keys:
-        if k:
-            lk.imported.add(k.lower())
 
 
 def _lookups(session: Session) -> Lookups:
     return Lookups(session)
 
 
-register(ENTITY, EntitySpec(fields=FIELDS, handler=_defects, lookups=_lookups, permission=PERMISSION))
+register(
+    ENTITY,
+    EntitySpec(fields=FIELDS, handler=_defects, lookups=_lookups, permission=PERMISSION, deferred=True),
+)
 
 
 # ---- export -----------------------------------------------------------------------------------

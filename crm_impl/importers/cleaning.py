@@ -7,7 +7,7 @@ as spreadsheet formulas or carry HTML/script are rejected instead of being store
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -25,6 +25,8 @@ _FORMULA_SIGN = r"^[+\-]."
 _PHONE_OK = r"^\+?[\d\s().\-/]+$"
 _MARKUP = r"<\s*/?\s*[A-Za-z!?]|javascript\s*:"
 _EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+# dates a CRM meets; well inside what pandas and both databases hold (pandas: 1677-2262)
+FIRST_DATE, LAST_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31 23:59:59")
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
@@ -63,16 +65,24 @@ def parse_numbers(
 
 
 def parse_dates(text: pd.Series, fmt: str = "auto") -> pd.Series:
-    """Dates: one explicit format, or ISO first and then the day-first forms (never month-first)."""
+    """Dates: one explicit format, or ISO first and then the day-first forms (never month-first).
+    Always microsecond datetimes; a date outside FIRST_DATE..LAST_DATE is NaT here and flagged
+    by `clean`."""
+    return _parse_dates(text, fmt).where(lambda d: (d >= FIRST_DATE) & (d <= LAST_DATE))
+
+
+def _parse_dates(text: pd.Series, fmt: str) -> pd.Series:
     filled = text.where(text != "", None)
-    if fmt and fmt != "auto":
-        return pd.to_datetime(filled, format=fmt, errors="coerce")
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    for candidate in DATE_FORMATS:
+    formats = (fmt,) if fmt and fmt != "auto" else DATE_FORMATS
+    for candidate in formats:
         missing = out.isna() & filled.notna()
         if not missing.any():
             break
-        out[missing] = pd.to_datetime(filled[missing], format=candidate, errors="coerce")
+        # each value on its own resolution: "9999-12-31" does not fit nanoseconds, so no
+        # common unit is forced on the column before the range check
+        parsed = pd.to_datetime(filled[missing], format=candidate, errors="coerce")
+        out[missing] = parsed.astype("datetime64[us]")
     return out
 
 
@@ -121,6 +131,7 @@ class Cleaned:
     values: dict[str, pd.Series]  # field -> cleaned text, numbers (float) or datetimes
     amounts: dict[str, pd.Series]  # money field -> normalised decimal text ("1234.50")
     sink: ErrorSink  # .bad: bool per row (at least one error); .errors: the reasons
+    text: dict[str, pd.Series] = field(default_factory=dict)  # field -> cleaned text as typed
 
 
 def clean(
@@ -139,6 +150,7 @@ def clean(
     sink = ErrorSink(df.index, lines)
     out: dict[str, pd.Series] = {}
     amounts: dict[str, pd.Series] = {}
+    texts: dict[str, pd.Series] = {}
     nulls = set(null_values)
     for spec in specs:
         column = sources.get(spec.name)
@@ -149,6 +161,11 @@ def clean(
             raw = raw.replace(values_map[spec.name])
         s = raw.where(~raw.isin(nulls), "")
         empty = s == ""
+        # PostgreSQL cannot store NUL in text, and no real value holds one: refused everywhere
+        sink.flag(
+            s.str.contains("\x00", regex=False), column, "imports.error.nul", s.str.replace("\x00", "␀")
+        )
+        texts[spec.name] = s
         sink.flag(
             s.str.len() > MAX_CELL_CHARS,
             column,
@@ -191,10 +208,13 @@ def clean(
             out[spec.name] = numbers
             amounts[spec.name] = norm
         elif spec.kind == "date":
-            parsed = parse_dates(s, date_format)
-            sink.flag(~empty & parsed.isna(), column, "imports.error.date", s)
+            parsed = _parse_dates(s, date_format)
+            far = parsed.notna() & ((parsed < FIRST_DATE) | (parsed > LAST_DATE))
+            parsed = parsed.where(~far)
+            sink.flag(far, column, "imports.error.date_range", s, first=1900, last=2199)
+            sink.flag(~empty & parsed.isna() & ~far, column, "imports.error.date", s)
             out[spec.name] = parsed
-    return Cleaned(out, amounts, sink)
+    return Cleaned(out, amounts, sink, texts)
 
 
 def to_decimal(norm: pd.Series, numbers: pd.Series) -> list[Decimal | None]:

@@ -1,31 +1,45 @@
 """The shared import engine: one call = one run of one registered entity.
 
-`require(permission)` -> read the file in chunks -> clean and validate each chunk vectorised ->
-hand the cleaned chunk to the entity's handler (registered by its domain's `importing.py`, see
-`crm_impl.importers.registry`), which resolves references and writes the valid rows (unless dry
-run) -> one audit entry with the counts. The caller owns the transaction: a dry run writes
-nothing, a strict run writes nothing when any row is bad (the file is checked completely first),
-and a handler writes a row whole or not at all. Individual rows of a bulk import are not audited
-one by one; the run's entry carries the counts.
+`require(permission)` -> check the mapping's options -> read the file in chunks -> clean and
+validate each chunk vectorised -> hand the cleaned chunk to the entity's handler (registered by
+its domain's `importing.py`, see `crm_impl.importers.registry`), which resolves references and
+*queues* the writes of its valid rows (`Run.later`) -> after the whole file is checked, the
+queued writes run one after the other, then the audit: one entry per changed existing row
+(before/after of the changed fields, one bulk insert) and one entry with the run's counts.
+
+Two phases, so the write lock is short: while the file is read and checked nothing is written
+(on SQLite no write lock is taken, on PostgreSQL no row is locked); the prepared rows wait in a
+temporary file (`_Spool`, pickled chunk by chunk, so a million rows do not sit in memory), and
+only the final phase writes, with bulk inserts. The caller owns the transaction: a dry run
+writes nothing, a strict run writes nothing when any row is bad, and a run is all-or-nothing
+(the caller commits once at the end; a row changed by someone else between the phases is a
+translated conflict, a row someone else inserted meanwhile a translated "changed meanwhile").
 
 This package imports no domain: it knows fields, files and rows, not deals.
 """
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
 import pandas as pd
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from crm_impl.core import audit
 from crm_impl.core.errors import ValidationError
 from crm_impl.core.i18n import get_locale
+from crm_impl.core.models import AuditEntry, utcnow
 from crm_impl.core.permissions import Actor, require
+from crm_impl.core.writes import stale_as_conflict
 from crm_impl.importers import mapping as mapping_mod
 from crm_impl.importers import registry
 from crm_impl.importers.cleaning import Cleaned, ErrorSink, FieldSpec, clean, suggest
@@ -36,6 +50,46 @@ from crm_impl.importers.report import ImportReport, RowError
 
 Progress = Callable[[int, int], None]
 C = TypeVar("C")
+P = TypeVar("P")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class _Spool:
+    """Queued writes: the callables in memory, their payloads pickled to an anonymous temporary
+    file (deleted when closed, or by the OS when the process dies)."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._writes: list[Callable[[Any], None]] = []
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+    def add(self, write: Callable[[Any], None], payload: Any) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="crm-impl-import-")  # noqa: SIM115 - closed by close()
+        pickle.dump(payload, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._writes.append(write)
+
+    def replay(self) -> None:
+        if self._file is None:
+            return
+        self._file.seek(0)
+        for write in self._writes:
+            write(pickle.load(self._file))  # noqa: S301 - our own file, written just now
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._writes = []
 
 
 def resolve_columns(entity: str, header: list[str], mapping: Mapping) -> dict[str, str]:
@@ -85,7 +139,30 @@ class Run(Generic[C]):
         self.lookups = lookups  # the entity's known values, built once per pass
         self.seen: dict[str, int] = {}  # key -> first line, for duplicates inside the file
         self.audit: dict[str, Any] = {}  # extra facts for the run's audit entry
+        self.history: list[dict[str, Any]] = []  # audit rows of changed existing rows
+        self._spool = _Spool()
         self._suggestions: dict[tuple[str, str], str | None] = {}
+
+    def later(self, write: Callable[[P], None], payload: P) -> None:
+        """Queue a write: `write(payload)` runs after the whole file is checked (only when the
+        run writes). The payload (plain data, frames; no ORM objects) waits in a temporary
+        file; `write` may use the run's session and lookups."""
+        self._spool.add(cast(Callable[[Any], None], write), payload)
+
+    def changed(self, entity: str, entity_id: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Keep the before/after of an existing row the import changes (called while writing);
+        the audit rows are inserted together at the end."""
+        keys = sorted(k for k in after if before.get(k) != after.get(k))
+        if not keys:
+            return
+        self.history.append(
+            {
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "before": {k: _jsonable(before.get(k)) for k in keys},
+                "after": {k: _jsonable(after.get(k)) for k in keys},
+            }
+        )
 
     def option(self, name: str) -> Any:
         return self.mapping.option(self.entity, name)
@@ -170,8 +247,10 @@ def insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
 
 def inspect_file(data: Input, *, mapping: Mapping | None = None, entity: str = "deals") -> Source:
     """How the file will be read (format, encoding, delimiter, columns) — no permission needed,
-    nothing read from the database."""
+    nothing read from the database. Raises a translated ValidationError naming the option when
+    the mapping's reading options are not usable."""
     mapping = mapping or Mapping()
+    mapping_mod.check_options(mapping, entity)
     return open_source(
         data,
         encoding=mapping.option(entity, "encoding"),
@@ -194,7 +273,8 @@ def run_import(
     chunk_size: int = 5000,
 ) -> ImportReport:
     """Import one file. Dry run (default): check everything, write nothing. Commit: write every
-    valid row; strict: write nothing unless every row is valid. Flushes, never commits."""
+    valid row; strict: write nothing unless every row is valid. Every row is checked before
+    the first write. Flushes, never commits."""
     require(actor, "import.run")
     spec = registry.get(entity)
     if spec.permission != "import.run":
@@ -210,41 +290,72 @@ def run_import(
         strict=strict,
     )
     sources = resolve_columns(entity, source.header, mapping)
-    write_now = not dry_run and not strict
     run: Run[Any] = Run(session, actor, entity, mapping, report, sources, spec.lookups(session))
-    _pass(run, spec, source, write_now, progress, chunk_size)
-    if strict and not dry_run and report.error_count == 0:
-        report.created = report.updated = report.skipped = report.valid_rows = report.total_rows = 0
-        report.extra = {}
-        run = Run(session, actor, entity, mapping, report, sources, spec.lookups(session))
-        write_now = True
-        _pass(run, spec, source, True, progress, chunk_size)
-    report.written = write_now
-    if write_now:
-        session.flush()
-        audit.record(
-            session=session,
-            actor=actor,
-            entity="import",
-            entity_id=entity,
-            action="import",
-            after={
-                "file": Path(filename).name if filename else "",
-                "format": report.file_format,
-                "rows": report.total_rows,
-                "created": report.created,
-                "updated": report.updated,
-                "skipped": report.skipped,
-                "rejected": report.rejected,
-                "strict": strict,
-                **report.extra,
-                **run.audit,
-            },
-        )
-        session.flush()
-    elif not dry_run:  # strict run refused: the report says nothing was written
-        report.created = report.updated = report.skipped = 0
+    try:
+        # phase 1: read and check every row, queue the writes (nothing written yet)
+        _pass(run, spec, source, spec.deferred and not dry_run, progress, chunk_size)
+        if dry_run:
+            return report
+        if strict and report.error_count:  # refused: the report says nothing was written
+            report.created = report.updated = report.skipped = 0
+            return report
+        if not spec.deferred:  # a handler that writes itself: a second pass over the checked file
+            report.created = report.updated = report.skipped = report.valid_rows = 0
+            report.total_rows = report.error_count = report.errors_left_out = 0
+            report.errors, report.extra = [], {}
+            run = Run(session, actor, entity, mapping, report, sources, spec.lookups(session))
+            _pass(run, spec, source, True, progress, chunk_size)
+        # phase 2: the only part that writes (and on SQLite holds the write lock until commit)
+        _write(run, filename, strict)
+    finally:
+        run._spool.close()
+    report.written = True
     return report
+
+
+def _write(run: Run[Any], filename: str, strict: bool) -> None:
+    session, report = run.session, run.report
+    try:
+        with stale_as_conflict():
+            run._spool.replay()
+            session.flush()
+    except IntegrityError as err:  # a row inserted by someone else between the phases
+        raise ValidationError("imports.error.changed_meanwhile") from err
+    if run.history:
+        now = utcnow()
+        entries = [
+            {
+                "at": now,
+                "user_id": run.actor.id,
+                "username": run.actor.username,
+                "project_id": None,
+                "action": "update",
+                **row,
+            }
+            for row in run.history
+        ]
+        session.connection().execute(insert(cast(Table, cast(Any, AuditEntry).__table__)), entries)
+    audit.record(
+        session=session,
+        actor=run.actor,
+        entity="import",
+        entity_id=run.entity,
+        action="import",
+        after={
+            "file": Path(filename).name if filename else "",
+            "format": report.file_format,
+            "rows": report.total_rows,
+            "created": report.created,
+            "updated": report.updated,
+            "skipped": report.skipped,
+            "rejected": report.rejected,
+            "strict": strict,
+            "history_entries": len(run.history),
+            **report.extra,
+            **run.audit,
+        },
+    )
+    session.flush()
 
 
 def _pass(

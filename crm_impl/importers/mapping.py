@@ -19,12 +19,15 @@ the file is read. Stored as TOML (see docs/imports.md and examples/mappings/mave
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from crm_impl.core.errors import ValidationError
 from crm_impl.importers.registry import entities
@@ -61,6 +64,90 @@ class Mapping:
         return self.options.get(name, DEFAULT_OPTIONS.get(name))
 
 
+DATE_DIRECTIVES = frozenset("dmyYHIMSfpbBaAjz%")  # what a date_format may use (strptime)
+
+
+def _bad_option(option: str, value: Any, allowed: str) -> ValidationError:
+    return ValidationError("imports.error.option", option=option, value=str(value)[:80], allowed=allowed)
+
+
+def _check_encoding(option: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _bad_option(option, value, "auto, utf-8, utf-8-sig, utf-16, cp1250, iso-8859-2")
+    if value in ("", "auto"):
+        return
+    try:
+        codecs.lookup(value)
+        "ąa,;".encode(value, errors="replace").decode(value)  # a text encoding (not rot13, zlib)
+    except (LookupError, TypeError, UnicodeError) as err:
+        raise _bad_option(option, value, "auto, utf-8, utf-8-sig, utf-16, cp1250, iso-8859-2") from err
+
+
+def _check_delimiter(option: str, value: Any) -> None:
+    allowed = 'auto, ",", ";", "\\t", "|"'
+    if not isinstance(value, str):
+        raise _bad_option(option, value, allowed)
+    if value in ("", "auto"):
+        return
+    delim = value.replace("\\t", "\t")
+    if len(delim) != 1 or delim in '"\r\n' or delim.isalnum():
+        raise _bad_option(option, value, allowed)
+
+
+def _check_date_format(option: str, value: Any) -> None:
+    allowed = 'auto, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M"'
+    if not isinstance(value, str):
+        raise _bad_option(option, value, allowed)
+    if value in ("", "auto"):
+        return
+    directives = re.findall(r"%(.?)", value.replace("%%", ""))  # a lone "%" at the end: ""
+    if any(d not in DATE_DIRECTIVES for d in directives) or not {"Y", "y"} & set(directives):
+        raise _bad_option(option, value, allowed)
+    try:
+        pd.to_datetime(pd.Series(["2024-01-31"]), format=value, errors="coerce")
+    except (ValueError, TypeError) as err:
+        raise _bad_option(option, value, allowed) from err
+
+
+def _check_choice(choices: tuple[str, ...]) -> Any:
+    def check(option: str, value: Any) -> None:
+        if value not in choices:
+            raise _bad_option(option, value, ", ".join(choices))
+
+    return check
+
+
+def _check_strings(option: str, value: Any) -> None:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise _bad_option(option, value, '["", "null", "n/a"]')
+
+
+def _check_text(option: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _bad_option(option, value, '"Sheet1"')
+
+
+OPTION_CHECKS = {
+    "encoding": _check_encoding,
+    "delimiter": _check_delimiter,
+    "date_format": _check_date_format,
+    "decimal": _check_choice(("auto", ",", ".")),
+    "null_values": _check_strings,
+    "sheet": _check_text,
+    "locale": _check_choice(("", "en", "pl")),
+}
+
+
+def check_options(mapping: Mapping, entity: str) -> None:
+    """The reading options a run of `entity` will use, checked before the file is opened: a
+    translated ValidationError names the option (e.g. `date_format = "%Q"`), never a crash."""
+    for name, check in OPTION_CHECKS.items():
+        scopes = [("options", mapping.options), (f"{entity}.options", mapping.for_entity(entity).options)]
+        for scope, options in scopes:
+            if name in options:
+                check(f"[{scope}] {name}", options[name])
+
+
 def _str_dict(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValidationError("imports.error.mapping_invalid", detail=where)
@@ -73,7 +160,7 @@ def loads(text: str) -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ValidationError("imports.error.mapping_invalid", detail=str(err)) from err
-    mapping = Mapping(options=dict(data.get("options", {})))
+    mapping = Mapping(options=_options(data.get("options", {}), "options"))
     for name, table in data.items():
         if name == "options":
             continue
@@ -85,9 +172,17 @@ def loads(text: str) -> Mapping:
         mapping.entities[name] = EntityMapping(
             columns=_str_dict(table.get("columns", {}), f"{name}.columns"),
             values={str(f): _str_dict(v, f"{name}.values.{f}") for f, v in values.items()},
-            options=dict(table.get("options", {})),
+            options=_options(table.get("options", {}), f"{name}.options"),
         )
+    for entity in [*mapping.entities] or [""]:
+        check_options(mapping, entity)
     return mapping
+
+
+def _options(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError("imports.error.mapping_invalid", detail=where)
+    return dict(value)
 
 
 def load(path: str | Path) -> Mapping:

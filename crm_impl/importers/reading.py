@@ -76,14 +76,18 @@ def _head(data: Input, n: int = SAMPLE_BYTES) -> bytes:
 
 
 def _count_lines(data: Input) -> int:
-    if isinstance(data, bytes):
-        return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    count, last = 0, b""
-    with open(data, "rb") as fh:
+    """Lines, for the progress estimate: LF (or CRLF) ends a line; in a file without any LF, CR
+    does (old Mac files)."""
+    lf = cr = 0
+    last = b""
+    with _open_binary(data) as fh:
         while block := fh.read(1 << 22):
-            count += block.count(b"\n")
+            lf += block.count(b"\n")
+            if not lf:
+                cr += block.count(b"\r")
             last = block
-    return count + (0 if last.endswith(b"\n") or not last else 1)
+    count, end = (lf, b"\n") if lf else (cr, b"\r")
+    return count + (0 if last.endswith(end) or not last else 1)
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -175,7 +179,8 @@ def open_source(
     except UnicodeDecodeError as err:
         raise ValidationError("imports.error.decode", encoding=enc, line=1) from err
     delim = detect_delimiter(text) if delimiter in ("", "auto") else delimiter.replace("\\t", "\t")
-    first = next(csv.reader(io.StringIO(text), delimiter=delim), [])
+    # newline="": CR, LF and CRLF all end a line (the reader of the rows does the same)
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim), [])
     header = _unique_header(first)
     if not header:
         raise ValidationError("imports.error.empty_file")

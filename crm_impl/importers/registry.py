@@ -26,13 +26,20 @@ C = TypeVar("C")
 @dataclass(frozen=True)
 class EntitySpec(Generic[C]):
     """One importable entity. `handler(run, cleaned, write)` adds row errors to the cleaned
-    chunk and, when `write`, writes its valid rows (flush, never commit); `lookups(session)`
-    builds the state the handler reads as `run.lookups` (once per run)."""
+    chunk and, when `write`, writes its valid rows; `lookups(session)` builds the state the
+    handler reads as `run.lookups` (once per run).
+
+    `deferred=True` (preferred): `write` means "queue the writes" — the handler hands them to
+    `run.later(fn, payload)` and writes nothing itself; the engine checks the whole file in one
+    pass and runs the queue at the end, so the write lock is held only for the writes.
+    `deferred=False`: the handler writes directly (flush, never commit) when `write`; the engine
+    then checks the whole file first (a pass with `write=False`) and writes in a second pass."""
 
     fields: tuple[FieldSpec, ...]
     handler: Callable[[Run[C], Cleaned, bool], None]
     lookups: Callable[[Session], C]
     permission: str = "import.run"
+    deferred: bool = False
 
 
 _SPECS: dict[str, EntitySpec[Any]] = {}

@@ -1,7 +1,10 @@
 """The pipeline's imports: accounts, contacts, products, users (sales teams), deals with their
 stage history, and ERP settlements — field specs and handlers registered with the shared engine
 (`crm_impl.importers`), which reads, maps, cleans and reports; the handlers here resolve the
-pipeline's references and write its rows.
+pipeline's references, check the rows, and queue their writes (`Run.later`: the engine runs
+them only after the whole file is checked). An update of an existing account, contact, product
+or settlement keeps its before/after in the audit (`Run.changed`); new rows are counted in the
+run's entry.
 
 Import this module (not the engine) to run a pipeline import: `run_import` and `inspect_file`
 are the engine's, with the entities below registered.
@@ -21,6 +24,7 @@ from sqlalchemy import Table, func, insert
 from sqlmodel import Session, col, select
 
 from crm_impl.core.config import get_settings, local_tz
+from crm_impl.core.errors import ConflictError
 from crm_impl.core.models import UserAccount, utcnow
 from crm_impl.importers.cleaning import Cleaned, FieldSpec, to_decimal
 from crm_impl.importers.engine import Run, insert_with_ids, inspect_file, run_import
@@ -194,13 +198,14 @@ class Lookups:
 
 
 PipelineRun = Run[Lookups]
+Updates = list[tuple[int, int, dict[str, Any]]]  # (id, version as checked, changed fields)
 
 
 def _ensure_user(run: PipelineRun, display_name: str, role: str) -> tuple[int, bool]:
     """An existing user by name or username, else a new account without a usable password
-    (an administrator sets one before that person signs in)."""
+    (an administrator sets one before that person signs in). Called while writing."""
     existing = run.lookups.users.get(display_name.lower())
-    if existing is not None:
+    if existing is not None and existing >= 0:  # -1: counted while checking, not created yet
         return existing, False
     base = username_for(display_name)
     name, n = base, 2
@@ -220,6 +225,7 @@ def _ensure_user(run: PipelineRun, display_name: str, role: str) -> tuple[int, b
     run.session.add(user)
     run.session.flush()
     user_id = _id(user.id)
+    run.lookups.users[display_name.lower()] = user_id
     run.lookups.add_user(user_id, name, display_name)
     run.audit.setdefault("users", []).append(name)
     return user_id, True
@@ -231,6 +237,30 @@ def _id(value: int | None) -> int:
     return int(value)
 
 
+def _loaded(run: PipelineRun, model: type[Any], ids: list[int]) -> dict[int, Any]:
+    """Existing rows by id, one query per chunk."""
+    if not ids:
+        return {}
+    rows = run.session.exec(select(model).where(col(model.id).in_(ids))).all()
+    return {int(r.id): r for r in rows}
+
+
+def _apply_updates(run: PipelineRun, model: type[Any], entity: str, updates: Updates) -> None:
+    """Apply checked changes to existing rows and keep their before/after for the audit. The
+    version seen while checking must still be the row's (else: changed by someone else in
+    between; the ORM's version check catches what happens after this read)."""
+    current = _loaded(run, model, [u[0] for u in updates])
+    for row_id, version, changed in updates:
+        row = current.get(row_id)
+        if row is None or (version and getattr(row, "version", version) != version):
+            raise ConflictError()
+        before = {k: getattr(row, k) for k in changed}
+        for k, v in changed.items():
+            setattr(row, k, v)
+        run.session.add(row)
+        run.changed(entity, row_id, before, changed)
+
+
 def _accounts(run: PipelineRun, c: Cleaned, write: bool) -> None:
     owners = run.resolve(c, "owner", run.lookups.users, run.lookups.user_names, "user")
     name = c.values["name"]
@@ -239,6 +269,9 @@ def _accounts(run: PipelineRun, c: Cleaned, write: bool) -> None:
     run.duplicates(c, key, run.sources.get("external_ref") or run.sources["name"])
     valid = ~c.sink.bad
     existing_ids = key.map(run.lookups.accounts)
+    current = _loaded(run, Account, [int(a) for a in existing_ids[valid].dropna().unique()])
+    new: list[dict[str, Any]] = []
+    updates: Updates = []
     for idx in valid[valid].index:
         aid = existing_ids[idx]
         values = {
@@ -252,24 +285,23 @@ def _accounts(run: PipelineRun, c: Cleaned, write: bool) -> None:
         values = {k: v for k, v in values.items() if v not in (None, "")}
         if pd.isna(aid):
             run.report.created += 1
-            if write:
-                account = Account(**values)
-                run.session.add(account)
-                run.session.flush()
-                run.lookups.add_account(_id(account.id), account.name, account.external_ref)
+            new.append(values)
+            continue
+        row = current[int(aid)]
+        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        if changed:
+            run.report.updated += 1
+            updates.append((int(aid), row.version, changed))
         else:
-            current = run.session.get(Account, int(aid))
-            changed = {k: v for k, v in values.items() if getattr(current, k) != v}
-            if changed:
-                run.report.updated += 1
-                if write:
-                    for k, v in changed.items():
-                        setattr(current, k, v)
-                    run.session.add(current)
-            else:
-                run.report.skipped += 1
-    if write:
-        run.session.flush()
+            run.report.skipped += 1
+    if write and (new or updates):
+        run.later(lambda p: _write_accounts(run, *p), (new, updates))
+
+
+def _write_accounts(run: PipelineRun, new: list[dict[str, Any]], updates: Updates) -> None:
+    run.session.add_all([Account(**values) for values in new])
+    _apply_updates(run, Account, "account", updates)
+    run.session.flush()
 
 
 def _products(run: PipelineRun, c: Cleaned, write: bool) -> None:
@@ -277,6 +309,10 @@ def _products(run: PipelineRun, c: Cleaned, write: bool) -> None:
     run.duplicates(c, name.str.lower(), run.sources["name"])
     valid = ~c.sink.bad
     prices = to_decimal(c.amounts["price"], c.values["price"]) if "price" in c.values else None
+    known_ids = [k[0] for k in (run.lookups.products.get(n.lower()) for n in name[valid]) if k]
+    current = _loaded(run, Product, known_ids)
+    new: list[dict[str, Any]] = []
+    updates: Updates = []
     for pos, idx in enumerate(c.sink.bad.index):
         if not valid[idx]:
             continue
@@ -285,27 +321,24 @@ def _products(run: PipelineRun, c: Cleaned, write: bool) -> None:
         known = run.lookups.products.get(name[idx].lower())
         if known is None:
             run.report.created += 1
-            if write:
-                product = Product(name=name[idx], series=series, price=price or Decimal("0"))
-                run.session.add(product)
-                run.session.flush()
-                run.lookups.products[name[idx].lower()] = (_id(product.id), product.price)
-                run.lookups.product_names.append(product.name)
+            new.append({"name": name[idx], "series": series, "price": price or Decimal("0")})
             continue
-        current = run.session.get(Product, known[0])
+        row = current[known[0]]
         changes = {"series": series or None, "price": price}
-        changed = {k: v for k, v in changes.items() if v is not None and getattr(current, k) != v}
+        changed = {k: v for k, v in changes.items() if v is not None and getattr(row, k) != v}
         if not changed:
             run.report.skipped += 1
             continue
         run.report.updated += 1
-        if write and current is not None:
-            for k, v in changed.items():
-                setattr(current, k, v)
-            run.session.add(current)
-            run.lookups.products[name[idx].lower()] = (known[0], current.price)
-    if write:
-        run.session.flush()
+        updates.append((known[0], row.version, changed))
+    if write and (new or updates):
+        run.later(lambda p: _write_products(run, *p), (new, updates))
+
+
+def _write_products(run: PipelineRun, new: list[dict[str, Any]], updates: Updates) -> None:
+    run.session.add_all([Product(**values) for values in new])
+    _apply_updates(run, Product, "product", updates)
+    run.session.flush()
 
 
 def _users(run: PipelineRun, c: Cleaned, write: bool) -> None:
@@ -318,25 +351,31 @@ def _users(run: PipelineRun, c: Cleaned, write: bool) -> None:
     run.duplicates(c, name.str.lower(), run.sources["display_name"])
     valid = ~c.sink.bad
     manager = c.values.get("manager", pd.Series("", index=name.index))
+    todo: list[tuple[str, str]] = []
     for idx in valid[valid].index:
         boss, agent = manager[idx], name[idx]
         if boss and boss.lower() not in run.lookups.users:
             run.report.extra["managers_created"] = run.report.extra.get("managers_created", 0) + 1
-            _new_user(run, boss, "sales_manager", write)
+            _new_user(run, boss, "sales_manager", todo)
         if agent.lower() in run.lookups.users:
             run.report.skipped += 1
         else:
             run.report.created += 1
-            _new_user(run, agent, role[idx], write)
-    if write:
-        run.session.flush()
+            _new_user(run, agent, role[idx], todo)
+    if write and todo:
+        run.later(lambda p: _write_users(run, p), todo)
 
 
-def _new_user(run: PipelineRun, display_name: str, role: str, write: bool) -> None:
-    if write:
+def _new_user(run: PipelineRun, display_name: str, role: str, todo: list[tuple[str, str]]) -> None:
+    """Remember the name for the rest of the run, so it is counted (and created) once."""
+    run.lookups.users[display_name.lower()] = -1
+    todo.append((display_name, role))
+
+
+def _write_users(run: PipelineRun, todo: list[tuple[str, str]]) -> None:
+    for display_name, role in todo:
         _ensure_user(run, display_name, role)
-    else:  # remember for the rest of the dry run, so a name is counted once
-        run.lookups.users[display_name.lower()] = -1
+    run.session.flush()
 
 
 def _contacts(run: PipelineRun, c: Cleaned, write: bool) -> None:
@@ -346,6 +385,8 @@ def _contacts(run: PipelineRun, c: Cleaned, write: bool) -> None:
     key = email.where(email != "", name.str.lower() + "|" + accounts.astype(str))
     run.duplicates(c, key.str.lower(), run.sources.get("email") or run.sources["full_name"])
     valid = ~c.sink.bad
+    new: list[dict[str, Any]] = []
+    updates: Updates = []
     for idx in valid[valid].index:
         account_id = None if pd.isna(accounts[idx]) else int(accounts[idx])
         query = select(Contact)
@@ -366,20 +407,22 @@ def _contacts(run: PipelineRun, c: Cleaned, write: bool) -> None:
         values = {k: v for k, v in values.items() if v not in (None, "")}
         if existing is None:
             run.report.created += 1
-            if write:
-                run.session.add(Contact(**values))
+            new.append(values)
             continue
         changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
         if not changed:
             run.report.skipped += 1
             continue
         run.report.updated += 1
-        if write:
-            for k, v in changed.items():
-                setattr(existing, k, v)
-            run.session.add(existing)
-    if write:
-        run.session.flush()
+        updates.append((_id(existing.id), existing.version, changed))
+    if write and (new or updates):
+        run.later(lambda p: _write_contacts(run, *p), (new, updates))
+
+
+def _write_contacts(run: PipelineRun, new: list[dict[str, Any]], updates: Updates) -> None:
+    run.session.add_all([Contact(**values) for values in new])
+    _apply_updates(run, Contact, "contact", updates)
+    run.session.flush()
 
 
 def _settlements(run: PipelineRun, c: Cleaned, write: bool) -> None:
@@ -392,7 +435,8 @@ def _settlements(run: PipelineRun, c: Cleaned, write: bool) -> None:
         f: to_decimal(c.amounts[f], c.values[f]) if f in c.values else [None] * len(as_of)
         for f in ("receivable", "overdue", "balance")
     }
-    now = utcnow()
+    new: list[dict[str, Any]] = []
+    updates: Updates = []
     for pos, idx in enumerate(as_of.index):
         if not valid[idx]:
             continue
@@ -401,7 +445,7 @@ def _settlements(run: PipelineRun, c: Cleaned, write: bool) -> None:
         values = {f: money[f][pos] or Decimal("0") for f in money}
         existing = (
             run.session.execute(
-                select(ErpBalance).where(
+                select(col(ErpBalance.id)).where(
                     col(ErpBalance.account_id) == account_id, col(ErpBalance.as_of) == day
                 )
             )
@@ -410,26 +454,19 @@ def _settlements(run: PipelineRun, c: Cleaned, write: bool) -> None:
         )
         if existing is None:
             run.report.created += 1
-            if write:
-                run.session.add(
-                    ErpBalance(
-                        account_id=account_id,
-                        as_of=day,
-                        imported_at=now,
-                        receivable=values["receivable"],
-                        overdue=values["overdue"],
-                        balance=values["balance"],
-                    )
-                )
+            new.append({"account_id": account_id, "as_of": day, **values})
             continue
         run.report.updated += 1
-        if write:
-            for k, v in values.items():
-                setattr(existing, k, v)
-            existing.imported_at = now
-            run.session.add(existing)
-    if write:
-        run.session.flush()
+        updates.append((int(existing), 0, values))
+    if write and (new or updates):
+        run.later(lambda p: _write_settlements(run, *p), (new, updates))
+
+
+def _write_settlements(run: PipelineRun, new: list[dict[str, Any]], updates: Updates) -> None:
+    now = utcnow()
+    run.session.add_all([ErpBalance(imported_at=now, **values) for values in new])
+    _apply_updates(run, ErpBalance, "settlements", [(i, 0, {**v, "imported_at": now}) for i, _, v in updates])
+    run.session.flush()
 
 
 def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
@@ -457,22 +494,23 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
         c.values.get("stage", empty),
     )
     now = pd.Timestamp(utcnow())
-    created = _noon_utc(c.values["created"]) if "created" in c.values else pd.Series(pd.NaT, index=index)
-    created = created.fillna(now)
-    closed = _noon_utc(c.values["closed"]) if "closed" in c.values else pd.Series(pd.NaT, index=index)
-    entered = (
-        _noon_utc(c.values["stage_entered"])
-        if "stage_entered" in c.values
-        else pd.Series(pd.NaT, index=index)
-    )
+    no_date = pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
+
+    def utc(name: str) -> pd.Series:
+        return _noon_utc(c.values[name]) if name in c.values else no_date
+
+    given, closed, entered = utc("created"), utc("closed"), utc("stage_entered")
+    # no creation date: the earliest known date of the deal (its close or stage entry), else now
+    earliest = pd.concat([closed, entered], axis=1).min(axis=1)
+    created = given.fillna(earliest.where(earliest < now)).fillna(now)
     is_closed = kind.isin(["won", "lost"])
     closed_col = run.sources.get("closed") or run.sources["stage"]
     sink.flag(is_closed & closed.isna(), closed_col, "imports.error.closed_required", c.values["stage"])
     sink.flag(
-        closed.notna() & (closed < created),
+        closed.notna() & given.notna() & (closed < given),
         closed_col,
         "imports.error.date_order",
-        c.values.get("closed", empty),
+        c.text.get("closed", empty),
     )
     probability = c.values.get("probability")
     if probability is not None:
@@ -509,23 +547,19 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
     todo = valid & ~exists
     n = int(todo.sum())
     run.report.created += n
-    if not write or n == 0:
-        if not write and create_owners:
-            unknown = c.values.get("owner", empty)[
-                todo & owner_id.isna() & (c.values.get("owner", empty) != "")
-            ]
-            for who in unknown.unique():
+    owner_names = c.values.get("owner", empty)
+    new_owners: list[str] = []
+    if create_owners:  # unknown owners become users (counted once, created when writing)
+        unknown = owner_names[todo & (owner_id.isna() | (owner_id < 0)) & (owner_names != "")]
+        for who in unknown.unique():
+            if who.lower() not in lk.users:
                 lk.users[who.lower()] = -1
-                run.report.extra["users_created"] = run.report.extra.get("users_created", 0) + 1
+                new_owners.append(who)
+                run.count("users_created")
+    if not write or n == 0:
         return
-
-    if create_owners and "owner" in c.values:
-        names = c.values["owner"]
-        for who in names[todo & owner_id.isna() & (names != "")].unique():
-            _, made = _ensure_user(run, who, "sales_rep")
-            if made:
-                run.report.extra["users_created"] = run.report.extra.get("users_created", 0) + 1
-        owner_id = names.str.lower().map(lk.users)
+    if new_owners:
+        run.later(lambda names: _write_owners(run, names), new_owners)
 
     # value: the file's, or (option) the catalogue price when an unclosed deal has none
     value_num = c.values.get("value", pd.Series(np.nan, index=index))
@@ -553,7 +587,8 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
             "title": titles,
             "account_id": account_id,
             "stage_id": stage_id,
-            "owner_id": owner_id,
+            "owner_id": owner_id.where(owner_id >= 0),
+            "owner_name": owner_names,
             "value_num": value_num,
             "value_txt": value_txt,
             "currency": currency,
@@ -570,7 +605,22 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
             "price": product_price,
         }
     )[todo]
+    run.later(lambda frame: _write_deals(run, frame, create_owners), d)
+
+
+def _write_owners(run: PipelineRun, names: list[str]) -> None:
+    for who in names:
+        _ensure_user(run, who, "sales_rep")
+
+
+def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None:
+    """One chunk of checked deals: deals, their stage history and product lines, each by one
+    executemany (ids reserved up front)."""
     ints = lambda s: [None if pd.isna(v) else int(v) for v in s.tolist()]  # noqa: E731
+    if create_owners:  # owners created in this run have their ids only now
+        users = run.lookups.users
+        made = d["owner_name"].str.lower().map(lambda name: users.get(name, -1)).astype(float)
+        d["owner_id"] = d["owner_id"].fillna(made.where(made >= 0))
     values = to_decimal(d["value_txt"].fillna(""), d["value_num"].fillna(np.nan))
     created_py, last_py, closed_py = _py(d["created"]), _py(d["last_at"]), _py(d["closed"])
     owners = ints(d["owner_id"])
@@ -642,7 +692,7 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
     ]
     if lines:
         conn.execute(insert(_table(DealProduct)), lines)
-    run.report.extra["stage_changes"] = run.report.extra.get("stage_changes", 0) + len(changes)
+    run.count("stage_changes", len(changes))
 
 
 def _titles(run: PipelineRun, c: Cleaned, ref: pd.Series, index: pd.Index) -> pd.Series:
@@ -671,7 +721,7 @@ HANDLERS = {
     "settlements": _settlements,
 }
 for _entity, _handler in HANDLERS.items():
-    register(_entity, EntitySpec(fields=SPECS[_entity], handler=_handler, lookups=Lookups))
+    register(_entity, EntitySpec(fields=SPECS[_entity], handler=_handler, lookups=Lookups, deferred=True))
 
 ENTITIES = tuple(SPECS)
 
