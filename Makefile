@@ -17,8 +17,8 @@ install: $(STAMP)
 
 run: install
 	$(VENV)/bin/crm-impl init
-	$(VENV)/bin/crm-impl demo --if-empty
-	CRM_IMPL_DEMO_MODE=true $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(VENV)/bin/crm-impl demo --if-empty $(if $(FORCE),--force)  # refused on a database with real users
+	CRM_IMPL_DEMO_MODE=true $(VENV)/bin/streamlit run serve.py --server.port $(PORT) --server.headless true
 
 PYTEST_ARGS ?= -n 2
 

@@ -1,10 +1,13 @@
-"""crm-impl entry point: page config, the sign-in gate, and navigation built from the user's roles."""
+"""crm-impl entry point: page config, the sign-in gate, and navigation built from the user's roles.
+
+Run through serve.py (`make run`), which adds the session-cookie route, so a sign-in survives a
+reload and a link to a page opens it after sign-in.
+"""
 
 import streamlit as st
 
 from crm_impl.core import chart_theme as theme
 from crm_impl.core.config import get_settings
-from crm_impl.core.i18n import t
 from crm_impl.core.ui import common, login, nav, sidebar
 from crm_impl.core.ui import session as ui_session
 
@@ -14,10 +17,12 @@ ui_session.boot(get_settings().database_url)
 theme.enable()
 user = ui_session.current_user()
 ui_session.apply_locale(user)
+ui_session.cookie_scripts()
 
 if user is None:
-    page = st.navigation([st.Page(login.show, title=t("login.title"), icon=":material/login:")])
+    # every page's address leads to the sign-in form, and after sign-in to that page
+    page = st.navigation(nav.signed_out(login.show), position="hidden")
 else:
-    page = st.navigation(nav.build(ui_session.actor()), expanded=True)
+    page = st.navigation(nav.build(ui_session.actor(user)), expanded=True)
     sidebar.show(user)
 page.run()

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from crm_impl import demo
+from crm_impl.core import sessions
 from crm_impl.core.db import dispose_engines, get_engine, upgrade
 from crm_impl.core.models import UserAccount
 
@@ -31,6 +32,19 @@ ROLE_LOGINS = {
     "sales_manager": "sales_manager",
     "sales_rep": "sales_rep",
 }
+
+
+def sign_in_state(at: AppTest, url: str, login: str) -> int:
+    """Sign `at` in as `login` the way the sign-in form does: a server-side session (its id in
+    the tab's state); returns the session id."""
+    with Session(get_engine(url)) as session:
+        user = session.exec(select(UserAccount).where(UserAccount.username == login)).one()
+        user_id = user.id
+        session_id, _ticket = sessions.start(session=session, user=user)
+        session.commit()
+    at.session_state["session_id"] = session_id
+    at.session_state["user_id"] = user_id
+    return session_id
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +77,7 @@ def app_as(demo_url: str) -> Callable[..., AppTest]:
         at = AppTest.from_file(APP, default_timeout=30)
         at.session_state["locale"] = locale
         if login is not None:
-            with Session(get_engine(demo_url)) as session:
-                user = session.exec(select(UserAccount).where(UserAccount.username == login)).one()
-            at.session_state["user_id"] = user.id
+            sign_in_state(at, demo_url, login)
         at.run()
         if page:
             at.switch_page(page)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     currency: str = Field("PLN", pattern=r"^[A-Z]{3}$", description="default currency of amounts")
     demo_mode: bool = Field(False, description="show one-click sign-in as each demo role on the login page")
     idle_timeout_minutes: int = Field(30, ge=1, description="sign a user out after this many idle minutes")
+    session_hours: int = Field(
+        12, ge=1, le=24 * 90, description="a sign-in lasts at most this many hours, even when active"
+    )
     lockout_attempts: int = Field(5, ge=1, description="failed sign-ins before an account is locked")
     lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
     live_refresh_seconds: int = Field(

@@ -10,6 +10,7 @@ import streamlit as st
 from crm_impl.core.config import get_settings
 from crm_impl.core.i18n import fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services import deals as pipeline
 
@@ -91,7 +92,7 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
             _move(card, next_key)
 
 
-@st.fragment(run_every=ui.live_every())
+@ui_session.live_fragment(ui.live_every())  # every refresh checks the session first
 def board_view() -> None:
     common.flash()  # a move reruns only this fragment: its success message is shown here
     version = ui.data_version()

@@ -10,6 +10,7 @@ from crm_impl.core import chart_theme
 from crm_impl.core.config import get_settings
 from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services.deals import today_utc
@@ -54,7 +55,7 @@ def _label_stages(df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return df.assign(stage=df["key"].map(names))
 
 
-@st.fragment(run_every=ui.live_every())
+@ui_session.live_fragment(ui.live_every())  # every refresh checks the session first
 def dashboard_view() -> None:
     data = ui.dashboard(ui.data_version(), get_settings().database_url, today_utc())
     names = ui.stage_key_names(ui.current_lookups()["stages"])

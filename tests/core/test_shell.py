@@ -1,10 +1,24 @@
 """The app shell as a user meets it: sign-in form, demo buttons, idle sign-out, language."""
 
-import time
+from datetime import timedelta
 
+from sqlmodel import Session, col, update
 from streamlit.testing.v1 import AppTest
 
+from crm_impl.core.db import get_engine
+from crm_impl.core.models import UserSession, utcnow
+
 from tests.apptest import APP
+
+
+def _age_session(url: str, session_id: int, *, minutes: int) -> None:
+    with Session(get_engine(url)) as s:
+        s.execute(
+            update(UserSession)
+            .where(col(UserSession.id) == session_id)
+            .values(last_seen_at=utcnow() - timedelta(minutes=minutes))
+        )
+        s.commit()
 
 
 def test_wrong_password_shows_a_message_and_stays_on_sign_in(app_as):
@@ -41,10 +55,11 @@ def test_demo_buttons_absent_without_demo_mode(app_as, monkeypatch):
     assert not [b for b in at.button if (b.key or "").startswith("demo_")]
 
 
-def test_idle_session_is_signed_out(app_as, monkeypatch):
+def test_idle_session_is_signed_out(app_as, demo_url):
     at = app_as("admin")
     assert at.title[0].value == "Overview"
-    at.session_state["last_seen"] = time.time() - 31 * 60
+    _age_session(demo_url, at.session_state["session_id"], minutes=31)
+    at.session_state["_session_checked"] = None
     at.run()
     assert "user_id" not in at.session_state
     assert at.title[0].value == "Sign in"

@@ -50,7 +50,7 @@ def running_app(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[s
         [
             str(BIN / "streamlit"),
             "run",
-            str(ROOT / "app.py"),
+            str(ROOT / "serve.py"),
             "--server.port",
             str(port),
             "--server.headless",

@@ -6,6 +6,7 @@ stay routable but hidden, so opening one by URL shows a refusal instead of a 404
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +204,41 @@ PAGES: list[PageSpec] = [
         "section.rollout",
         "budget.read",
     ),
+    PageSpec(
+        "pages/training/sessions.py",
+        "page.training_sessions",
+        ":material/school:",
+        "section.training",
+        "training.read",
+    ),
+    PageSpec(
+        "pages/training/coverage.py",
+        "page.training_coverage",
+        ":material/groups_3:",
+        "section.training",
+        "training.read",
+    ),
+    PageSpec(
+        "pages/training/effect.py",
+        "page.training_effect",
+        ":material/trending_up:",
+        "section.training",
+        "training.read",
+    ),
+    PageSpec(
+        "pages/training/meetings.py",
+        "page.training_meetings",
+        ":material/event:",
+        "section.training",
+        "training.read",
+    ),
+    PageSpec(
+        "pages/training/my_training.py",
+        "page.training_my_training",
+        ":material/workspace_premium:",
+        "section.training",
+        "overview.read",
+    ),
     PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
@@ -235,3 +271,15 @@ def build(actor: Actor) -> dict[str, list[st.Page]]:
             )
             sections.setdefault(t(section), []).append(page)
     return sections
+
+
+def signed_out(show_login: Callable[[], None]) -> list[st.Page]:
+    """Signed out, every page's address shows the sign-in form (not Streamlit's "page not
+    found"); the address and its query parameters stay, so after sign-in the app opens what the
+    link asked for (`/pipeline_deal?id=123`)."""
+    pages = [st.Page(show_login, title=t("login.title"), icon=":material/login:", default=True)]
+    for spec in PAGES:
+        pages.append(
+            st.Page(show_login, title=t("login.title"), icon=":material/login:", url_path=url_path(spec.path))
+        )
+    return pages

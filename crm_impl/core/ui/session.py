@@ -1,19 +1,43 @@
-"""Who is signed in, for how long, and in which language — kept in st.session_state."""
+"""Who is signed in, for how long, and in which language.
+
+The session itself lives on the server (crm_impl.core.sessions); st.session_state keeps its id
+for this browser tab, and the HttpOnly cookie brings it back after a reload, in a new tab or when
+a link is opened. Every run checks it, so a sign-out, a deactivation, a password change, the
+idle timeout or the expiry end it on the next click, and live pages end it on their next refresh.
+"""
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
+from typing import ParamSpec
 
 import streamlit as st
 
+from crm_impl.core import sessions
 from crm_impl.core.auth import actor_for
 from crm_impl.core.config import get_settings
-from crm_impl.core.db import UnitOfWork, get_engine, read_session, upgrade
+from crm_impl.core.db import UnitOfWork, get_engine, upgrade
 from crm_impl.core.i18n import LANGUAGES, set_locale
 from crm_impl.core.models import UserAccount
 from crm_impl.core.permissions import Actor
+from crm_impl.core.ui import web
 
+P = ParamSpec("P")
 USER_KEY = "user_id"
+SESSION_KEY = "session_id"
+_TICKET_KEY = "cookie_ticket"
+_CLEAR_KEY = "cookie_clear"
+# one script run asks several times (app shell, page, save helper): one check serves them all
+_MEMO_KEY = "_session_checked"
+_MEMO_SECONDS = 2.0
+_ENDED_MESSAGES = {
+    sessions.ENDED_IDLE: "auth.idle_signed_out",
+    sessions.ENDED_EXPIRED: "auth.session_expired",
+    sessions.ENDED_REVOKED: "auth.session_revoked",
+    sessions.ENDED_INACTIVE: "auth.session_inactive",
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,45 +48,122 @@ def boot(database_url: str) -> bool:
     return True
 
 
-def current_user() -> UserAccount | None:
-    """The signed-in, active user; signs out after the configured idle time."""
-    user_id = st.session_state.get(USER_KEY)
-    if user_id is None:
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no browser request behind this run (bare mode, tests)
         return None
-    idle = get_settings().idle_timeout_minutes * 60
-    now = time.time()
-    last = st.session_state.get("last_seen", now)
-    if idle > 0 and now - last > idle:
-        sign_out(reason="auth.idle_signed_out")
+    return value if isinstance(value, str) else None
+
+
+def _check(*, touch: bool) -> UserAccount | None:
+    """The signed-in user after checking the server-side session; signs out when it ended."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is None:
+        return _restore()
+    memo = st.session_state.get(_MEMO_KEY)
+    if memo and memo[0] == session_id and time.monotonic() - memo[1] < _MEMO_SECONDS:
+        return memo[2]  # type: ignore[no-any-return]
+    with UnitOfWork() as uow:
+        result = sessions.check(session=uow.session, session_id=session_id, touch=touch)
+        uow.commit()
+    if result.user is None:
+        sign_out(reason=_ENDED_MESSAGES.get(result.ended or "", "auth.session_revoked"), revoke=False)
         return None
-    st.session_state["last_seen"] = now
-    with read_session() as session:
-        user = session.get(UserAccount, user_id)
-    if user is None or not user.is_active:
-        sign_out()
+    st.session_state[_MEMO_KEY] = (session_id, time.monotonic(), result.user)
+    return result.user
+
+
+def _restore() -> UserAccount | None:
+    """A reload, a new tab or an opened link: the cookie names a valid session, so the user is
+    signed in again where they asked to go."""
+    token = _cookie_token()
+    if not token:
         return None
+    with UnitOfWork() as uow:
+        found = sessions.resolve(session=uow.session, token=token)
+        uow.commit()
+    if found is None:
+        st.session_state[_CLEAR_KEY] = True
+        return None
+    session_id, user = found
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state[USER_KEY] = user.id
+    st.session_state.setdefault("locale", user.locale)
     return user
+
+
+def current_user() -> UserAccount | None:
+    """The signed-in, active user (a click counts as activity)."""
+    return _check(touch=True)
+
+
+def live_user() -> UserAccount | None:
+    """For a page that refreshes itself: the session is checked, but the refresh is not activity,
+    so the idle timeout still ends it. After it ended the whole app reruns to the sign-in page."""
+    user = _check(touch=False)
+    if user is None:
+        st.rerun(scope="app")
+    return user
+
+
+def live_fragment(run_every: int | None) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """`st.fragment(run_every=...)` for live pages, whose every run checks the session first: a
+    board left open past the idle timeout, or of a user deactivated meanwhile, stops refreshing
+    and shows the sign-in page instead of new data."""
+
+    def decorate(body: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(body)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> None:
+            if live_user() is not None:
+                body(*args, **kwargs)
+
+        return st.fragment(run_every=run_every)(checked)
+
+    return decorate
 
 
 def sign_in(user: UserAccount) -> None:
     """Start the session. A language picked on the sign-in page wins and becomes the user's."""
     chosen = st.session_state.pop("locale_chosen", None)
-    st.session_state[USER_KEY] = user.id
-    st.session_state["last_seen"] = time.time()
-    st.session_state["locale"] = chosen or user.locale
-    if chosen and chosen != user.locale:
-        from crm_impl.core.users import set_preferences
+    with UnitOfWork() as uow:
+        session_id, ticket = sessions.start(session=uow.session, user=user)
+        if chosen and chosen != user.locale:
+            from crm_impl.core.users import set_preferences
 
-        with UnitOfWork() as uow:
             set_preferences(session=uow.session, actor=actor_for(user), locale=chosen)
+        uow.commit()
+    st.session_state.pop(_CLEAR_KEY, None)
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state[USER_KEY] = user.id
+    st.session_state[_TICKET_KEY] = ticket
+    st.session_state["locale"] = chosen or user.locale
+
+
+def sign_out(reason: str | None = None, *, revoke: bool = True) -> None:
+    """End the session everywhere (every tab of this browser) and forget this run's state."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if revoke and session_id is not None:
+        with UnitOfWork() as uow:
+            sessions.revoke(session=uow.session, session_id=session_id)
             uow.commit()
-
-
-def sign_out(reason: str | None = None) -> None:
+    locale = st.session_state.get("locale")
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    st.session_state[_CLEAR_KEY] = True
+    if locale:
+        st.session_state["locale"] = locale
     if reason:
         st.session_state["signout_reason"] = reason
+
+
+def cookie_scripts() -> None:
+    """Run once after sign-in (set the cookie) or sign-out (clear it); see crm_impl.core.ui.web."""
+    ticket = st.session_state.pop(_TICKET_KEY, None)
+    if ticket:
+        st.html(web.ticket_script(ticket), unsafe_allow_javascript=True)
+    if st.session_state.pop(_CLEAR_KEY, None):
+        st.html(web.clear_script(), unsafe_allow_javascript=True)
 
 
 ANONYMOUS = Actor(id=None, username="anonymous", roles=())

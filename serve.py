@@ -1,0 +1,18 @@
+"""The app as an ASGI application: Streamlit's pages (app.py) plus the session-cookie route.
+
+`streamlit run serve.py` (what `make run` does) or `uvicorn serve:app`. Running app.py directly
+still works, but a reload then signs the user out: only this entry point can set the cookie.
+"""
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.starlette import App
+
+from crm_impl.core.ui.web import routes
+
+# The app navigates with st.navigation (app.py). Streamlit decides that a script beside a
+# `pages/` folder is an old-style multipage app until the first run has called st.navigation, so
+# the first visitor of a fresh process opening a link (/pipeline_deal) got "Page not found".
+# Streamlit sets this flag to False itself after that first run; set it before.
+PagesManager.uses_pages_directory = False
+
+app = App("app.py", routes=routes())
