@@ -7,7 +7,6 @@ from streamlit.testing.v1 import AppTest
 
 from crm_impl.core.db import get_engine
 from crm_impl.core.models import UserSession, utcnow
-
 from tests.apptest import APP
 
 
