@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+# How user text quoted in a message (a name, a title, a typed value) is shown: as it is (CLI,
+# tables, logs), or escaped while the UI shows the message as Markdown (`escaping`).
+_USER_TEXT: ContextVar[Callable[[str], str] | None] = ContextVar("user_text_escape", default=None)
+
+
+@contextmanager
+def escaping(escape: Callable[[str], str]) -> Iterator[None]:
+    """Messages built inside quote user text through `escape` (the UI passes common.plain)."""
+    token = _USER_TEXT.set(escape)
+    try:
+        yield
+    finally:
+        _USER_TEXT.reset(token)
+
+
+def user_text(value: Any) -> Any:
+    """A user value for a message's placeholder: escaped inside `escaping(...)`, else as it is."""
+    escape = _USER_TEXT.get()
+    return escape(value) if escape is not None and isinstance(value, str) else value
 
 
 class DomainError(Exception):
@@ -21,7 +44,9 @@ class DomainError(Exception):
         params = dict(self.params)
         for name, value in params.items():  # a name stored in both languages, e.g. a stage's
             if isinstance(value, dict) and "en" in value:
-                params[name] = value.get(get_locale()) or value["en"]
+                value = value.get(get_locale()) or value["en"]
+            # field and action are i18n keys, translated below; the rest may quote user text
+            params[name] = value if name in ("field", "action") else user_text(value)
         if "field" in params:  # a field is named by its i18n key, shown in the user's language
             params["field"] = t(str(params["field"]))
         if "action" in params:
@@ -68,6 +93,7 @@ class RowError(ValidationError):
         name = self.name
         if isinstance(name, dict):
             name = name.get(get_locale()) or name.get("en") or ""
+        name = user_text(name)
         label = (
             t("error.grid_row_named", row=self.params["row"], name=name) if name else str(self.params["row"])
         )

@@ -23,7 +23,7 @@ def detected(source: Source) -> None:
     delim = DELIMITER_NAMES.get(source.delimiter or "", "")
     c3.metric(t("imports.delimiter"), t(f"imports.delimiter_name.{delim}") if delim else "–")
     c4.metric(t("imports.rows_estimate"), fmt_number(source.total_rows))
-    st.caption(t("imports.columns_found") + ": " + ", ".join(source.header))
+    st.caption(t("imports.columns_found") + ": " + common.plain(", ".join(source.header)))  # the file's text
 
 
 def _guess(field: str, chosen: str, header: list[str]) -> str:

@@ -9,7 +9,7 @@ from crm_impl.core.i18n import t
 from crm_impl.core.ui import common
 
 actor = common.page("pages/home/profile.py")
-st.caption(t("account.signed_in_as", username=actor.username))
+st.caption(t("account.signed_in_as", username=common.plain(actor.username)))
 
 with st.form("change_password", clear_on_submit=True):
     current = st.text_input(t("account.current_password"), type="password")
@@ -19,6 +19,6 @@ with st.form("change_password", clear_on_submit=True):
             with UnitOfWork() as uow:
                 auth.authenticate(session=uow.session, username=actor.username, password=current)
         except AuthError as err:
-            st.error(err.message(), icon=":material/lock:")
+            st.error(common.error_text(err), icon=":material/lock:")
         else:
             common.run(users.reset_password, "users.password_reset", user_id=actor.id, new_password=new)

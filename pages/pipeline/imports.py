@@ -29,9 +29,9 @@ base = mapping_mod.Mapping()
 if mapping_upload is not None:
     try:
         base = mapping_mod.loads(mapping_upload.getvalue().decode("utf-8-sig", errors="replace"))
-        c2.caption(t("imports.mapping_loaded", name=mapping_upload.name))
+        c2.caption(t("imports.mapping_loaded", name=common.plain(mapping_upload.name)))
     except DomainError as err:
-        c2.error(err.message(), icon=":material/error:")
+        c2.error(common.error_text(err), icon=":material/error:")
 
 if upload is None:
     st.info(t("imports.upload_first"), icon=":material/upload_file:")
@@ -41,7 +41,7 @@ data = upload.getvalue()
 try:
     source = imports.inspect_file(data, mapping=base, entity=entity)
 except DomainError as err:
-    st.error(err.message(), icon=":material/error:")
+    st.error(common.error_text(err), icon=":material/error:")
     st.stop()
 widgets.detected(source)
 

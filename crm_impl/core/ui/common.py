@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from crm_impl.core import db, exporting, incidents
-from crm_impl.core.errors import DatabaseBusy, DatabaseUnavailable, DomainError
+from crm_impl.core.errors import DatabaseBusy, DatabaseUnavailable, DomainError, escaping
 from crm_impl.core.i18n import LANGUAGES, fmt_money, get_locale, set_locale, t
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import session as ui_session
@@ -78,7 +78,9 @@ def failure_message(exc: BaseException, *, where: str, saving: bool = True) -> s
 
 def show_failure(exc: BaseException, *, where: str, saving: bool = True) -> None:
     """Show `exc` as a translated error (see failure_message); nothing raw reaches the user."""
-    st.error(failure_message(exc, where=where, saving=saving), icon=":material/error:")
+    with escaping(plain):  # the message may quote user text (a defect's title, a row's name)
+        message = failure_message(exc, where=where, saving=saving)
+    st.error(message, icon=":material/error:")
 
 
 def _page_name() -> str:
@@ -217,6 +219,14 @@ def plain(text: object) -> str:
     st.caption, st.subheader, st.info...): every Markdown special character escaped, so
     "**x** [a](http://b)" shows literally instead of as bold text or a link. User text is data."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def error_text(err: DomainError) -> str:
+    """An error's message for an element that renders Markdown (st.error...): the user text it
+    quotes (a name, a title, a typed value, a file's column) escaped like `plain`, the message
+    itself as translated."""
+    with escaping(plain):
+        return err.message()
 
 
 def money_text(values: pd.Series, currency: str | pd.Series = "PLN") -> pd.Series:

@@ -9,6 +9,7 @@ from crm_impl.core.config import get_settings, sso_configured
 from crm_impl.core.db import UnitOfWork, read_session
 from crm_impl.core.errors import AuthError
 from crm_impl.core.i18n import LANGUAGES, language_name, t
+from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
 
 DEMO_LOGINS = (
@@ -36,7 +37,7 @@ def _password_form() -> None:
             with UnitOfWork() as uow:
                 user = auth.authenticate(session=uow.session, username=username, password=password)
         except AuthError as err:
-            st.error(err.message(), icon=":material/lock:")
+            st.error(common.error_text(err), icon=":material/lock:")
             return
         ui_session.sign_in(user)
         st.rerun()
@@ -52,7 +53,7 @@ def _sso() -> None:
         with UnitOfWork() as uow:
             user = auth.sso_sign_in(session=uow.session, email=str(st.user.get("email", "")))
     except AuthError as err:
-        st.error(err.message())
+        st.error(common.error_text(err))
         return
     ui_session.sign_in(user)
     st.rerun()
@@ -78,7 +79,7 @@ def _demo() -> None:
                 with UnitOfWork() as uow:
                     signed_in = auth.demo_sign_in(session=uow.session, username=login)
             except AuthError as err:
-                st.error(err.message())
+                st.error(common.error_text(err))
                 return
             ui_session.sign_in(signed_in)
             st.rerun()

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from crm_impl.core import validation, writes
-from crm_impl.core.errors import DomainError, PermissionDenied, ValidationError
+from crm_impl.core.errors import DomainError, PermissionDenied, ValidationError, user_text
 from crm_impl.core.models import UserAccount, utcnow
 from crm_impl.core.permissions import Actor, require
 from crm_impl.defects.models import (
@@ -250,7 +250,8 @@ class DefectFailed(DomainError):
     def message(self) -> str:
         from crm_impl.core.i18n import t
 
-        return t(self.key, id=self.params["id"], title=self.params["title"], message=self.cause.message())
+        title = user_text(self.params["title"])
+        return t(self.key, id=self.params["id"], title=title, message=self.cause.message())
 
 
 def bulk_change(

@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from crm_impl.core import validation, writes
-from crm_impl.core.errors import ConflictError, PermissionDenied, ValidationError
+from crm_impl.core.errors import ConflictError, PermissionDenied, ValidationError, user_text
 from crm_impl.core.i18n import t
 from crm_impl.core.models import utcnow
 from crm_impl.core.permissions import Actor, require
@@ -112,7 +112,8 @@ class GateReason:
 
     def message(self) -> str:
         severity = t(f"defects.severity.{self.severity}")
-        return t(f"defects.gate.{self.kind}", id=self.defect_id, title=self.title, severity=severity)
+        title = user_text(self.title)
+        return t(f"defects.gate.{self.kind}", id=self.defect_id, title=title, severity=severity)
 
 
 def _earlier_or_same(release: Release, target: Release | None) -> bool:
@@ -176,7 +177,8 @@ class ReleaseBlocked(ValidationError):
 
         labels = self.params["status"]
         text = t("defects.gate.separator").join(r.message() for r in self.reasons)
-        return t(self.key, release=self.params["release"], status=labels[get_locale()], reasons=text)
+        release = user_text(self.params["release"])
+        return t(self.key, release=release, status=labels[get_locale()], reasons=text)
 
 
 def set_release_status(
