@@ -6,8 +6,10 @@ each step inside `crm_impl.core.clock.at(its moment)` and by the demo user who w
 admin sets up the users, the sales reps work their own customers and deals, the sales manager
 keeps the catalogue and the budget, the PMs run the plan, the client PM triages ideas,
 management decides change requests. So every row has its audit entry, dated when it happened.
-The only writes by "system" are the bootstrap of the first administrator (there is nobody
-before them), and one closing entry saying what was loaded. It runs only on an empty database.
+The only writes by the operator ("system", or the `--as` user) are the bootstrap of the first
+administrator (there is nobody before them), and one closing entry saying what was loaded. It
+runs only on an empty database. Every account it creates is marked `is_demo`: only those get
+the one-click demo sign-in.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from crm_impl.budget import demo as demo_budget
 from crm_impl.core import audit, clock, users
 from crm_impl.core.auth import actor_for
 from crm_impl.core.models import Person, PersonCreate, UserAccount, UserCreate
-from crm_impl.core.permissions import SYSTEM, Actor, can
+from crm_impl.core.permissions import SYSTEM, Actor, can, require
 from crm_impl.defects import demo as demo_defects
 from crm_impl.pipeline import demo as demo_pipeline
 from crm_impl.pipeline.services.stages import ensure_default_stages
@@ -78,10 +80,14 @@ def load(
     deals: int = 1500,
     today: date | None = None,
 ) -> DemoSummary:
-    """Fill an empty database with the demo company. Commits."""
+    actor: Actor = SYSTEM,
+    """Fill an empty database with the demo company. Commits. `actor` (the operator, `--as`)
+    creates the first administrator and needs the right to manage users."""
     import random
 
     rng = random.Random(seed)
+    require(actor, "user.manage")
+
     today = today or date.today()
     ensure_default_stages(session=session)
     start = demo_pipeline.history_start(today)
@@ -115,6 +121,7 @@ def load(
             session=session,
             actor=actor,
             data=UserCreate(
+            is_demo=True,  # only these accounts get the one-click demo sign-in
                 username=login,
                 password=DEMO_PASSWORD,
                 roles=list(roles),
@@ -129,7 +136,7 @@ def load(
     # The bootstrap: the operator creates the first administrator (as `crm-impl user add` does).
     setup = start - timedelta(days=1)
     with clock.at(setup):
-        add_person(SYSTEM, "admin")
+        add_person(actor, "admin")
     # The admin gives the client's own staff their accounts the day before the year starts ...
     for n, (login, _roles, side, *_rest) in enumerate(rows):
         if side == "client" and login != "admin":
@@ -196,7 +203,7 @@ def load(
     with clock.at(datetime.combine(today, time(18), UTC)):
         audit.record(
             session=session,
-            actor=SYSTEM,
+            actor=actor,
             entity="demo",
             entity_id=seed,
             action="load",

@@ -24,23 +24,42 @@ def demo(
     ctx: typer.Context,
     seed: int = typer.Option(7, help="Random seed: the same seed gives the same company."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when data exists."),
+    force: bool = typer.Option(
+        False, "--force", help="Go on although the database has users the demo did not create."
+    ),
     accounts: int = typer.Option(300, help="Number of accounts."),
     deals: int = typer.Option(1500, help="Number of deals."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Load the demo company (a Polish building-materials distributor) into an empty database."""
+    """Load the demo company (a Polish building-materials distributor) into an empty database.
+
+    Refused (exit 1) when the database has active users the demo did not create, unless
+    `--force`: `make run` runs this before starting the app with one-click demo sign-in on.
+    The first administrator is created by `--as USER` (who may manage users), else `system`."""
     from crm_impl import demo as demo_data
+    from crm_impl.core.auth import real_user_count
+    from crm_impl.core.i18n import tn
 
     run = cli(ctx).with_json(as_json)
     upgrade(run.database_url)
     with run.unit_of_work() as uow:
+        actor = run.actor(uow.session)
         if not demo_data.is_empty(uow.session):
+            real = real_user_count(session=uow.session)
+            if real and not force:
+                typer.echo(f"error: {tn('login.demo_refused', real)}", err=True)
+                raise typer.Exit(1)
             if if_empty:
                 run.emit({"loaded": False}, "database not empty: demo not loaded")
                 return
             typer.echo("error: the database is not empty", err=True)
             raise typer.Exit(1)
-        summary = demo_data.load(session=uow.session, seed=seed, accounts=accounts, deals=deals)
+        try:
+            summary = demo_data.load(
+                session=uow.session, seed=seed, accounts=accounts, deals=deals, actor=actor
+            )
+        except DomainError as err:
+            fail(err)
     run.emit(
         {"loaded": True, **summary.__dict__},
         f"demo loaded: {summary.__dict__}; password for every demo user: {demo_data.DEMO_PASSWORD}",

@@ -9,7 +9,7 @@ from crm_impl.core import audit
 from crm_impl.core.config import local_tz
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_datetime, t, tn
-from crm_impl.core.ui import common
+from crm_impl.core.ui import common, role_grants
 from crm_impl.pipeline import ui as pipeline_ui
 
 actor = common.page("pages/admin/audit.py")
@@ -83,3 +83,4 @@ st.dataframe(
     },
 )
 common.csv_download(shown, "audit.csv", key="audit_csv")
+role_grants.show(actor)  # separation of duties: who gave whom decision rights (issue 8)

@@ -7,7 +7,7 @@ from crm_impl.core.db import read_session
 from crm_impl.core.i18n import LANGUAGE_NAMES, LANGUAGES, fmt_datetime, t
 from crm_impl.core.models import USER_FIELDS, UserCreate, UserUpdate
 from crm_impl.core.permissions import APP_ROLES
-from crm_impl.core.ui import common
+from crm_impl.core.ui import common, role_grants
 
 actor = common.page("pages/admin/users.py")
 with read_session() as session:
@@ -119,3 +119,5 @@ with edit_tab:
             common.save(
                 users.set_active, "common.saved", user_id=int(user_id), active=not bool(row["is_active"])
             )
+
+role_grants.show(actor)

@@ -93,6 +93,11 @@ def test_deactivated_user_cannot_sign_in(engine, make_user):
 
 def test_demo_sign_in_only_in_demo_mode(engine, make_user, monkeypatch):
     make_user("sales_rep", "sales_rep")
+    with Session(engine) as s:  # an account the demo created
+        user = s.exec(select(UserAccount).where(UserAccount.username == "sales_rep")).one()
+        user.is_demo = True
+        s.add(user)
+        s.commit()
     monkeypatch.setenv("CRM_IMPL_DEMO_MODE", "false")
     with Session(engine) as s, pytest.raises(AuthError):
         auth.demo_sign_in(session=s, username="sales_rep")

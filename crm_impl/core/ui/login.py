@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm_impl.core import auth, users
+from crm_impl.core import auth
 from crm_impl.core.config import get_settings, sso_configured
 from crm_impl.core.db import UnitOfWork, read_session
 from crm_impl.core.errors import AuthError
-from crm_impl.core.i18n import LANGUAGES, language_name, t
+from crm_impl.core.i18n import LANGUAGES, language_name, t, tn
 from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
 
@@ -63,10 +63,15 @@ def _demo() -> None:
     if not get_settings().demo_mode:
         return
     st.subheader(t("login.demo_title"))
-    st.caption(t("login.demo_hint"))
+    st.info(t("login.demo_on"), icon=":material/science:")
     with read_session() as session:
-        found = [(login, users.get_by_username(session=session, username=login)) for login in DEMO_LOGINS]
-    available = [(login, user) for login, user in found if user is not None]
+        demo_users = {u.username: u for u in auth.demo_accounts(session=session)}
+        real = auth.real_user_count(session=session)
+    if real:
+        st.warning(tn("login.demo_real_users", real), icon=":material/warning:")
+    st.caption(t("login.demo_hint"))
+    # one button per demo role, and only for accounts the demo created (is_demo)
+    available = [(login, demo_users[login]) for login in DEMO_LOGINS if login in demo_users]
     cols = st.columns(3)
     for i, (login, user) in enumerate(available):
         if cols[i % 3].button(
