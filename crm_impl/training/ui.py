@@ -306,7 +306,9 @@ def attendance_form(row: tm.TrainingSession, rows: pd.DataFrame) -> None:
         for r in rows.itertuples():  # one widget pair per invited person (a form, not a metric)
             c = st.columns([3, 1])
             went = c[0].checkbox(
-                str(r.name), value=bool(r.attended) if pd.notna(r.attended) else False, key=f"att_{r.id}"
+                common.plain(r.name),  # a label renders Markdown: the name is user text
+                value=bool(r.attended) if pd.notna(r.attended) else False,
+                key=f"att_{r.id}",
             )
             score = c[1].number_input(
                 field("score"),

@@ -104,6 +104,7 @@ ROLE_PAGES = [
     ("sales_rep", "pages/pipeline/deal.py"),
     ("sales_rep", "pages/pipeline/client.py"),
     ("sales_manager", "pages/pipeline/settings.py"),
+    ("trainer", "pages/training/sessions.py"),
 ]
 
 
