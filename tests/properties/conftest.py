@@ -11,16 +11,16 @@ from hypothesis import HealthCheck, settings
 
 from tests.conftest import IN_CI
 
-_COMMON = {
-    "deadline": None,
-    "suppress_health_check": [
+_BASE = settings(
+    deadline=None,
+    suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
     ],
-    "print_blob": True,
-    "database": None,  # no example database left in the work tree
-}
-settings.register_profile("ci", max_examples=1000, **_COMMON)
-settings.register_profile("dev", max_examples=60, **_COMMON)
+    print_blob=True,
+    database=None,  # no example database left in the work tree
+)
+settings.register_profile("ci", _BASE, max_examples=1000)
+settings.register_profile("dev", _BASE, max_examples=60)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))

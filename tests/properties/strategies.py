@@ -77,3 +77,16 @@ hostile_value = st.one_of(
     st.datetimes(),
     st.lists(st.integers(), max_size=3),
 )
+
+
+# Crashes these tests found in files other developers own, each with its own deterministic
+# regression test (xfail strict while open: it fails the run the moment the fix lands, so the
+# entry and the mark go then). The property tests tolerate exactly these signatures, nothing else.
+KNOWN_CRASHES: dict[str, tuple[type[BaseException], str]] = {
+    # test_parsers.test_utf16_named_in_the_mapping_without_a_bom_is_a_clear_error
+    "utf16_without_bom": (UnicodeError, "UTF-16 stream does not start with BOM"),
+}
+
+
+def known_crash(err: BaseException) -> bool:
+    return any(isinstance(err, kind) and text in str(err) for kind, text in KNOWN_CRASHES.values())
