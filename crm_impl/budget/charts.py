@@ -9,6 +9,8 @@ line (partial), never a fall. `labels` holds the axis titles and the word of eve
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 
@@ -31,7 +33,7 @@ def _long(df: pd.DataFrame, key: str) -> pd.DataFrame:
     return df.melt(id_vars=[key], value_vars=list(AMOUNTS), var_name="series", value_name="amount")
 
 
-def amounts_by(df: pd.DataFrame, key: str, *, names: dict[str, str], labels: dict[str, str]) -> alt.Chart:
+def amounts_by(df: pd.DataFrame, key: str, *, names: dict[Any, str], labels: dict[str, str]) -> alt.Chart:
     """Planned, committed, actual and forecast side by side per category or phase (rows).
 
     df: metrics.by_category (key "category") or metrics.by_phase (key "phase"); names: the word
@@ -87,7 +89,7 @@ def _line_with_partial(
     )
     done = base.transform_filter("!datum.partial").mark_line(point=True)
     partial = base.transform_filter("datum.partial").mark_point(filled=False, size=90, opacity=0.8)
-    return alt.layer(done, partial)
+    return alt.LayerChart(layer=[done, partial])
 
 
 def cumulative(cum: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
@@ -133,4 +135,4 @@ def indices(history: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
         .mark_rule(color=theme.GREY, strokeDash=[4, 4])
         .encode(y="one:Q")
     )
-    return alt.layer(_line_with_partial(data, INDEX_COLORS, series, labels, ".2f"), rule)
+    return alt.LayerChart(layer=[_line_with_partial(data, INDEX_COLORS, series, labels, ".2f"), rule])

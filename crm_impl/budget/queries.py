@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from crm_impl.budget import metrics
 from crm_impl.budget.models import BudgetLine, CostPosting, EvSnapshot
@@ -22,7 +23,7 @@ def _frame(rows: list[Any], columns: tuple[str, ...] | list[str]) -> pd.DataFram
 
 
 def lines_frame(session: Session, project_id: int) -> pd.DataFrame:
-    rows = session.exec(
+    rows = session.execute(
         select(
             col(BudgetLine.id),
             col(BudgetLine.name),
@@ -46,7 +47,7 @@ def lines_frame(session: Session, project_id: int) -> pd.DataFrame:
 
 
 def postings_frame(session: Session, project_id: int) -> pd.DataFrame:
-    rows = session.exec(
+    rows = session.execute(
         select(
             col(CostPosting.id),
             col(CostPosting.line_id),
@@ -68,7 +69,7 @@ def postings_frame(session: Session, project_id: int) -> pd.DataFrame:
 
 
 def phases_frame(session: Session, project_id: int) -> pd.DataFrame:
-    rows = session.exec(
+    rows = session.execute(
         select(
             col(Phase.id),
             col(Phase.name),
@@ -84,7 +85,7 @@ def phases_frame(session: Session, project_id: int) -> pd.DataFrame:
 
 
 def snapshots_frame(session: Session, project_id: int) -> pd.DataFrame:
-    rows = session.exec(
+    rows = session.execute(
         select(
             col(EvSnapshot.month),
             col(EvSnapshot.bac),

@@ -133,12 +133,12 @@ def findings(found: list[Finding], currency: str) -> None:
 
 def ev_tiles(ev: EarnedValue, currency: str) -> None:
     """BAC, PV, EV, AC and the indices as metric tiles."""
-    row = st.columns(4)
+    row = cols(4)
     row[0].metric(t("budget.ev.bac"), money(ev.bac, currency))
     row[1].metric(t("budget.ev.pv"), money(ev.pv, currency))
     row[2].metric(t("budget.ev.ev"), money(ev.ev, currency))
     row[3].metric(t("budget.ev.ac"), money(ev.ac, currency))
-    row = st.columns(4)
+    row = cols(4)
     row[0].metric(t("budget.ev.cpi"), ratio(ev.cpi), help=t("budget.ev.cpi_help"))
     row[1].metric(t("budget.ev.spi"), ratio(ev.spi), help=t("budget.ev.spi_help"))
     row[2].metric(t("budget.ev.eac"), money(ev.eac, currency))
@@ -211,6 +211,11 @@ def freeze_last_month(pid: int, actor: Actor) -> None:
 # ---- forms ------------------------------------------------------------------------------------
 
 
+def cols(n: int) -> list[Any]:
+    """`st.columns` as a list (rows of different widths reuse one name)."""
+    return list(st.columns(n))
+
+
 def _k(name: str) -> str:
     """A widget key that changes after every successful save, so a saved form starts empty."""
     return f"{name}_{st.session_state.get('_forms_saved', 0)}"
@@ -237,7 +242,7 @@ def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -
     """A new budget line, or the edit form of `line` (a row of queries.lines_frame)."""
     name = f"budget_line_edit_{int(line['id'])}" if line is not None else "budget_line_new"
     with common.form(name):
-        c = st.columns(2)
+        c = cols(2)
         title = c[0].text_input(
             field("name"), value="" if line is None else str(line["name"]), key=_k(f"{name}_name")
         )
@@ -260,7 +265,7 @@ def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -
             key=_k(f"{name}_status"),
             disabled=line is None,
         )
-        c = st.columns(3)
+        c = cols(3)
         planned = c[0].text_input(
             field("planned"),
             value="" if line is None else fmt_number(line["planned"], 2),
@@ -324,7 +329,7 @@ def posting_form(pid: int, lines: dict[int, str]) -> None:
         st.info(t("budget.ui.no_open_lines"), icon=":material/info:")
         return
     with common.form("budget_posting_new"):
-        c = st.columns(3)
+        c = cols(3)
         line = c[0].selectbox(
             field("line"), list(lines), format_func=lambda i: lines.get(int(i), ""), key=_k("posting_line")
         )
@@ -332,11 +337,13 @@ def posting_form(pid: int, lines: dict[int, str]) -> None:
             field("posted_on"), value=utcnow().date(), format="YYYY-MM-DD", key=_k("posting_date")
         )
         amount = c[2].text_input(field("amount"), key=_k("posting_amount"))
-        c = st.columns(3)
+        c = cols(3)
         supplier = c[0].text_input(field("supplier"), key=_k("posting_supplier"))
         document = c[1].text_input(field("document_number"), key=_k("posting_document"))
         description = c[2].text_input(field("description"), key=_k("posting_description"))
-        submitted = st.form_submit_button(t("budget.ui.add_posting"), icon=":material/add:")
+        submitted = st.form_submit_button(
+            t("budget.ui.add_posting"), icon=":material/add:", key=_k("posting_submit")
+        )
     if submitted:
         common.save(
             services.add_posting,
@@ -358,7 +365,7 @@ def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
     """Correct or delete one posting (its version guards against a concurrent change)."""
     ref = int(posting["id"])
     with common.form(f"budget_posting_edit_{ref}"):
-        c = st.columns(3)
+        c = cols(3)
         options = list(lines)
         current = int(posting["line_id"])
         if current not in options:
@@ -379,7 +386,7 @@ def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
         amount = c[2].text_input(
             field("amount"), value=fmt_number(posting["amount"], 2), key=_k(f"posting_edit_{ref}_amount")
         )
-        c = st.columns(3)
+        c = cols(3)
         supplier = c[0].text_input(
             field("supplier"), value=str(posting["supplier"]), key=_k(f"posting_edit_{ref}_supplier")
         )
@@ -391,7 +398,7 @@ def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
         description = c[2].text_input(
             field("description"), value=str(posting["description"]), key=_k(f"posting_edit_{ref}_description")
         )
-        b = st.columns(2)
+        b = cols(2)
         save = b[0].form_submit_button(t("budget.ui.save_posting"), icon=":material/save:")
         delete = b[1].form_submit_button(t("budget.ui.delete_posting"), icon=":material/delete:")
     if save:
@@ -438,7 +445,7 @@ def postings_table(postings: pd.DataFrame, lines: dict[int, str], currency: str)
 def settings_form(pid: int, settings: bm.BudgetSettings) -> None:
     """The training share's benchmark band (per cent) and its source."""
     with common.form("budget_settings"):
-        c = st.columns(2)
+        c = cols(2)
         low = c[0].number_input(
             field("training_low"),
             0.0,

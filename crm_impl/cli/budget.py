@@ -10,12 +10,15 @@ of every month (cron) so the history keeps each month's % complete as it was the
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from crm_impl.cli.context import cli, fail
 from crm_impl.core.errors import DomainError, NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from crm_impl.budget.models import EvSnapshot
 
 budget_app = typer.Typer(help="Budget: earned-value snapshots.", no_args_is_help=True)
 
@@ -108,6 +111,7 @@ def snapshot(
         try:
             pid = _project(uow.session, project)
             actor = run.actor(uow.session)
+            row: EvSnapshot | None
             if month:
                 try:
                     first = date.fromisoformat(f"{month}-01")

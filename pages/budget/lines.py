@@ -19,7 +19,7 @@ phases = dict(zip(frames["phases"]["id"].astype(int), frames["phases"]["name"], 
 edit = actor.can("budget.edit")
 ev = data["earned_value"]
 
-c = st.columns(4)
+c = ui.cols(4)
 c[0].metric(ui.field("planned"), ui.money(data["totals"]["planned"], cur))
 c[1].metric(ui.field("actual"), ui.money(data["totals"]["actual"], cur))
 c[2].metric(t("budget.ev.cpi"), ui.ratio(ev.cpi), help=t("budget.ev.cpi_help"))

@@ -18,7 +18,7 @@ frames = data["frames"]
 phases = dict(zip(frames["phases"]["id"].astype(int), frames["phases"]["name"], strict=True))
 labels = ui.chart_labels()
 
-c = st.columns(5)
+c = ui.cols(5)
 c[0].metric(ui.field("planned"), ui.money(totals["planned"], cur))
 c[1].metric(ui.field("committed"), ui.money(totals["committed"], cur))
 c[2].metric(ui.field("actual"), ui.money(totals["actual"], cur))
@@ -67,7 +67,7 @@ ui.variance_table(data["lines"], cur, phases)
 
 with read_session() as session:
     sheets = importing.export_frames(session=session, actor=actor, project_id=pid)
-c = st.columns(3)
+c = ui.cols(3)
 common.csv_download(sheets["lines"], "budget-lines.csv", key="budget_lines_csv", where=c[0])
 common.csv_download(
     sheets["postings"],
