@@ -463,3 +463,48 @@ def test_an_absurd_deal_value_writes_nothing(engine, people):
             )
         assert err.value.params["field"] == "pipeline.field.value"
     assert version_of(engine, deal.id) == deal.version
+
+
+# ---- the deal page: a products save that lost the race shows the conflict message ----------
+
+
+def test_the_products_panel_shows_changed_by_someone_else(app_as, demo_url):
+    from sqlmodel import Session as SqlSession
+
+    from crm_impl.core.db import get_engine
+
+    engine = get_engine(demo_url)
+    with SqlSession(engine) as s:
+        deal_id = s.exec(select(DealProduct.deal_id).order_by(col(DealProduct.deal_id))).first()
+    assert deal_id is not None
+    before = lines_of(engine, deal_id)
+    at = app_as("sales_manager", "pages/pipeline/deal.py")
+    at.query_params["deal"] = str(deal_id)
+    at.run()
+    assert not at.exception, at.exception
+    with SqlSession(engine) as s:  # someone else saves the deal after the page was loaded
+        row = s.get(Deal, deal_id)
+        assert row is not None
+        row.title = row.title + " (edited elsewhere)"
+        s.add(row)
+        s.commit()
+    # the user had changed a quantity in the grid (loaded before the other save), then saves
+    at.session_state[f"products_{deal_id}_0"] = {
+        "edited_rows": {"0": {"quantity": 7.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key=f"save_products_{deal_id}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "This record was changed by someone else in the meantime — reload and try again."
+    ]
+    assert lines_of(engine, deal_id) == before
+    # an untouched grid follows the deal: saving it again is no conflict
+    at.session_state[f"products_{deal_id}_0"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
+    at.button(key=f"save_products_{deal_id}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert lines_of(engine, deal_id) == before

@@ -13,16 +13,36 @@ from crm_impl.pipeline.models import ACTIVITY_KINDS, ActivityCreate, DealProduct
 from crm_impl.pipeline.services import deals as pipeline
 
 
+def _loaded_version(deal: DealPublic, editor_key: str) -> int:
+    """The deal's version the products grid was loaded at: it moves on with the deal only while
+    nothing is edited in the grid, so a save of edits made on an older state of the deal is
+    refused as "changed by someone else" (every run re-reads the deal; its newest version would
+    let the save overwrite what the other user saved)."""
+    key = f"{editor_key}_version"
+    edits = st.session_state.get(editor_key) or {}
+    untouched = not any(edits.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+    if untouched or key not in st.session_state:
+        st.session_state[key] = deal.version
+    return int(st.session_state[key])
+
+
+def _reload_products(base_key: str) -> None:
+    """After a save: the grid starts again from the deal as stored (a new editor key)."""
+    st.session_state[f"{base_key}_gen"] = st.session_state.get(f"{base_key}_gen", 0) + 1
+
+
 def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may_write: bool) -> None:
     items = detail["products"]
     catalogue = look["products"]
+    editor_key = f"products_{deal.id}_{st.session_state.get(f'products_{deal.id}_gen', 0)}"
+    loaded_version = _loaded_version(deal, editor_key)
     edited = st.data_editor(
         items[["product_id", "quantity", "unit_price"]],
         num_rows="dynamic",
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
-        key=f"products_{deal.id}",
+        key=editor_key,
         disabled=not may_write,
         column_config={
             "product_id": st.column_config.SelectboxColumn(
@@ -53,9 +73,10 @@ def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may
             pipeline.set_deal_products,
             "common.saved",
             deal_id=deal.id,
-            expected_version=deal.version,  # a save racing another one: "changed by someone else"
+            expected_version=loaded_version,  # changed since the grid was loaded: refused
             items=lines,
             update_value=update_value,
+            before_rerun=lambda _: _reload_products(f"products_{deal.id}"),
         )
 
 
