@@ -7,6 +7,7 @@ still works, but a reload then signs the user out: only this entry point can set
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.starlette import App
 
+from crm_impl.core.ui import common
 from crm_impl.core.ui.web import routes
 
 # The app navigates with st.navigation (app.py). Streamlit decides that a script beside a
@@ -15,4 +16,6 @@ from crm_impl.core.ui.web import routes
 # Streamlit sets this flag to False itself after that first run; set it before.
 PagesManager.uses_pages_directory = False
 
-app = App("app.py", routes=routes())
+# on_script_error: a live fragment refreshing on its own is covered too (app.py installs the
+# same handler for each script run)
+app = App("app.py", routes=routes(), on_script_error=common.on_script_error)

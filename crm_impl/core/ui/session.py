@@ -140,6 +140,17 @@ def sign_in(user: UserAccount) -> None:
     st.session_state["locale"] = chosen or user.locale
 
 
+def renew(user_id: int | None) -> None:
+    """A fresh session for this tab after the user's own password change ended the old ones."""
+    with UnitOfWork() as uow:
+        user = uow.session.get(UserAccount, user_id) if user_id is not None else None
+    st.session_state.pop(_MEMO_KEY, None)
+    if user is None or not user.is_active:
+        sign_out()
+        return
+    sign_in(user)
+
+
 def sign_out(reason: str | None = None, *, revoke: bool = True) -> None:
     """End the session everywhere (every tab of this browser) and forget this run's state."""
     session_id = st.session_state.get(SESSION_KEY)
