@@ -30,6 +30,12 @@ same version, a final version other than start + successes, a final title/value 
 newest successful edit's, or products other than the newest successful product save's are
 each one lost update; so is an own deal whose final stage is not its last successful move's.
 Targets: 0 lost, 0 raw errors, 0 "locked" failures.
+
+Measured (defaults, 2 shared cores under a load of ~16, 39 min in all): SQLite (1) 1600 writes,
+967 ok, 633 conflicts, 0 errors, 0 lost, longest hold 0.4 s; (2) 3226 moves, 16 "busy"
+shown after 32 retries (longest wait 33 s), 0 raw, 0 lost, the import holding the write lock
+66 s of its 263 s. PostgreSQL (1) 907 ok, 693 conflicts, 0 errors, 0 lost; (2) 8854 moves, 0
+errors, 0 lost, longest wait 4.6 s (import 1169 s, its transaction writing for 534 s).
 """
 
 from __future__ import annotations
@@ -526,9 +532,21 @@ def _drop(admin: str, url: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    name = make_url(url).database
     eng = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    # WITH (FORCE) may not end a server process of another role (autovacuum on the fresh
+    # import): then wait for it and drop without force; a leftover database is only reported
+    for attempt, sql in enumerate(
+        [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'] + [f'DROP DATABASE IF EXISTS "{name}"'] * 5
+    ):
+        try:
+            with eng.connect() as conn:
+                conn.execute(text(sql))
+            break
+        except Exception as err:  # noqa: BLE001 - cleaning up after the measurements
+            if attempt == 5:
+                print(f"PostgreSQL: could not drop {name} ({type(err).__name__}); drop it by hand")
+            time.sleep(5)
     eng.dispose()
 
 
