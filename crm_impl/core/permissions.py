@@ -29,6 +29,7 @@ READ_ACTIONS = (
     "audit.read",
     "user.read",
     "defect.read",  # defects, releases, test runs, acceptance: the project's people
+    "training.read",  # training sessions, coverage, effect, meetings (own record: everyone)
     "budget.read",  # budget lines, cost postings, earned value: the project's people
 )
 WRITE_ACTIONS = (
@@ -53,12 +54,17 @@ WRITE_ACTIONS = (
     "release.manage",  # releases and their status (ready for go-live passes the gate)
     "testrun.record",  # test runs and their counts (testers)
     "acceptance.record",  # acceptance on real data (the service checks the client side)
+    "training.manage",  # training sessions, invitations, attendance and scores (trainers, PMs)
+    "meeting.organise",  # record meetings one holds and edit one's own
+    "meeting.manage",  # edit anybody's meeting (PMs, management)
     "budget.edit",  # budget lines, cost postings, their import, EV snapshots (PMs, management)
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
 _EVERYONE_READS = {"overview.read", "pipeline.read", "plan.read", "team.read"}
 _PROJECT_PEOPLE = _EVERYONE_READS | {"idea.submit", "change.request", "defect.read", "budget.read"}
+_TRAINING = {"training.read", "training.manage", "meeting.organise"}
+_LEADS = _TRAINING | {"meeting.manage"}  # PMs and management: training and every meeting
 _PM_DEFECTS = {"defect.read", "defect.report", "defect.triage", "defect.assign", "release.manage"}
 _TESTER = {
     "defect.read",
@@ -105,6 +111,19 @@ MATRIX: dict[str, frozenset[str]] = {
     ),
     "sales_rep": frozenset({"overview.read", "pipeline.read", "plan.read", "deal.write", "idea.submit"}),
 }
+# Training and meetings (issue 10): trainers run the training; whoever holds a meeting records
+# it and edits their own; PMs and management edit every meeting. Everyone sees their own
+# training record (a page that needs only overview.read).
+_TRAINING_GRANTS: dict[str, set[str]] = {
+    "management": _LEADS,
+    "pm_vendor": _LEADS,
+    "pm_client": _LEADS,
+    "analyst": {"training.read", "meeting.organise"},  # workshops with employees
+    "consultant": {"training.read", "meeting.organise"},
+    "trainer": _TRAINING,  # training, and motivation / practice sessions
+    "sales_manager": {"training.read", "meeting.organise"},  # practice sessions with the reps
+}
+MATRIX.update({role: MATRIX[role] | grants for role, grants in _TRAINING_GRANTS.items()})
 
 
 @dataclass(frozen=True)

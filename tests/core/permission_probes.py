@@ -41,6 +41,8 @@ from crm_impl.pipeline.services import settings as stage_admin
 from crm_impl.rollout.models import ChangeRequestCreate, IdeaCreate, PhaseCreate, Requirement
 from crm_impl.rollout.queries import plan_report
 from crm_impl.rollout.services import changes, ideas, plan, projects
+from crm_impl.training import services as training
+from crm_impl.training.models import Meeting, MeetingCreate, MeetingUpdate, TrainingSessionCreate
 
 Setup = Callable[[Session, Actor], Any]
 Act = Callable[[Session, Actor, Any], object]
@@ -317,7 +319,40 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             session=s, actor=a, project_id=project_id, data=BudgetLineCreate(name="Probe line", planned="100")
         ),
     ),
+    "training.manage": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: training.create_session(
+            session=s,
+            actor=a,
+            project_id=project_id,
+            data=TrainingSessionCreate(title="Probe training", session_date=date(2026, 1, 10)),
+        ),
+    ),
+    "meeting.organise": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: training.create_meeting(
+            session=s,
+            actor=a,
+            project_id=project_id,
+            data=MeetingCreate(kind="steering", title="Probe SC", meeting_date=date(2026, 1, 10)),
+        ),
+    ),
+    "meeting.manage": (  # somebody else's meeting (organised by nobody the probe runs as)
+        lambda s, a: _meeting(s),
+        lambda s, a, meeting_id: training.update_meeting(
+            session=s, actor=a, meeting_id=meeting_id, expected_version=1, data=MeetingUpdate(notes="edited")
+        ),
+    ),
 }
+
+
+def _meeting(session: Session) -> int:
+    project_id = _project(session)
+    meeting = Meeting(project_id=project_id, kind="workshop", title="Probe", meeting_date=date(2026, 1, 10))
+    session.add(meeting)
+    session.flush()
+    return int(meeting.id or 0)
+
 
 # Reads a service refuses by itself (the pages' other read gates are navigation only).
 READ_PROBES: dict[str, tuple[Setup, Act]] = {

@@ -47,6 +47,10 @@ defect.signoff    .   .   .   .   .   .   x   .   .   .   .
 release.manage    x   .   x   x   .   .   .   .   .   .   .
 testrun.record    .   .   .   .   .   .   x   .   .   .   .
 acceptance.record .   .   .   .   .   .   x   .   .   .   .
+training.read     x   x   x   x   x   x   .   .   x   x   .
+training.manage   x   x   x   x   .   .   .   .   x   .   .
+meeting.organise  x   x   x   x   x   x   .   .   x   x   .
+meeting.manage    x   x   x   x   .   .   .   .   .   .   .
 budget.read       x   x   x   x   x   x   .   .   x   .   .
 budget.edit       x   x   x   x   .   .   .   .   .   .   .
 """
