@@ -29,6 +29,7 @@ from crm_impl.pipeline import demo as demo_pipeline
 from crm_impl.pipeline.services.stages import ensure_default_stages
 from crm_impl.rollout import demo as demo_plan
 from crm_impl.rollout.services import projects as project_service
+from crm_impl.training import demo as demo_training
 
 DEMO_PASSWORD = "demo-pass-2026"
 PROJECT_NAME = demo_plan.PROJECT_NAME
@@ -185,7 +186,8 @@ def load(
         session=session, actors=actors, today=today, count=max(40, deals // 5), seed=seed
     )
     budget = demo_budget.events(session=session, actors=actors, today=today)  # issue 10
-    history = [*steps, *sales, *rollout, *testing, *budget]
+    training = demo_training.events(session=session, people=people, actors=actors, today=today, seed=seed)
+    history = [*steps, *sales, *rollout, *testing, *budget, *training]
     history.sort(key=lambda step: step[0])  # stable: same-moment steps keep their planned order
     for when, step in history:
         with clock.at(when):
