@@ -62,7 +62,7 @@ def test_idle_session_is_signed_out(app_as, demo_url):
     at.run()
     assert "user_id" not in at.session_state
     assert at.title[0].value == "Sign in"
-    assert [i.value for i in at.info] == ["You were signed out after 30 minutes without activity."]
+    assert [i.value for i in at.info][0] == "You were signed out after 30 minutes without activity."
     assert not at.metric and not at.get("vega_lite_chart")  # nothing shown to a signed-out session
 
 
@@ -149,3 +149,20 @@ def test_language_picked_before_sign_in_is_kept_and_remembered(app_as, demo_url)
     assert at.title[0].value == "Przegląd"
     with Session(get_engine(demo_url)) as s:
         assert s.exec(select(UserAccount.locale).where(UserAccount.username == "trainer")).one() == "pl"
+
+
+def test_signed_out_elsewhere_ends_this_tab_on_its_next_run(app_as, demo_url):
+    from crm_impl.core import sessions
+
+    at = app_as("sales_rep", "pages/pipeline/board.py")
+    assert at.title[0].value == "Pipeline board"
+    with Session(get_engine(demo_url)) as s:
+        sessions.revoke(session=s, session_id=at.session_state["session_id"])
+        s.commit()
+    at.session_state["_session_checked"] = None
+    at.run()
+    assert at.title[0].value == "Sign in"
+    assert [i.value for i in at.info][0] == (
+        "You were signed out (signed out in another tab, or the password was changed)."
+    )
+    assert not at.get("vega_lite_chart") and not at.metric
