@@ -241,6 +241,7 @@ def _money_input(label: str, value: float | None, key: str) -> str:
 def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -> None:
     """A new budget line, or the edit form of `line` (a row of queries.lines_frame)."""
     name = f"budget_line_edit_{int(line['id'])}" if line is not None else "budget_line_new"
+    shown = 0 if line is None else common.shown_version(name, int(line["version"]))  # as the form showed it
     with common.form(name):
         c = cols(2)
         title = c[0].text_input(
@@ -309,7 +310,7 @@ def line_form(pid: int, phases: dict[int, str], line: pd.Series | None = None) -
             services.update_line,
             "budget.ui.line_saved",
             line_id=int(line["id"]),
-            expected_version=int(line["version"]),
+            expected_version=shown,
             data=bm.BudgetLineUpdate(
                 name=title,
                 category=cat,
@@ -364,6 +365,7 @@ def posting_form(pid: int, lines: dict[int, str]) -> None:
 def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
     """Correct or delete one posting (its version guards against a concurrent change)."""
     ref = int(posting["id"])
+    shown = common.shown_version(f"budget_posting_edit_{ref}", int(posting["version"]))  # as shown
     with common.form(f"budget_posting_edit_{ref}"):
         c = cols(3)
         options = list(lines)
@@ -415,7 +417,7 @@ def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
             services.update_posting,
             "budget.ui.posting_saved",
             posting_id=int(posting["id"]),
-            expected_version=int(posting["version"]),
+            expected_version=shown,
             data=bm.CostPostingUpdate(**changes),
         )
     elif delete:
@@ -423,7 +425,7 @@ def posting_edit(posting: pd.Series, lines: dict[int, str]) -> None:
             services.delete_posting,
             "budget.ui.posting_deleted",
             posting_id=int(posting["id"]),
-            expected_version=int(posting["version"]),
+            expected_version=shown,
         )
 
 
@@ -444,6 +446,7 @@ def postings_table(postings: pd.DataFrame, lines: dict[int, str], currency: str)
 
 def settings_form(pid: int, settings: bm.BudgetSettings) -> None:
     """The training share's benchmark band (per cent) and its source."""
+    shown = common.shown_version(f"budget_settings_{pid}", int(settings.version or 0))  # as shown
     with common.form("budget_settings"):
         c = cols(2)
         low = c[0].number_input(
@@ -469,7 +472,7 @@ def settings_form(pid: int, settings: bm.BudgetSettings) -> None:
             services.update_settings,
             "budget.ui.settings_saved",
             project_id=pid,
-            expected_version=int(settings.version or 0),
+            expected_version=shown,
             data=bm.BudgetSettingsUpdate(
                 training_share_low=low / 100, training_share_high=high / 100, training_source=source
             ),

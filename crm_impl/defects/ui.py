@@ -532,7 +532,8 @@ def new_defect_form(pid: int, look: dict[str, Any], on_saved: Callable[[Any], No
 
 def edit_defect_form(defect: dm.Defect, look: dict[str, Any]) -> None:
     """The editable fields (DefectUpdate), saved version-checked: only what changed is sent."""
-    with st.form(f"defect_edit_{defect.id}_{defect.version}"):
+    shown = common.shown_version(f"defect_edit_{defect.id}", defect.version)  # as the form showed it
+    with st.form(f"defect_edit_{defect.id}_{shown}"):
         title = st.text_input(field("title"), value=defect.title, max_chars=200)
         steps = st.text_area(field("steps"), value=defect.steps)
         c = cols(2)
@@ -565,7 +566,13 @@ def edit_defect_form(defect: dm.Defect, look: dict[str, Any]) -> None:
         values["links"] = st.text_area(field("links"), value=defect.links, height=68)
         if st.form_submit_button(t("defects.defect.save"), icon=":material/save:"):
             _save_changed(
-                services.update_defect, "defects.defect.saved", defect, values, dm.DefectUpdate, "defect_id"
+                services.update_defect,
+                "defects.defect.saved",
+                defect,
+                shown,
+                values,
+                dm.DefectUpdate,
+                "defect_id",
             )
 
 
@@ -573,18 +580,20 @@ def _save_changed(
     fn: Callable[..., Any],
     success_key: str,
     row: Any,
+    shown_version: int,
     values: dict[str, Any],
     update: type[SQLModel],
     id_name: str,
 ) -> None:
-    """Save only what the form changed on `row` (version-checked); say so when nothing did."""
+    """Save only what the form changed on `row` (checked against `shown_version`, the version
+    the form showed); say so when nothing did and nobody else changed it meanwhile."""
     changes = {k: v for k, v in values.items() if v != getattr(row, k)}
-    if not changes:
+    if not changes and shown_version == row.version:
         st.toast(t("defects.ui.nothing_changed"), icon=":material/info:")
         return
     kwargs: dict[str, Any] = {
         id_name: int(row.id or 0),
-        "expected_version": row.version,
+        "expected_version": shown_version,
         "data": update.model_validate(changes),
     }
     common.save(fn, success_key, **kwargs)
@@ -615,7 +624,8 @@ def transition_form(
         horizontal=True,
         key=f"move_{defect.id}",
     )
-    with st.form(f"transition_{defect.id}_{defect.version}"):
+    shown = common.shown_version(f"defect_move_{defect.id}", defect.version)  # as the form showed it
+    with st.form(f"transition_{defect.id}_{shown}"):
         assignee = release = duplicate_of = None
         if to_status == "assigned":
             assignee = pick(
@@ -655,7 +665,7 @@ def transition_form(
                 services.transition,
                 "defects.defect.moved",
                 defect_id=int(defect.id or 0),
-                expected_version=defect.version,
+                expected_version=shown,
                 data=dm.DefectTransition(
                     to_status=to_status,
                     comment=comment,
@@ -675,12 +685,13 @@ def signoff(actor: Actor, defect: dm.Defect, look: dict[str, Any]) -> None:
         st.success(t("defects.defect.signed_off", who=common.plain(who)), icon=":material/verified:")
         return
     if actor.can("defect.signoff") and is_client_tester(actor, look):
+        shown = common.shown_version(f"defect_signoff_{defect.id}", defect.version)
         if st.button(t("defects.defect.signoff"), type="primary", icon=":material/verified_user:"):
             common.save(
                 services.client_signoff,
                 "defects.defect.signed",
                 defect_id=int(defect.id or 0),
-                expected_version=defect.version,
+                expected_version=shown,
             )
     else:
         st.info(t("defects.defect.awaiting_signoff"), icon=":material/hourglass_top:")
@@ -801,7 +812,8 @@ def releases_table(rel: pd.DataFrame) -> None:
 
 def release_form(pid: int, release: dm.Release | None = None) -> None:
     """Create a release, or edit one (version-checked)."""
-    name_key = "release_new" if release is None else f"release_edit_{release.id}_{release.version}"
+    shown = 0 if release is None else common.shown_version(f"release_edit_{release.id}", release.version)
+    name_key = "release_new" if release is None else f"release_edit_{release.id}_{shown}"
     with common.form(name_key):
         c = cols(3)
         name = c[0].text_input(field("name"), value=release.name if release else "", max_chars=40)
@@ -827,6 +839,7 @@ def release_form(pid: int, release: dm.Release | None = None) -> None:
                 services.update_release,
                 "defects.releases.saved",
                 release,
+                shown,
                 values,
                 dm.ReleaseUpdate,
                 "release_id",
@@ -866,6 +879,7 @@ def gate(release: dm.Release, can_manage: bool) -> None:
     if not can_manage:
         return
     others = [s for s in dm.RELEASE_STATUSES if s != release.status]
+    shown = common.shown_version(f"release_status_{release.id}", release.version)
     c = cols(len(others))
     for col_, status in zip(c, others, strict=True):
         if col_.button(
@@ -878,7 +892,7 @@ def gate(release: dm.Release, can_manage: bool) -> None:
                 services.set_release_status,
                 "defects.releases.status_saved",
                 release_id=int(release.id or 0),
-                expected_version=release.version,
+                expected_version=shown,
                 status=status,
             )
 

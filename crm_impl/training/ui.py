@@ -171,7 +171,8 @@ def departments(pid: int) -> list[str]:
 
 def session_form(pid: int, row: tm.TrainingSession | None = None) -> None:
     """Create a session, or edit one (version-checked)."""
-    name = "training_new" if row is None else f"training_edit_{row.id}_{row.version}"
+    shown = 0 if row is None else common.shown_version(f"training_session_{row.id}", row.version)
+    name = "training_new" if row is None else f"training_edit_{row.id}_{shown}"  # as the form showed it
     people = _people_options(pid)
     with common.form(name):
         c = st.columns(3)
@@ -229,13 +230,14 @@ def session_form(pid: int, row: tm.TrainingSession | None = None) -> None:
                     services.update_session,
                     "training.ui.session_saved",
                     session_id=int(row.id or 0),
-                    expected_version=row.version,
+                    expected_version=shown,
                     data=tm.TrainingSessionUpdate(**changes),
                 )
 
 
 def status_buttons(row: tm.TrainingSession) -> None:
     """Mark the session held (once its date has come) or cancelled."""
+    shown = common.shown_version(f"training_status_{row.id}", row.version)  # as the page showed it
     c = st.columns(2)
     for col, target, icon in (
         (c[0], "held", ":material/event_available:"),
@@ -248,7 +250,7 @@ def status_buttons(row: tm.TrainingSession) -> None:
                 services.update_session,
                 "training.ui.session_saved",
                 session_id=int(row.id or 0),
-                expected_version=row.version,
+                expected_version=shown,
                 data=tm.TrainingSessionUpdate(status=target),
             )
 
@@ -320,7 +322,10 @@ def attendance_form(row: tm.TrainingSession, rows: pd.DataFrame) -> None:
             )
             records.append(
                 tm.AttendanceRecord(
-                    person_id=int(r.person_id), attended=went, score=score, expected_version=int(r.version)
+                    person_id=int(r.person_id),
+                    attended=went,
+                    score=score,
+                    expected_version=common.shown_version(f"attendance_{r.id}", int(r.version)),  # as shown
                 )
             )
         if st.form_submit_button(
@@ -405,7 +410,8 @@ def meeting_details(row: tm.Meeting, attendees: list[int], pid: int) -> None:
 
 
 def meeting_form(pid: int, row: tm.Meeting | None = None, attendees: list[int] | None = None) -> None:
-    name = "meeting_new" if row is None else f"meeting_edit_{row.id}_{row.version}"
+    shown = 0 if row is None else common.shown_version(f"meeting_edit_{row.id}", row.version)
+    name = "meeting_new" if row is None else f"meeting_edit_{row.id}_{shown}"  # as the form showed it
     people = _people_options(pid)
     kinds = list(tm.MEETING_KINDS)
     with common.form(name):
@@ -460,7 +466,7 @@ def meeting_form(pid: int, row: tm.Meeting | None = None, attendees: list[int] |
                     services.update_meeting,
                     "training.ui.meeting_saved",
                     meeting_id=int(row.id or 0),
-                    expected_version=row.version,
+                    expected_version=shown,
                     data=tm.MeetingUpdate(**changes),
                 )
 

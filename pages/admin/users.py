@@ -77,6 +77,7 @@ with edit_tab:
     )
     if user_id is not None:
         row = df[df["id"] == user_id].iloc[0]
+        shown = common.shown_version(f"user_edit_{user_id}", int(row["version"]))  # as the form showed it
         with st.form(f"edit_{user_id}"):
             new_roles = st.multiselect(
                 t("field.roles"),
@@ -99,7 +100,7 @@ with edit_tab:
                     users.update_user,
                     "common.saved",
                     user_id=int(user_id),
-                    expected_version=int(row["version"]),
+                    expected_version=shown,
                     data=UserUpdate(**{f: typed[f] for f in USER_FIELDS if typed[f] != loaded[f]}),
                 )
         with st.form(f"pw_{user_id}", clear_on_submit=True):

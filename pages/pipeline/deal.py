@@ -130,6 +130,7 @@ details, move, products, activities, history = st.tabs(
     ]
 )
 
+edit_version = common.shown_version(f"deal_edit_{deal.id}", deal.version)  # as the form showed it
 with details, st.form(f"edit_{deal.id}"):
     c = st.columns(3)
     new_title = c[0].text_input(t("pipeline.field.title"), value=deal.title)
@@ -181,11 +182,12 @@ with details, st.form(f"edit_{deal.id}"):
             pipeline.update_deal,
             "common.saved",
             deal_id=deal.id,
-            expected_version=deal.version,
+            expected_version=edit_version,
             data=DealUpdate(**changed),
         )
 
 with move:
+    move_version = common.shown_version(f"deal_move_{deal.id}", deal.version)
     targets = [
         k for k in by_key.index if int(by_key.loc[k, "id"]) != deal.stage_id and bool(by_key.loc[k, "active"])
     ]
@@ -226,7 +228,7 @@ with move:
             pipeline.move_deal,
             "pipeline.moved",
             deal_id=deal.id,
-            expected_version=deal.version,
+            expected_version=move_version,
             to_stage_key=to_key,
             lost_reason=reason,
         )

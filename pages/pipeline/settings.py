@@ -32,6 +32,11 @@ with read_session() as session:
     budget = stage_admin.list_budget(session=session)
 
 
+def _new_grid(name: str) -> None:
+    """After a save: the grid starts again from the rows as stored (a new editor key)."""
+    st.session_state[f"{name}_editor_gen"] = st.session_state.get(f"{name}_editor_gen", 0) + 1
+
+
 def _plain(value: Any) -> Any:
     """A grid cell as a plain Python value (numpy scalars become int/float/bool)."""
     return value.item() if hasattr(value, "item") else value
@@ -45,6 +50,8 @@ EDITABLE = list(STAGE_FIELDS)  # the grid's editable columns are StageDefinition
 with stage_tab:
     st.caption(t("pipeline.settings.stages_help"))
     df = pd.DataFrame([{**r.model_dump(), "stage_cost": float(r.stage_cost)} for r in rows])
+    stages_key = f"stages_editor_{st.session_state.get('stages_editor_gen', 0)}"  # new after a save
+    shown = {r.id: common.shown_version(f"stage_{r.id}", r.version, grid=stages_key) for r in rows}
     edited = st.data_editor(
         # the kind reads as a word; the key is the stage's identifier (read-only, labelled as such)
         df[["key", "position", "kind", *EDITABLE]].assign(
@@ -53,7 +60,7 @@ with stage_tab:
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
-        key="stages_editor",
+        key=stages_key,
         disabled=["key", "kind"],
         column_config={
             "key": t("pipeline.field.key"),
@@ -76,13 +83,15 @@ with stage_tab:
         grid = [
             StageGridRow(
                 id=int(old["id"]),
-                expected_version=int(old["version"]),
+                expected_version=shown[int(old["id"])],  # as the grid showed it
                 position=int(new["position"]) if pd.notna(new["position"]) else int(old["position"]),
                 changes=StageDefinitionUpdate(**{c: _plain(new[c]) for c in EDITABLE if new[c] != old[c]}),
             )
             for (_, old), (_, new) in zip(df.iterrows(), edited.iterrows(), strict=True)
         ]
-        common.save(stage_admin.save_stages, "common.saved", rows=grid)
+        common.save(
+            stage_admin.save_stages, "common.saved", rows=grid, before_rerun=lambda _: _new_grid("stages")
+        )
     with common.form("add_stage"):
         st.markdown(f"**{t('pipeline.settings.add_stage')}**")
         cols = st.columns(4)
@@ -123,13 +132,17 @@ with reason_tab:
         [r.model_dump() for r in reasons],
         columns=["id", "version", "key", "name_en", "name_pl", "active", "position"],
     )
+    reasons_key = f"reasons_editor_{st.session_state.get('reasons_editor_gen', 0)}"  # new after a save
+    rshown = {
+        int(r.id or 0): common.shown_version(f"reason_{r.id}", r.version, grid=reasons_key) for r in reasons
+    }
     redited = st.data_editor(
         rdf,
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         num_rows="dynamic",
-        key="reasons_editor",
+        key=reasons_key,
         column_order=["key", "name_en", "name_pl", "active", "position"],
         column_config={
             "key": t("pipeline.field.key"),
@@ -144,7 +157,9 @@ with reason_tab:
         reason_rows = [
             LostReasonGridRow(
                 id=None if pd.isna(r.get("id")) else int(r["id"]),
-                expected_version=None if pd.isna(r.get("version")) else int(r["version"]),
+                expected_version=None
+                if pd.isna(r.get("id"))
+                else rshown.get(int(r["id"]), int(r["version"])),
                 key="" if pd.isna(r.get("key")) else str(r["key"]),
                 name_en="" if pd.isna(r.get("name_en")) else str(r["name_en"]),
                 name_pl="" if pd.isna(r.get("name_pl")) else str(r["name_pl"]),
@@ -153,7 +168,12 @@ with reason_tab:
             )
             for r in redited.to_dict(orient="records")
         ]
-        common.save(stage_admin.save_lost_reasons, "common.saved", rows=reason_rows)
+        common.save(
+            stage_admin.save_lost_reasons,
+            "common.saved",
+            rows=reason_rows,
+            before_rerun=lambda _: _new_grid("reasons"),
+        )
 
 with budget_tab:
     st.caption(t("pipeline.settings.budget_help"))

@@ -131,6 +131,7 @@ if actor.can("change.approve"):
             f"{t('plan.field.schedule_impact_days')}: **{row['schedule_impact_days']}**"
         )
         note = st.text_input(t("plan.field.decision_note"), key=f"note_{change_id}")
+        shown = common.shown_version(f"change_decide_{change_id}", int(row["version"]))  # as shown
         b = st.columns(2)
         for col, approve, key in ((b[0], True, "approve"), (b[1], False, "reject")):
             if col.button(
@@ -143,7 +144,7 @@ if actor.can("change.approve"):
                     changes.decide_change,
                     "plan.changes.decided",
                     change_id=int(change_id),
-                    expected_version=int(row["version"]),
+                    expected_version=shown,
                     approve=approve,
                     note=note,
                 )

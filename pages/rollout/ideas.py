@@ -116,6 +116,7 @@ if actor.can("idea.triage"):
             horizontal=True,
             key=f"decision_{idea_id}",
         )
+        shown = common.shown_version(f"idea_triage_{idea_id}", int(row["version"]))  # as the page showed it
         kwargs: dict = {}
         if decision == "accept":
             f = st.columns(3)
@@ -155,7 +156,7 @@ if actor.can("idea.triage"):
                 ideas.triage_idea,
                 "plan.ideas.triaged",
                 idea_id=int(idea_id),
-                expected_version=int(row["version"]),
+                expected_version=shown,
                 decision=decision,
                 **kwargs,
             )

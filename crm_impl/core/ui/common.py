@@ -245,3 +245,40 @@ def money_column(label: str, currency: str = "PLN", **kwargs: Any) -> Any:
     symbol = babel_numbers.get_currency_symbol(currency, locale="pl_PL" if get_locale() == "pl" else "en_GB")
     number = "%,.0f" if get_locale() == "en" else "%.0f"
     return st.column_config.NumberColumn(label, format=f"{number} {symbol}", **kwargs)
+
+
+def shown_version(key: str, current: int, *, grid: str | None = None) -> int:
+    """The version of a record as the user saw it: pass THIS as `expected_version`, never the
+    version read in the same run.
+
+    A click or a form submit reruns the whole page, and the page reads the record again before
+    it reaches the save, so `current` is always the newest version: an edit made on a form
+    displayed before another user's save would pass the check and silently overwrite that save.
+    This returns the version stored by the previous run (the one the user was looking at) and
+    stores `current` for the next run; on the first run it is `current`. A refused save shows
+    "changed by someone else"; the run after it shows the newest state, so a second submit is
+    the user's informed choice.
+
+    `key` names the form and the record ("deal_edit_12"), so switching records does not mix
+    versions; call it once per run for each key (a second call would return `current`), before
+    the widgets.
+
+    `grid=editor_key` for a row of an `st.data_editor` outside a form: every edit reruns the
+    page, so the previous run is not what the edits were made on. While the grid holds edits the
+    version stays the one it showed when the editing began; untouched, the grid shows (and would
+    save) the rows as just read, so it is `current`. Reset the grid after a save (a new editor
+    key), or its kept edits would keep the old version."""
+    state = f"_shown_version.{key}"
+    if grid is not None:
+        if not grid_edited(grid) or state not in st.session_state:
+            st.session_state[state] = current
+        return int(st.session_state[state])
+    shown = int(st.session_state.get(state, current))
+    st.session_state[state] = current
+    return shown
+
+
+def grid_edited(editor_key: str) -> bool:
+    """Whether the `st.data_editor` with this key holds any edited, added or deleted rows."""
+    edits = st.session_state.get(editor_key) or {}
+    return any(edits.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))

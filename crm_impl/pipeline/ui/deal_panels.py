@@ -16,14 +16,8 @@ from crm_impl.pipeline.services import deals as pipeline
 def _loaded_version(deal: DealPublic, editor_key: str) -> int:
     """The deal's version the products grid was loaded at: it moves on with the deal only while
     nothing is edited in the grid, so a save of edits made on an older state of the deal is
-    refused as "changed by someone else" (every run re-reads the deal; its newest version would
-    let the save overwrite what the other user saved)."""
-    key = f"{editor_key}_version"
-    edits = st.session_state.get(editor_key) or {}
-    untouched = not any(edits.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
-    if untouched or key not in st.session_state:
-        st.session_state[key] = deal.version
-    return int(st.session_state[key])
+    refused as "changed by someone else" (see `common.shown_version`)."""
+    return common.shown_version(editor_key, deal.version, grid=editor_key)
 
 
 def _reload_products(base_key: str) -> None:

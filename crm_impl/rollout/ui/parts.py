@@ -33,6 +33,7 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
     )
     row = milestones[milestones["id"] == ms_id].iloc[0]
     crit = pd.DataFrame(row["gate_criteria"] or [], columns=["text", "done"])
+    shown = common.shown_version(f"milestone_criteria_{ms_id}", int(row["version"]))  # as the form showed it
     with st.form(f"criteria_{ms_id}", border=False):
         edited = st.data_editor(
             crit,
@@ -53,7 +54,7 @@ def criteria_editor(milestones: pd.DataFrame, *, can_write: bool) -> None:
                 plan.update_milestone,
                 "plan.schedule.criteria_saved",
                 milestone_id=int(ms_id or 0),
-                expected_version=int(row["version"]),
+                expected_version=shown,
                 changes=MilestoneUpdate(gate_criteria=rows),
             )
 
@@ -113,6 +114,7 @@ def project_form(actor: Actor, project: Any, settings: Any) -> None:
         f"{t('field.baseline_cost')}: **{fmt_money(project.baseline_cost, project.currency)}**"
     )
     if actor.can("project.manage"):
+        shown = common.shown_version(f"project_plan_{pid}", project.version)  # as the form showed it
         with st.form("project_plan"):
             f = st.columns(3)
             start = f[0].date_input(t("plan.field.start_date"), value=project.start_date)
@@ -140,7 +142,7 @@ def project_form(actor: Actor, project: Any, settings: Any) -> None:
                     plan.update_project_plan,
                     "common.saved",
                     project_id=pid,
-                    expected_version=project.version,
+                    expected_version=shown,
                     changes=ProjectUpdate(
                         start_date=start,
                         go_live_date=go_live,
