@@ -219,30 +219,71 @@ class Run(Generic[C]):
         self.report.extra[name] = self.report.extra.get(name, 0) + n
 
 
-def insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows with ids reserved up front, so one executemany does it (RETURNING in row
-    order would fall back to one statement per row on SQLite). PostgreSQL: ids from the
+Columns = dict[str, list[Any]]  # column name -> one value per row (all lists equally long)
+
+
+def insert_columns(conn: Connection, table: Table, columns: Columns) -> None:
+    """One executemany of `columns` into `table`. The values are converted column by column by
+    the columns' own SQLAlchemy types (so they are stored exactly as an ORM or Core insert
+    stores them) and handed to the driver as plain tuples: SQLAlchemy's per-row parameter
+    handling, most of a bulk insert's time, is skipped. A table with Python-side defaults for
+    columns not given falls back to a Core executemany."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if n == 0:
+        return
+    dialect = conn.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    if set(compiled.binds) - set(names):  # defaults SQLAlchemy would fill in per row
+        rows = zip(*columns.values(), strict=True)
+        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    converted: Columns = {}
+    for name in names:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values = columns[name]
+        converted[name] = [process(v) for v in values] if process else values
+    params: list[Any]
+    if compiled.positional:
+        order = [converted[name] for name in compiled.positiontup or []]
+        params = list(zip(*order, strict=True))
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in zip(*converted.values(), strict=True)]
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def reserve_ids(conn: Connection, table: Table, columns: Columns) -> list[int]:
+    """Insert `columns` with ids reserved up front, so one executemany does it (RETURNING in
+    row order would fall back to one statement per row on SQLite). PostgreSQL: ids from the
     sequence. SQLite: the first row's insert takes the write lock, so no one else can insert
-    until commit and the following ids are free."""
+    until commit and the following ids are free. Returns the ids in row order."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if n == 0:
+        return []
     if conn.dialect.name == "postgresql":
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar_one()
         ids = [
             int(i)
             for i in conn.execute(
                 text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
-                {"s": seq, "n": len(rows)},
+                {"s": seq, "n": n},
             ).scalars()
         ]
-        rest = rows
-    else:
-        first = int(conn.execute(insert(table).returning(table.c.id), rows[:1]).scalar_one())
-        ids = list(range(first, first + len(rows)))
-        rest = rows[1:]
-    for row, new_id in zip(rest, ids[len(ids) - len(rest) :], strict=True):
-        row["id"] = new_id
-    if rest:
-        conn.execute(insert(table), rest)
+        insert_columns(conn, table, {"id": ids, **columns})
+        return ids
+    first_row = {name: columns[name][0] for name in names}
+    first = int(conn.execute(insert(table).returning(table.c.id), [first_row]).scalar_one())
+    ids = list(range(first, first + n))
+    insert_columns(conn, table, {"id": ids[1:], **{name: columns[name][1:] for name in names}})
     return ids
+
+
+def insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """`reserve_ids` for rows given as dicts (all with the same keys)."""
+    if not rows:
+        return []
+    return reserve_ids(conn, table, {name: [row[name] for row in rows] for name in rows[0]})
 
 
 def inspect_file(data: Input, *, mapping: Mapping | None = None, entity: str = "deals") -> Source:
@@ -416,7 +457,9 @@ __all__ = [
     "Run",
     "RowError",
     "fields",
+    "insert_columns",
     "insert_with_ids",
+    "reserve_ids",
     "inspect_file",
     "load_mapping",
     "resolve_columns",

@@ -20,14 +20,14 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, func, insert
+from sqlalchemy import Table, func
 from sqlmodel import Session, col, select
 
 from crm_impl.core.config import get_settings, local_tz
 from crm_impl.core.errors import ConflictError
 from crm_impl.core.models import UserAccount, utcnow
 from crm_impl.importers.cleaning import Cleaned, FieldSpec, to_decimal
-from crm_impl.importers.engine import Run, insert_with_ids, inspect_file, run_import
+from crm_impl.importers.engine import Columns, Run, insert_columns, inspect_file, reserve_ids, run_import
 from crm_impl.importers.registry import EntitySpec, entities, fields, register
 from crm_impl.pipeline.models import (
     Account,
@@ -621,78 +621,59 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
         users = run.lookups.users
         made = d["owner_name"].str.lower().map(lambda name: users.get(name, -1)).astype(float)
         d["owner_id"] = d["owner_id"].fillna(made.where(made >= 0))
+    n = len(d)
     values = to_decimal(d["value_txt"].fillna(""), d["value_num"].fillna(np.nan))
     created_py, last_py, closed_py = _py(d["created"]), _py(d["last_at"]), _py(d["closed"])
     owners = ints(d["owner_id"])
-    rows = [
-        {
-            "version": 1,
-            "title": title,
-            "account_id": acc,
-            "contact_id": None,
-            "value": val if val is not None else Decimal("0.00"),
-            "currency": cur,
-            "stage_id": sid,
-            "probability": None if pd.isna(prob) else float(prob),
-            "expected_close": exp,
-            "owner_id": own,
-            "lost_reason": lr,
-            "promised_delivery": None,
-            "actual_delivery": None,
-            "parent_deal_id": None,
-            "external_ref": er or None,
-            "created_at": cr,
-            "stage_entered_at": la,
-            "last_touch_at": la,
-            "closed_at": cl,
-        }
-        for title, acc, val, cur, sid, prob, exp, own, lr, er, cr, la, cl in zip(
-            d["title"].tolist(),
-            ints(d["account_id"]),
-            values,
-            d["currency"].tolist(),
-            ints(d["stage_id"]),
-            d["probability"].tolist(),
-            _dates(d["expected_close"]),
-            owners,
-            [None if pd.isna(v) else v for v in d["lost_reason"].tolist()],
-            d["external_ref"].tolist(),
-            created_py,
-            last_py,
-            closed_py,
-            strict=True,
-        )
-    ]
+    nothing: list[Any] = [None] * n
+    deals = {
+        "version": [1] * n,
+        "title": d["title"].tolist(),
+        "account_id": ints(d["account_id"]),
+        "contact_id": nothing,
+        "value": [Decimal("0.00") if v is None else v for v in values],
+        "currency": d["currency"].tolist(),
+        "stage_id": ints(d["stage_id"]),
+        "probability": [None if pd.isna(p) else float(p) for p in d["probability"].tolist()],
+        "expected_close": _dates(d["expected_close"]),
+        "owner_id": owners,
+        "lost_reason": [None if pd.isna(v) else v for v in d["lost_reason"].tolist()],
+        "promised_delivery": nothing,
+        "actual_delivery": nothing,
+        "parent_deal_id": nothing,
+        "external_ref": [r or None for r in d["external_ref"].tolist()],
+        "created_at": created_py,
+        "stage_entered_at": last_py,
+        "last_touch_at": last_py,
+        "closed_at": closed_py,
+    }
     conn = run.session.connection()
-    table = _table(Deal)
-    ids = insert_with_ids(conn, table, rows)
-    entries, stage_ids, through = ints(d["entry"]), ints(d["stage_id"]), d["through"].tolist()
-    changes: list[dict[str, Any]] = []
-    for deal_id, entry_id, sid, thru, cr, la, own in zip(
-        ids, entries, stage_ids, through, created_py, last_py, owners, strict=True
-    ):
-        changes.append(
-            {"deal_id": deal_id, "from_stage_id": None, "to_stage_id": entry_id, "at": cr, "by_user_id": own}
-        )
-        if thru:
-            changes.append(
-                {
-                    "deal_id": deal_id,
-                    "from_stage_id": entry_id,
-                    "to_stage_id": sid,
-                    "at": la,
-                    "by_user_id": own,
-                }
-            )
-    conn.execute(insert(_table(StageChange)), changes)
-    lines = [
-        {"deal_id": deal_id, "product_id": pid, "quantity": Decimal("1"), "unit_price": Decimal(str(price))}
-        for deal_id, pid, price in zip(ids, ints(d["product"]), d["price"].tolist(), strict=True)
-        if pid is not None
-    ]
-    if lines:
-        conn.execute(insert(_table(DealProduct)), lines)
-    run.count("stage_changes", len(changes))
+    ids = reserve_ids(conn, _table(Deal), deals)
+    # history: every deal enters its first stage when created; one that went on, its stage later
+    entries, through = ints(d["entry"]), d["through"].tolist()
+    on = [i for i, t in enumerate(through) if t]
+    stage_ids = deals["stage_id"]
+    changes: Columns = {
+        "deal_id": ids + [ids[i] for i in on],
+        "from_stage_id": nothing + [entries[i] for i in on],
+        "to_stage_id": entries + [stage_ids[i] for i in on],
+        "at": created_py + [last_py[i] for i in on],
+        "by_user_id": owners + [owners[i] for i in on],
+    }
+    insert_columns(conn, _table(StageChange), changes)
+    products, prices = ints(d["product"]), d["price"].tolist()
+    with_product = [i for i, pid in enumerate(products) if pid is not None]
+    insert_columns(
+        conn,
+        _table(DealProduct),
+        {
+            "deal_id": [ids[i] for i in with_product],
+            "product_id": [products[i] for i in with_product],
+            "quantity": [Decimal("1")] * len(with_product),
+            "unit_price": [Decimal(str(prices[i])) for i in with_product],
+        },
+    )
+    run.count("stage_changes", len(changes["deal_id"]))
 
 
 def _titles(run: PipelineRun, c: Cleaned, ref: pd.Series, index: pd.Index) -> pd.Series:

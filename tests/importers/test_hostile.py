@@ -43,7 +43,10 @@ def test_deals_without_a_closed_column(engine, session, manager):
 
 def test_closed_without_created_keeps_past_close_dates(engine, session, manager):
     run(engine, manager, "accounts", b"name\nAcme\n", dry_run=False)
-    data = b"external_ref,title,stage,account,closed\nL1,Old,lost,Acme,2019-05-06\nW1,Won,completed,Acme,06.05.2020\n"
+    data = (
+        b"external_ref,title,stage,account,closed\n"
+        b"L1,Old,lost,Acme,2019-05-06\nW1,Won,completed,Acme,06.05.2020\n"
+    )
     report = run(engine, manager, "deals", data, dry_run=False)
     assert (report.rejected, report.created) == (0, 2), report.errors_frame()
     lost = session.exec(select(Deal).where(Deal.external_ref == "L1")).one()
@@ -56,7 +59,12 @@ def test_close_before_creation_still_refused_with_the_text_as_typed(engine, sess
     data = b"title,stage,created,closed\nX,lost,2024-05-01,2024-04-01\n"
     report = both(engine, session, manager, "deals", data)
     (err,) = report.errors
-    assert (err.line, err.column, err.key, err.value) == (2, "closed", "imports.error.date_order", "2024-04-01")
+    assert (err.line, err.column, err.key, err.value) == (
+        2,
+        "closed",
+        "imports.error.date_order",
+        "2024-04-01",
+    )
 
 
 @pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
