@@ -46,6 +46,8 @@ HOSTILE_COLUMNS = {
     "audit_entry": ["entity_id"],
     "defect": ["title", "module"],
     "release": ["notes"],
+    "budget_line": ["name"],
+    "cost_posting": ["supplier", "description"],
 }
 PREFIXES = ("=", "+", "-", "@")
 HOSTILE = re.compile(r"""^'?[=+\-@]HYPERLINK\("http://evil""")
