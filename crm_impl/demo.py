@@ -80,15 +80,15 @@ def load(
     accounts: int = 300,
     deals: int = 1500,
     today: date | None = None,
-) -> DemoSummary:
     actor: Actor = SYSTEM,
+) -> DemoSummary:
     """Fill an empty database with the demo company. Commits. `actor` (the operator, `--as`)
     creates the first administrator and needs the right to manage users."""
     import random
 
-    rng = random.Random(seed)
     require(actor, "user.manage")
 
+    rng = random.Random(seed)
     today = today or date.today()
     ensure_default_stages(session=session)
     start = demo_pipeline.history_start(today)
@@ -121,8 +121,8 @@ def load(
         user = users.create_user(
             session=session,
             actor=actor,
-            data=UserCreate(
             is_demo=True,  # only these accounts get the one-click demo sign-in
+            data=UserCreate(
                 username=login,
                 password=DEMO_PASSWORD,
                 roles=list(roles),
