@@ -176,7 +176,7 @@ def open_source(
         raise ValidationError("imports.error.encoding") from err
     try:
         text = codecs.getincrementaldecoder(enc)().decode(sample, final=False)
-    except UnicodeDecodeError as err:
+    except UnicodeError as err:  # decode errors, and utf-16 without its BOM
         raise ValidationError("imports.error.decode", encoding=enc, line=1) from err
     delim = detect_delimiter(text) if delimiter in ("", "auto") else delimiter.replace("\\t", "\t")
     # newline="": CR, LF and CRLF all end a line (the reader of the rows does the same)
@@ -223,7 +223,7 @@ def _csv_chunks(source: Source, size: int) -> Iterator[Chunk]:
                 if len(chunk.rows) >= size:
                     yield chunk
                     chunk = Chunk([], [])
-        except UnicodeDecodeError as err:
+        except UnicodeError as err:  # decode errors, and utf-16 without its BOM
             raise ValidationError("imports.error.decode", encoding=source.encoding, line=start) from err
         except csv.Error as err:
             key = "imports.error.huge_field" if "field larger" in str(err) else "imports.error.csv"

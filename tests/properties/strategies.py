@@ -82,10 +82,7 @@ hostile_value = st.one_of(
 # Crashes these tests found in files other developers own, each with its own deterministic
 # regression test (xfail strict while open: it fails the run the moment the fix lands, so the
 # entry and the mark go then). The property tests tolerate exactly these signatures, nothing else.
-KNOWN_CRASHES: dict[str, tuple[type[BaseException], str]] = {
-    # test_parsers.test_utf16_named_in_the_mapping_without_a_bom_is_a_clear_error
-    "utf16_without_bom": (UnicodeError, "UTF-16 stream does not start with BOM"),
-}
+KNOWN_CRASHES: dict[str, tuple[type[BaseException], str]] = {}
 
 
 def known_crash(err: BaseException) -> bool:

@@ -164,11 +164,6 @@ def test_mapping_dumps_and_loads_round_trip(columns: dict[str, str], values: dic
     assert again.for_entity("accounts").values.get("city", {}) == values
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="importers/reading.py (owned by the importer hardening): encoding = 'utf-16' in a mapping "
-    "and a file without a BOM raise a raw UnicodeError from the decoder, not a translated message",
-)
 @pytest.mark.parametrize("data", [b"name,city\nA,B\n", b"00", "name\n\u0105".encode("utf-16-le")])
 def test_utf16_named_in_the_mapping_without_a_bom_is_a_clear_error(data: bytes) -> None:
     with pytest.raises(DomainError):
