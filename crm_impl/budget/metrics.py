@@ -157,51 +157,95 @@ def figures(as_of: date, bac: float, pv: float, ev: float, ac: float) -> EarnedV
     )
 
 
-def _elapsed(start: pd.Series, end: pd.Series, as_of: date) -> np.ndarray:
-    """Share of each span's days (start and end inclusive) elapsed by the end of `as_of`."""
-    s, e = _dates(start), _dates(end)
-    days = ((e - s).dt.days + 1).clip(lower=1).to_numpy(dtype=float)
-    gone = ((pd.Timestamp(as_of) - s).dt.days + 1).to_numpy(dtype=float)
-    share = np.clip(np.nan_to_num(gone, nan=0.0) / days, 0.0, 1.0)
-    return np.asarray(share, dtype=float)
+def _elapsed(start: np.ndarray, end: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Share of each span's days (start and end inclusive) elapsed by the end of each day in
+    `when`: a (days × spans) matrix. Dates as datetime64[D]; a missing date elapses nothing."""
+    days = np.maximum((end - start).astype("timedelta64[D]").astype(float) + 1, 1.0)
+    gone = (when[:, None] - start[None, :]).astype("timedelta64[D]").astype(float) + 1
+    return np.clip(np.nan_to_num(gone / days[None, :], nan=0.0), 0.0, 1.0)
+
+
+def _day64(values: Any) -> np.ndarray:
+    return np.asarray(pd.to_datetime(pd.Series(values), errors="coerce").to_numpy(), dtype="datetime64[D]")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What PV and EV need, read once: per phase its budget, % complete and planned span, and the
+    lines of no phase (which follow the project as a whole)."""
+
+    bac: float
+    budget: np.ndarray
+    pct: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    rest: float
+    project_pct: float
+
+    def pv(self, when: np.ndarray) -> np.ndarray:
+        """PV as of the end of each day in `when` (datetime64[D])."""
+        if not len(self.budget):
+            return np.zeros(len(when))
+        pv = _elapsed(self.start, self.end, when) @ self.budget
+        if self.rest:
+            span = _elapsed(self.start.min(keepdims=True), self.end.max(keepdims=True), when)[:, 0]
+            pv = pv + self.rest * span
+        return np.asarray(pv, dtype=float)
+
+    @property
+    def ev(self) -> float:
+        return (
+            float((self.budget * self.pct).sum()) + self.rest * self.project_pct if len(self.budget) else 0.0
+        )
+
+
+def _plan(lines: pd.DataFrame, phases: pd.DataFrame) -> _Plan:
+    planned = _num(lines["planned"]) if not lines.empty else pd.Series(dtype=float)
+    phase_of = (
+        pd.to_numeric(lines["phase_id"], errors="coerce") if not lines.empty else pd.Series(dtype=float)
+    )
+    known = phases["id"].astype(int).tolist() if not phases.empty else []
+    linked = phase_of.isin(known)
+    phase_budget = planned[linked].groupby(phase_of[linked].astype(int)).sum()
+    ids = phases["id"].astype(int) if not phases.empty else pd.Series(dtype=int)
+    budget = ids.map(phase_budget).fillna(0.0).to_numpy(dtype=float)
+    pct = (_num(phases["percent_complete"]).clip(0, 100) / 100.0).to_numpy() if not phases.empty else budget
+    start = _day64(phases["planned_start"]) if not phases.empty else np.array([], dtype="datetime64[D]")
+    end = _day64(phases["planned_end"]) if not phases.empty else np.array([], dtype="datetime64[D]")
+    days = np.maximum((end - start).astype("timedelta64[D]").astype(float) + 1, 1.0)
+    weights = budget if budget.sum() > 0 else np.nan_to_num(days)
+    project_pct = float((weights * pct).sum() / weights.sum()) if weights.sum() > 0 else 0.0
+    return _Plan(
+        bac=float(planned.sum()),
+        budget=budget,
+        pct=pct,
+        start=start,
+        end=end,
+        rest=float(planned[~linked].sum()),
+        project_pct=project_pct,
+    )
+
+
+def _ac(lines: pd.DataFrame, postings: pd.DataFrame, when: np.ndarray) -> np.ndarray:
+    """AC as of the end of each day in `when`: Σ postings of the lines dated on or before it."""
+    if postings.empty or lines.empty:
+        return np.zeros(len(when))
+    own = postings[postings["line_id"].isin(lines["id"])]
+    order = _day64(own["posted_on"])
+    amounts = _num(own["amount"]).to_numpy(dtype=float)
+    sort = np.argsort(order, kind="stable")
+    total = np.concatenate([[0.0], np.cumsum(amounts[sort])])
+    return np.asarray(total[np.searchsorted(order[sort], when, side="right")], dtype=float)
 
 
 def earned_value(
     lines: pd.DataFrame, postings: pd.DataFrame, phases: pd.DataFrame, as_of: date
 ) -> EarnedValue:
     """PV, EV, AC (and what follows from them) as of the end of `as_of` (module docstring)."""
-    planned = _num(lines["planned"]) if not lines.empty else pd.Series(dtype=float)
-    bac = float(planned.sum())
-    phase_of = (
-        pd.to_numeric(lines["phase_id"], errors="coerce") if not lines.empty else pd.Series(dtype=float)
-    )
-    known = set(phases["id"].astype(int)) if not phases.empty else set()
-    linked = phase_of.isin(list(known))
-    phase_budget = planned[linked].groupby(phase_of[linked].astype(int)).sum()
-
-    pv = ev = 0.0
-    if not phases.empty:
-        ph = phases.assign(id=phases["id"].astype(int))
-        pct = (_num(ph["percent_complete"]).clip(0, 100) / 100.0).to_numpy()
-        budget = ph["id"].map(phase_budget).fillna(0.0).to_numpy(dtype=float)
-        elapsed = _elapsed(ph["planned_start"], ph["planned_end"], as_of)
-        pv += float((budget * elapsed).sum())
-        ev += float((budget * pct).sum())
-        # the lines of no phase follow the project as a whole
-        rest = float(planned[~linked].sum())
-        if rest:
-            days = ((_dates(ph["planned_end"]) - _dates(ph["planned_start"])).dt.days + 1).clip(lower=1)
-            weights = budget if budget.sum() > 0 else days.to_numpy(dtype=float)
-            project_pct = float((weights * pct).sum() / weights.sum()) if weights.sum() > 0 else 0.0
-            span = _elapsed(
-                pd.Series([_dates(ph["planned_start"]).min()]),
-                pd.Series([_dates(ph["planned_end"]).max()]),
-                as_of,
-            )[0]
-            pv += rest * float(span)
-            ev += rest * project_pct
-    ac = float(actual_per_line(lines, postings, as_of).sum()) if not lines.empty else 0.0
-    return figures(as_of, bac, round(pv, 2), round(ev, 2), round(ac, 2))
+    plan = _plan(lines, phases)
+    when = np.array([as_of], dtype="datetime64[D]")
+    pv, ac = float(plan.pv(when)[0]), float(_ac(lines, postings, when)[0])
+    return figures(as_of, plan.bac, round(pv, 2), round(plan.ev, 2), round(ac, 2))
 
 
 def history(snapshots: pd.DataFrame, live: EarnedValue | None) -> pd.DataFrame:
@@ -241,35 +285,35 @@ def cumulative(
 ) -> pd.DataFrame:
     """Per month from the first planned start (or first posting) to the later of today and the
     last planned end: `planned` = PV as of the month's end (the planned curve), `actual` = AC as
-    of the month's end (None after the current month), `partial` for the month in progress.
-    Long format: month, series (planned | actual), amount, partial."""
-    starts = [
+    of the month's end (today for the month in progress; none after it), `partial` for the month
+    in progress. Long format: month, series (planned | actual), amount, partial."""
+    firsts = [
         d for d in (_dates(phases["planned_start"]).min() if not phases.empty else pd.NaT,) if pd.notna(d)
     ]
-    if not postings.empty:
-        first_post = _dates(postings["posted_on"]).min()
-        if pd.notna(first_post):
-            starts.append(first_post)
-    if not starts:
+    if not postings.empty and pd.notna(_dates(postings["posted_on"]).min()):
+        firsts.append(_dates(postings["posted_on"]).min())
+    if not firsts:
         return pd.DataFrame(columns=["month", "series", "amount", "partial"])
-    first = month_start(min(starts).date())
-    ends = [pd.Timestamp(today)]
+    lasts = [pd.Timestamp(today)]
     if not phases.empty and pd.notna(_dates(phases["planned_end"]).max()):
-        ends.append(_dates(phases["planned_end"]).max())
-    last = month_start(max(ends).date())
+        lasts.append(_dates(phases["planned_end"]).max())
+    months = pd.date_range(month_start(min(firsts).date()), month_start(max(lasts).date()), freq="MS")
+    firsts_of = [m.date() for m in months]
+    ends = np.array([month_end(m) for m in firsts_of], dtype="datetime64[D]")
     current = month_start(today)
-    rows: list[dict[str, Any]] = []
-    month = first
-    while month <= last:
-        end = month_end(month)
-        ev = earned_value(lines, postings, phases, end)
-        partial = month == current
-        rows.append({"month": month, "series": "planned", "amount": ev.pv, "partial": partial})
-        if month <= current:
-            actual = earned_value(lines, postings, phases, min(end, today)).ac
-            rows.append({"month": month, "series": "actual", "amount": actual, "partial": partial})
-        month = month_end(month) + timedelta(days=1)
-    return pd.DataFrame(rows)
+    pv = _plan(lines, phases).pv(ends)
+    shown = np.array([m <= current for m in firsts_of])
+    ac_days = np.minimum(ends, np.datetime64(today, "D"))
+    ac = _ac(lines, postings, ac_days)
+    partial = [m == current for m in firsts_of]
+    planned = pd.DataFrame(
+        {"month": firsts_of, "series": "planned", "amount": np.round(pv, 2), "partial": partial}
+    )
+    actual = pd.DataFrame(
+        {"month": firsts_of, "series": "actual", "amount": np.round(ac, 2), "partial": partial}
+    )
+    out = pd.concat([planned, actual[shown]], ignore_index=True)
+    return out.sort_values(["month", "series"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 # ---- findings ----------------------------------------------------------------------------------
