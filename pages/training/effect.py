@@ -5,7 +5,7 @@ days from a person's first training to their first use after it."""
 import pandas as pd
 import streamlit as st
 
-from crm_impl.core.i18n import fmt_number, fmt_pct, t
+from crm_impl.core.i18n import fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.training import charts, metrics, ui
 
@@ -35,7 +35,7 @@ c[1].metric(
 )
 c[2].metric(t("training.ui.actions_trained"), fmt_number(trained["actions_per_user"], 1))
 c[3].metric(t("training.ui.median_days"), fmt_number(summary["median_days"], 1))
-st.caption(t("training.ui.effect_note", days=eff["window_days"], n=summary["not_used_since"]))
+st.caption(tn("training.ui.effect_note", eff["window_days"], unused=summary["not_used_since"]))
 
 weekly = metrics.weekly_use(status, f.usage)
 st.subheader(t("training.ui.weekly_use"))
