@@ -18,12 +18,14 @@ frames = data["frames"]
 phases = dict(zip(frames["phases"]["id"].astype(int), frames["phases"]["name"], strict=True))
 labels = ui.chart_labels()
 
-c = ui.cols(5)
+# three a row: five side by side cut amounts in the millions short ("1,490,00…")
+c = ui.cols(3)
 c[0].metric(ui.field("planned"), ui.money(totals["planned"], cur))
 c[1].metric(ui.field("committed"), ui.money(totals["committed"], cur))
 c[2].metric(ui.field("actual"), ui.money(totals["actual"], cur))
-c[3].metric(ui.field("forecast"), ui.money(totals["forecast"], cur))
-c[4].metric(t("budget.overview.training_share"), fmt_pct(data["training_share"], 1))
+c = ui.cols(3)
+c[0].metric(ui.field("forecast"), ui.money(totals["forecast"], cur))
+c[1].metric(t("budget.overview.training_share"), fmt_pct(data["training_share"], 1))
 
 st.subheader(t("budget.overview.findings"))
 ui.findings(data["findings"], cur)
