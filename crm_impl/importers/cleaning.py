@@ -195,7 +195,8 @@ def clean(
                 s = s.str.lower()
             elif spec.kind == "nip":
                 s = s.str.replace(r"[\s-]", "", regex=True)
-                checks = s[~empty].map(nip_valid)
+                # bool even when every cell is empty (an empty map keeps the text dtype)
+                checks = s[~empty].map(nip_valid).astype(bool)
                 sink.flag(~checks.reindex(s.index, fill_value=True), column, "imports.error.nip", s)
             out[spec.name] = s
         elif spec.kind in NUMBER_KINDS:

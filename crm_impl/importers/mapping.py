@@ -79,7 +79,7 @@ def _check_encoding(option: str, value: Any) -> None:
     try:
         codecs.lookup(value)
         "ąa,;".encode(value, errors="replace").decode(value)  # a text encoding (not rot13, zlib)
-    except (LookupError, TypeError, UnicodeError) as err:
+    except (LookupError, TypeError, ValueError) as err:  # ValueError: UnicodeError, a NUL in the name
         raise _bad_option(option, value, "auto, utf-8, utf-8-sig, utf-16, cp1250, iso-8859-2") from err
 
 

@@ -172,7 +172,7 @@ def open_source(
     enc = detect_encoding(sample) if encoding in ("", "auto") else encoding
     try:
         codecs.lookup(enc)
-    except LookupError as err:
+    except (LookupError, ValueError) as err:  # ValueError: a NUL in the name
         raise ValidationError("imports.error.encoding") from err
     try:
         text = codecs.getincrementaldecoder(enc)().decode(sample, final=False)

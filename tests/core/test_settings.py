@@ -14,6 +14,7 @@ DEFAULTS = {
     "currency": "PLN",
     "demo_mode": False,
     "idle_timeout_minutes": 30,
+    "session_hours": 12,
     "lockout_attempts": 5,
     "lockout_minutes": 15,
     "live_refresh_seconds": 10,

@@ -152,8 +152,17 @@ def save(
     if ok:
         if before_rerun is not None:
             before_rerun(cast(T, result))  # ok: the service returned its result
+        forget_shown_versions()
         rerun(scope=rerun_scope)
     return result
+
+
+def forget_shown_versions() -> None:
+    """After the user's own save the page shows the new state: the next run's forms start from
+    the version they show then (see `shown_version`), not from the one before this save (a form
+    named by that version would otherwise lose its next submit)."""
+    for key in [k for k in st.session_state if str(k).startswith("_shown_version.")]:
+        del st.session_state[key]
 
 
 def rerun(scope: Literal["app", "fragment"] = "app") -> None:
