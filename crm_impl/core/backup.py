@@ -95,26 +95,22 @@ def require_admin(actor: Actor, action: str = "backup.run") -> None:
 # --- canonical values ---------------------------------------------------------------------------
 
 
+# first match wins: Float before Numeric (a Float is a Numeric)
+_KINDS: tuple[tuple[type[TypeEngine[Any]], str], ...] = (
+    (Boolean, "bool"),
+    (SAJSON, "json"),
+    (DateTime, "datetime"),
+    (Date, "date"),
+    (Float, "float"),
+    (Numeric, "decimal"),
+    (Integer, "int"),
+)
+
+
 def column_kind(type_: TypeEngine[Any]) -> str:
     """The value kind a column is written as: bool, int, float, decimal, date, datetime, json, str."""
-    base: TypeEngine[Any] = type_
-    if isinstance(type_, TypeDecorator):
-        base = type_.impl_instance
-    if isinstance(base, Boolean):
-        return "bool"
-    if isinstance(base, SAJSON):
-        return "json"
-    if isinstance(base, DateTime):
-        return "datetime"
-    if isinstance(base, Date):
-        return "date"
-    if isinstance(base, Float):
-        return "float"
-    if isinstance(base, Numeric):
-        return "decimal"
-    if isinstance(base, Integer):
-        return "int"
-    return "str"
+    base: TypeEngine[Any] = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    return next((kind for cls, kind in _KINDS if isinstance(base, cls)), "str")
 
 
 @dataclass(frozen=True)
