@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import need
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, prepare_database, running_app, wait_ready
@@ -59,6 +60,25 @@ def go_to(page, url_path: str) -> None:  # type: ignore[no-untyped-def]
     """Open a page through the sidebar (a full reload would start a new, signed-out session)."""
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').first.click()
     wait_ready(page)
+
+
+def choose(page, widget, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick `option` in a multiselect `widget` and make sure the pick landed.
+
+    Under load a click can reach the dropdown while it is still opening and select nothing
+    (CI once submitted a form with "Roles is required"), so the chip is checked and the pick
+    retried, up to three times.
+    """
+    for _ in range(3):
+        widget.click()
+        page.get_by_role("option", name=option, exact=True).click()
+        page.keyboard.press("Escape")
+        try:
+            expect(widget.get_by_text(option, exact=True)).to_be_visible(timeout=3000)
+            return
+        except AssertionError:
+            continue
+    expect(widget.get_by_text(option, exact=True)).to_be_visible()
 
 
 SignIn = Callable[[object, str], None]

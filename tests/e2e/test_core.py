@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import go_to, sign_in_as
+from tests.e2e.conftest import choose, go_to, sign_in_as
 from tests.e2e.server import wait_ready
 
 
@@ -72,9 +72,7 @@ def test_admin_creates_a_user_and_finds_the_audit_entry(page):
     form.get_by_role("textbox", name="Username").fill("jan.kowalski")
     form.get_by_role("textbox", name="Full name").fill("Jan Kowalski")
     form.get_by_role("textbox", name="Password").fill("long-enough-1")
-    form.locator('[data-testid="stMultiSelect"]').click()
-    page.get_by_role("option", name="Trainer").click()
-    page.keyboard.press("Escape")
+    choose(page, form.locator('[data-testid="stMultiSelect"]'), "Trainer")
     form.get_by_role("button", name="New user").click()
     # the success toast lasts about four seconds: look for it before waiting for the run to end
     expect(page.locator('[data-testid="stToast"]', has_text="User created.")).to_be_visible()
