@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from typing import Any, Literal, cast
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -38,10 +37,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlmodel import Session
 
+from crm_impl.core import arrow as core_arrow
 from crm_impl.core.models import Person, UserAccount, utcnow
 from crm_impl.defects import metrics
 from crm_impl.defects.models import (
@@ -113,67 +113,11 @@ class DefectFrames:
 # ---- reading the numbers: through Arrow where the drivers are installed, else the cursor --------
 #
 # Every column of the frame queries is one type on every row (codes, ids with 0 for none, epoch
-# seconds with _NO_TIME for none, one text column last), so a result is a list of columns.
-# Arrow (ADBC) steps through the rows in C and hands over whole columns: on the benchmark it
-# reads the 400,000 changes about 3x faster than the DBAPI cursor, which builds a Python tuple
-# per row. It reads through a second connection, so it sees what is committed: `load` takes it
-# only when the session has no transaction of its own (nothing uncommitted to miss) on a file
-# SQLite database or PostgreSQL, and falls back to the session's cursor on any failure.
+# seconds with _NO_TIME for none, one text column last), so a result is a list of columns, read
+# by crm_impl.core.arrow (Arrow through a second connection when nothing is uncommitted, else
+# None and the session's cursor reads them).
 
-Columns = list[np.ndarray]
-
-
-def _arrow_target(session: Session) -> tuple[str, str] | None:
-    """(driver, database) for an ADBC connection to the session's database, or None."""
-    if session.in_transaction():
-        return None
-    bind = session.get_bind()
-    url = bind.url if isinstance(bind, Engine) else None
-    if url is None:
-        return None
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:") or database.startswith("file:"):
-            return None
-        return "sqlite", f"file:{quote(database)}?mode=ro"  # read-only: never creates a file
-    if url.get_backend_name() == "postgresql":
-        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return None
-
-
-def _arrow_columns(target: tuple[str, str], sqls: Sequence[str]) -> list[Columns] | None:
-    """Each query's result as numpy columns (numbers as float64, NaN for NULL; text as objects)."""
-    driver, database = target
-    try:
-        import pyarrow as pa
-
-        if driver == "sqlite":
-            import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-            connection = adbc_sqlite.connect(database)
-        else:
-            import adbc_driver_postgresql.dbapi as adbc_postgresql
-
-            connection = adbc_postgresql.connect(database)
-    except Exception:  # drivers not installed, or no connection: the cursor reads instead
-        return None
-    results: list[Columns] = []
-    try:
-        with connection, connection.cursor() as cursor:
-            for sql in sqls:
-                cursor.execute(sql)
-                table = cursor.fetch_arrow_table()
-                results.append(
-                    [
-                        np.asarray(column.to_numpy(), dtype=object)
-                        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-                        else column.cast(pa.float64()).to_numpy()
-                        for column in table.columns
-                    ]
-                )
-    except Exception:  # a driver that cannot read a result: the cursor reads instead
-        return None
-    return results
+Columns = core_arrow.Columns
 
 
 def _cursor_columns(conn: Connection, sql: str, width: int, text_last: bool) -> Columns:
@@ -325,10 +269,9 @@ def read_users(conn: Connection) -> pd.DataFrame:
 def load(session: Session, project_id: int, *, arrow: bool = True) -> DefectFrames:
     """Every frame the defect metrics take, for one project. The defects and changes come
     through Arrow when it can read them (see above; `arrow=False`: always the session's cursor)."""
-    target = _arrow_target(session) if arrow else None
     dialect = session.get_bind().dialect.name
     sqls = [defect_sql(dialect, project_id), change_sql(dialect, project_id)]
-    fast = _arrow_columns(target, sqls) if target else None
+    fast = core_arrow.read(session, sqls, arrow=arrow)
     conn = session.connection()
     if fast is None:
         defects, changes = read_defects(conn, project_id), read_changes(conn, project_id)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar, cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection
@@ -219,7 +220,33 @@ class Run(Generic[C]):
         self.report.extra[name] = self.report.extra.get(name, 0) + n
 
 
-Columns = dict[str, list[Any]]  # column name -> one value per row (all lists equally long)
+# column name -> one value per row (all equally long): a list, or for a timestamp column a pandas
+# Series of aware datetimes, which `insert_columns` converts for the driver in one vectorised step
+Columns = dict[str, Any]
+
+
+def _timestamps(values: pd.Series, column_type: Any, dialect: Any) -> list[Any]:
+    """An aware datetime Series as the driver takes it. SQLite stores a DateTime as the text
+    SQLAlchemy writes ("YYYY-MM-DD HH:MM:SS.ffffff", UTC): formatted by numpy in one pass, where
+    the per-value bind processors cost a tenth of a 100,000-row import, all of it while the
+    import holds the write lock. Other databases get Python datetimes through the column's own
+    bind processing."""
+    if values.dt.tz is None:
+        raise ValueError("timestamps for the database must be timezone-aware")
+    utc = values.dt.tz_convert("UTC")
+    if dialect.name == "sqlite":
+        text = np.datetime_as_string(utc.dt.tz_localize(None).to_numpy().astype("datetime64[us]"), unit="us")
+        text = np.char.replace(text, "T", " ")
+        return [None if missing else v for v, missing in zip(text.tolist(), utc.isna().tolist(), strict=True)]
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    py = [None if v is pd.NaT else v for v in utc.dt.to_pydatetime().tolist()] if len(utc) else []
+    return [process(v) for v in py] if process else py
+
+
+def _py_values(values: Any) -> list[Any]:
+    if isinstance(values, pd.Series):
+        return [None if v is pd.NaT else v for v in values.dt.to_pydatetime().tolist()] if len(values) else []
+    return list(values)
 
 
 def insert_columns(conn: Connection, table: Table, columns: Columns) -> None:
@@ -235,13 +262,17 @@ def insert_columns(conn: Connection, table: Table, columns: Columns) -> None:
     dialect = conn.dialect
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     if set(compiled.binds) - set(names):  # defaults SQLAlchemy would fill in per row
-        rows = zip(*columns.values(), strict=True)
+        plain = {k: _py_values(v) for k, v in columns.items()}
+        rows = zip(*plain.values(), strict=True)
         conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
         return
     converted: Columns = {}
     for name in names:
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         values = columns[name]
+        if isinstance(values, pd.Series):
+            converted[name] = _timestamps(values, table.c[name].type, dialect)
+            continue
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         converted[name] = [process(v) for v in values] if process else values
     params: list[Any]
     if compiled.positional:
@@ -272,7 +303,7 @@ def reserve_ids(conn: Connection, table: Table, columns: Columns) -> list[int]:
         ]
         insert_columns(conn, table, {"id": ids, **columns})
         return ids
-    first_row = {name: columns[name][0] for name in names}
+    first_row = {name: _py_values(columns[name][:1])[0] for name in names}
     first = int(conn.execute(insert(table).returning(table.c.id), [first_row]).scalar_one())
     ids = list(range(first, first + n))
     insert_columns(conn, table, {"id": ids[1:], **{name: columns[name][1:] for name in names}})

@@ -122,11 +122,6 @@ def _noon_utc(parsed: pd.Series) -> pd.Series:
     return out
 
 
-def _py(series: pd.Series) -> list[Any]:
-    values = series.dt.to_pydatetime().tolist() if len(series) else []
-    return [None if v is pd.NaT or v is None else v for v in values]
-
-
 def _dates(series: pd.Series) -> list[Any]:
     return [None if pd.isna(v) else v.date() for v in series.tolist()]
 
@@ -623,7 +618,8 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
         d["owner_id"] = d["owner_id"].fillna(made.where(made >= 0))
     n = len(d)
     values = to_decimal(d["value_txt"].fillna(""), d["value_num"].fillna(np.nan))
-    created_py, last_py, closed_py = _py(d["created"]), _py(d["last_at"]), _py(d["closed"])
+    # timestamps stay Series: insert_columns converts them for the driver in one vectorised step
+    created_at, last_at = d["created"].reset_index(drop=True), d["last_at"].reset_index(drop=True)
     owners = ints(d["owner_id"])
     nothing: list[Any] = [None] * n
     deals = {
@@ -642,10 +638,10 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
         "actual_delivery": nothing,
         "parent_deal_id": nothing,
         "external_ref": [r or None for r in d["external_ref"].tolist()],
-        "created_at": created_py,
-        "stage_entered_at": last_py,
-        "last_touch_at": last_py,
-        "closed_at": closed_py,
+        "created_at": created_at,
+        "stage_entered_at": last_at,
+        "last_touch_at": last_at,
+        "closed_at": d["closed"].reset_index(drop=True),
     }
     conn = run.session.connection()
     ids = reserve_ids(conn, _table(Deal), deals)
@@ -657,7 +653,7 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
         "deal_id": ids + [ids[i] for i in on],
         "from_stage_id": nothing + [entries[i] for i in on],
         "to_stage_id": entries + [stage_ids[i] for i in on],
-        "at": created_py + [last_py[i] for i in on],
+        "at": pd.concat([created_at, last_at.iloc[on]], ignore_index=True),
         "by_user_id": owners + [owners[i] for i in on],
     }
     insert_columns(conn, _table(StageChange), changes)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
+from crm_impl.core import arrow
 from crm_impl.core.models import Person, Project, UserAccount
 from crm_impl.defects import metrics, queries
 from crm_impl.defects.models import Defect, DefectChange, DefectComment, Release, TestRun
@@ -208,10 +209,10 @@ def test_timeline_interleaves_history_and_comments_in_time_order(session):
 
 def test_the_arrow_read_and_the_cursor_read_give_the_same_frames(session):
     pid = seed(session)
-    target = queries._arrow_target(session)  # committed, no transaction: Arrow reads
+    target = arrow.target(session)  # committed, no transaction: Arrow reads
     assert target is not None
     dialect = session.get_bind().dialect.name
-    assert queries._arrow_columns(target, [queries.change_sql(dialect, pid)]) is not None  # no fallback
+    assert arrow.columns(target, [queries.change_sql(dialect, pid)]) is not None  # no fallback
     fast, slow = queries.load(session, pid), queries.load(session, pid, arrow=False)
     for name in ("defects", "changes", "releases", "test_runs", "users"):
         pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_dtype=False)
@@ -221,6 +222,6 @@ def test_a_session_with_uncommitted_writes_reads_them_through_its_own_cursor(ses
     pid = seed(session)
     session.add(Defect(id=7, project_id=pid, title="Not committed yet", status="new"))
     session.flush()
-    assert queries._arrow_target(session) is None
+    assert arrow.target(session) is None
     assert 7 in queries.load(session, pid).defects["id"].tolist()
     session.rollback()

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from crm_impl.core import arrow as core_arrow
 from crm_impl.pipeline.queries import values
 
 STAGE_SLOTS = 1 << 20  # deal id × this + stage id: one int64 key per (deal, stage), as in metrics
@@ -160,15 +161,32 @@ def read_stages(conn: Connection) -> pd.DataFrame:
     return stages
 
 
-def read_deals(conn: Connection) -> pd.DataFrame:
-    m = _matrix(conn, deal_sql(conn.dialect.name), len(DEAL_COLUMNS))
-    col = dict(zip(DEAL_COLUMNS, m.T, strict=True))
+def deals_frame(columns: list[np.ndarray]) -> pd.DataFrame:
+    """The deals frame from the numeric columns of `deal_sql` (as the cursor or Arrow read them)."""
+    col = dict(zip(DEAL_COLUMNS, columns, strict=True))
     data: dict[str, object] = {c: col[c].astype("int64") for c in DEAL_IDS}
     data |= {c: _ints(col[c]) for c in DEAL_REFS}
     data |= {"value": col["value"], "probability": col["probability"]}
     data |= {c: pd.to_datetime(col[c], unit="s", utc=True) for c in DEAL_TIMES}
     data |= {c: _days(col[c]) for c in DEAL_DATES}
     return pd.DataFrame(data)
+
+
+def changes_frame(key: np.ndarray, at: np.ndarray) -> pd.DataFrame:
+    """deal_id, to_stage_id, at from the two numeric columns of `change_sql`."""
+    key = key.astype("int64")
+    return pd.DataFrame(
+        {
+            "deal_id": key // STAGE_SLOTS,
+            "to_stage_id": key % STAGE_SLOTS,
+            "at": pd.to_datetime(at, unit="s", utc=True),
+        }
+    )
+
+
+def read_deals(conn: Connection) -> pd.DataFrame:
+    m = _matrix(conn, deal_sql(conn.dialect.name), len(DEAL_COLUMNS))
+    return deals_frame(list(m.T))
 
 
 def read_changes(conn: Connection) -> pd.DataFrame:
@@ -180,14 +198,7 @@ def read_changes(conn: Connection) -> pd.DataFrame:
         flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64)
     finally:
         cursor.close()
-    key, at = flat[0::2].astype("int64"), flat[1::2]
-    return pd.DataFrame(
-        {
-            "deal_id": key // STAGE_SLOTS,
-            "to_stage_id": key % STAGE_SLOTS,
-            "at": pd.to_datetime(at, unit="s", utc=True),
-        }
-    )
+    return changes_frame(flat[0::2], flat[1::2])
 
 
 def read_budget(conn: Connection) -> pd.DataFrame:
@@ -214,9 +225,14 @@ def raw_read(session: Session) -> dict[str, pd.DataFrame]:
     return {sql: _read(conn, sql, columns) for sql, columns in queries}
 
 
-def load(session: Session, *, changes: bool = True) -> PipelineFrames:
+def load(session: Session, *, changes: bool = True, arrow: bool = True) -> PipelineFrames:
     """Stages, deals, budget and (unless `changes=False`, for pages that only look at deals) the
-    stage changes."""
+    stage changes. The deals and the stage changes, nearly all the rows, come through Arrow when
+    it can read them (crm_impl.core.arrow: committed data, a file SQLite or PostgreSQL, the
+    drivers installed; `arrow=False`: always the session's cursor)."""
+    dialect = session.get_bind().dialect.name
+    sqls = [deal_sql(dialect), *([change_sql(dialect)] if changes else [])]
+    fast = core_arrow.read(session, sqls, arrow=arrow)
     conn = session.connection()
     empty = pd.DataFrame(
         {
@@ -225,10 +241,16 @@ def load(session: Session, *, changes: bool = True) -> PipelineFrames:
             "at": pd.Series(dtype="datetime64[ns, UTC]"),
         }
     )
+    if fast is None:
+        deals = read_deals(conn)
+        stage_changes = read_changes(conn) if changes else empty
+    else:
+        deals = deals_frame(fast[0])
+        stage_changes = changes_frame(*fast[1]) if changes else empty
     return PipelineFrames(
         stages=read_stages(conn),
-        deals=read_deals(conn),
-        changes=read_changes(conn) if changes else empty,
+        deals=deals,
+        changes=stage_changes,
         budget=read_budget(conn),
         other_currencies=values.other_currencies(session=session),
     )

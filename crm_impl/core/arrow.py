@@ -1,0 +1,86 @@
+"""Reading whole numeric results as columns through Arrow (ADBC), with the session's cursor as
+the fallback — the one fast read path of every analytic screen (pipeline, defects).
+
+The frame queries of the domains are written so every column is one type on every row (ids,
+codes, epoch seconds and money as numbers computed by the database; at most one text column).
+Arrow steps through the rows in C and hands over whole columns, where the DBAPI cursor builds a
+Python tuple per row: on the benchmarks it reads the same rows 2-3x faster.
+
+It reads through a second connection, so it sees what is committed: `target` offers it only
+when the session has no transaction of its own (nothing uncommitted to miss) on a file SQLite
+database or PostgreSQL. Any failure (drivers not installed, a driver that cannot read a result,
+no connection) returns None and the caller reads through the session's cursor instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+Columns = list[np.ndarray]
+Target = tuple[str, str]
+
+
+def target(session: Session) -> Target | None:
+    """(driver, database) for an ADBC connection to the session's database, or None when the
+    session has a transaction of its own or the database is not a file SQLite or PostgreSQL."""
+    if session.in_transaction():
+        return None
+    bind = session.get_bind()
+    url = bind.url if isinstance(bind, Engine) else None
+    if url is None:
+        return None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return "sqlite", f"file:{quote(database)}?mode=ro"  # read-only: never creates a file
+    if url.get_backend_name() == "postgresql":
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
+
+
+def columns(where: Target, sqls: Sequence[str]) -> list[Columns] | None:
+    """Each query's result as numpy columns: numbers as float64 (NaN for NULL), text as objects.
+    None when Arrow cannot read them (the caller then uses the cursor)."""
+    driver, database = where
+    try:
+        import pyarrow as pa
+
+        if driver == "sqlite":
+            import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+            connection = adbc_sqlite.connect(database)
+        else:
+            import adbc_driver_postgresql.dbapi as adbc_postgresql
+
+            connection = adbc_postgresql.connect(database)
+    except Exception:  # drivers not installed, or no connection: the cursor reads instead
+        return None
+    results: list[Columns] = []
+    try:
+        with connection, connection.cursor() as cursor:
+            for sql in sqls:
+                cursor.execute(sql)
+                table = cursor.fetch_arrow_table()
+                results.append(
+                    [
+                        np.asarray(column.to_numpy(), dtype=object)
+                        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+                        else column.cast(pa.float64()).to_numpy()
+                        for column in table.columns
+                    ]
+                )
+    except Exception:  # a driver that cannot read a result: the cursor reads instead
+        return None
+    return results
+
+
+def read(session: Session, sqls: Sequence[str], *, arrow: bool = True) -> list[Columns] | None:
+    """`columns` for the session's database when Arrow may read it (see `target`), else None."""
+    where = target(session) if arrow else None
+    return columns(where, sqls) if where else None
