@@ -25,3 +25,12 @@ def account_required(stage: StageLike, stages: Iterable[StageLike]) -> bool:
         return False
     threshold = next((s.position for s in stages if s.key == ACCOUNT_FROM), None)
     return threshold is not None and stage.position >= threshold
+
+
+def decides_outcome(target: StageLike, stages: Iterable[StageLike]) -> bool:
+    """A move that decides how a deal ends, and so is confirmed first on the board: into Lost,
+    into the first won stage (Contract: it now counts as won) or into the last one (Completed)."""
+    if target.kind == "lost":
+        return True
+    won = sorted((s for s in stages if s.kind == "won"), key=lambda s: s.position)
+    return bool(won) and target.key in (won[0].key, won[-1].key)

@@ -11,6 +11,7 @@ from crm_impl.core.config import get_settings
 from crm_impl.core.i18n import fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
+from crm_impl.pipeline import rules
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services import deals as pipeline
 
@@ -23,7 +24,10 @@ path = stages[(stages["kind"] != "lost") & stages["active"]].sort_values("positi
 
 st.caption(t("pipeline.board.caption"))
 c = st.columns([2, 2, 1, 1, 1, 1])
-mine_default = None if actor.can("deal.write_any") else actor.id
+# a rep starts on their own deals; whoever owns none (a manager, management, a tester reading
+# the pipeline) starts on everyone's, so the board is not empty for no visible reason
+owns = ui.owns_deals(ui.data_version(), get_settings().database_url, actor.id)
+mine_default = actor.id if owns and not actor.can("deal.write_any") else None
 owner_options = [None, *look["owners"]]
 owner_id = c[0].selectbox(
     t("pipeline.field.owner"),
@@ -50,6 +54,13 @@ stale_only = c[4].toggle(t("pipeline.board.stale_only"), key="board_stale")
 show_won = c[5].toggle(t("pipeline.board.show_won"), key="board_won")
 shown = path if show_won else path[path["kind"] == "open"]
 limits: dict[int, int] = st.session_state.setdefault("board_limits", {})
+by_key = {s.key: s for s in stages.itertuples()}
+decisive = {s.key for s in stages.itertuples() if rules.decides_outcome(s, stages.itertuples())}
+won_key = min((s for s in stages.itertuples() if s.kind == "won"), key=lambda s: s.position).key
+lost_key = next((s.key for s in stages.itertuples() if s.kind == "lost"), None)
+won_help = t("pipeline.board.mark_won", stage=names[by_key[won_key].id])
+kind_by_id = {int(s.id): s.kind for s in stages.itertuples()}
+CONFIRM = "board_confirm"  # the move waiting for the user's confirmation
 
 
 def _move(card, to_key: str) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +74,66 @@ def _move(card, to_key: str) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+def _request(card, to_key: str) -> None:  # type: ignore[no-untyped-def]
+    """Move at once, or, when the move decides the deal (won or lost), ask first."""
+    if to_key not in decisive:
+        _move(card, to_key)
+        return
+    st.session_state[CONFIRM] = {
+        "deal": int(card.id),
+        "version": int(card.version),
+        "title": str(card.title),
+        "to": to_key,
+    }
+    common.rerun_scope("fragment")
+
+
+def _confirmation(pending: dict) -> None:  # type: ignore[type-arg]
+    """In the card itself, where the user clicked: the decisive move with Confirm and Cancel
+    (a lost deal also needs its reason)."""
+    to = by_key[pending["to"]]
+    with st.container(border=True, key="board_confirm_box"):
+        st.markdown(
+            "**"
+            + t("pipeline.board_confirm.question", deal=common.plain(pending["title"]), stage=names[to.id])
+            + "**"
+        )
+        st.caption(t(f"pipeline.board_confirm.{'lost' if to.kind == 'lost' else 'won'}"))
+        reason = None
+        if to.kind == "lost":
+            reason = st.selectbox(
+                t("pipeline.field.lost_reason"),
+                list(look["reasons"]),
+                index=None,
+                format_func=look["reasons"].get,
+                key="board_confirm_reason",
+                placeholder=t("common.choose"),
+            )
+        with st.container(horizontal=True):
+            if st.button(
+                t("pipeline.board_confirm.confirm", stage=names[to.id]),
+                type="primary",
+                icon=":material/check:",
+                key="board_confirm_yes",
+            ):
+                common.save(
+                    pipeline.move_deal,
+                    "pipeline.moved",
+                    deal_id=pending["deal"],
+                    expected_version=pending["version"],
+                    to_stage_key=to.key,
+                    lost_reason=reason,
+                    rerun_scope="fragment",
+                    before_rerun=lambda _deal: st.session_state.pop(CONFIRM, None),
+                )
+            if st.button(t("pipeline.board_confirm.cancel"), icon=":material/close:", key="board_confirm_no"):
+                st.session_state.pop(CONFIRM, None)
+                common.rerun_scope("fragment")
+
+
 def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str | None) -> None:  # type: ignore[no-untyped-def]
+    # Few elements per card (no separate value line, no nested columns for the buttons): a board
+    # shows up to 50 cards.
     with st.container(border=True):
         st.page_link(
             "pages/pipeline/deal.py",
@@ -74,22 +144,40 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
         account = (
             common.plain(card.account) if isinstance(card.account, str) else t("pipeline.board.no_account")
         )
-        st.caption(f"{account} · {common.plain(card.owner) if card.owner else '–'}")
-        st.markdown(f"**{fmt_money(card.value, card.currency)}**")
+        owner = common.plain(card.owner) if card.owner else "–"
+        st.caption(f"{account} · {owner}  \n**{fmt_money(card.value, card.currency)}**")
         idle = (datetime.now(UTC) - card.last_touch_at.replace(tzinfo=UTC)).days if card.last_touch_at else 0
         if idle > rot_days:
             st.markdown(f":orange-badge[:material/hourglass_bottom: {tn('pipeline.board.stale', idle)}]")
         if card.account_id in flags:
             st.markdown(f":red-badge[:material/account_balance: {ui.erp_badge(flags[card.account_id])}]")
-        left, right = st.columns(2)
-        if prev_key and left.button(
-            "", icon=":material/chevron_left:", key=f"prev_{card.id}", help=t("pipeline.board.move_back")
-        ):
-            _move(card, prev_key)
-        if next_key and right.button(
-            "", icon=":material/chevron_right:", key=f"next_{card.id}", help=t("pipeline.board.move_on")
-        ):
-            _move(card, next_key)
+        pending = st.session_state.get(CONFIRM)
+        if pending and pending["deal"] == int(card.id):
+            _confirmation(pending)
+            return
+        is_open = kind_by_id.get(int(card.stage_id)) == "open"
+        with st.container(horizontal=True, horizontal_alignment="distribute", gap="small"):
+            if prev_key and st.button(
+                "", icon=":material/chevron_left:", key=f"prev_{card.id}", help=t("pipeline.board.move_back")
+            ):
+                _request(card, prev_key)
+            if is_open and st.button("", icon=":material/thumb_up:", key=f"won_{card.id}", help=won_help):
+                _request(card, won_key)
+            if (
+                is_open
+                and lost_key
+                and st.button(
+                    "",
+                    icon=":material/thumb_down:",
+                    key=f"lost_{card.id}",
+                    help=t("pipeline.board.mark_lost"),
+                )
+            ):
+                _request(card, lost_key)
+            if next_key and st.button(
+                "", icon=":material/chevron_right:", key=f"next_{card.id}", help=t("pipeline.board.move_on")
+            ):
+                _request(card, next_key)
 
 
 @ui_session.live_fragment(ui.live_every())  # every refresh checks the session first
@@ -108,6 +196,10 @@ def board_view() -> None:
     totals, cards = ui.board(version, get_settings().database_url, actor, filters)
     ui.currency_note(ui.other_currencies(version, get_settings().database_url), ui.values.base_currency())
     totals = totals.set_index("stage_id")
+    if int(totals["deals"].sum()) == 0:
+        filtered = owner_id is not None or product_id is not None or min_value or max_value or stale_only
+        empty = "pipeline.board.empty_filtered" if filtered else "pipeline.board.empty"
+        st.info(t(empty), icon=":material/info:")
     flags = ui.erp_flags([int(a) for a in cards["account_id"].dropna().unique()])
     keys = list(path["key"])
     columns = st.columns(len(shown))
@@ -140,7 +232,7 @@ def board_view() -> None:
                 icon=":material/expand_more:",
             ):
                 limits[stage.id] = limit + PAGE_SIZE
-                st.rerun(scope="fragment")
+                common.rerun_scope("fragment")
 
 
 board_view()

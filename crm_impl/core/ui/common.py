@@ -169,7 +169,23 @@ def rerun(scope: Literal["app", "fragment"] = "app") -> None:
     """Rerun after a successful save so the page shows the new state; the success message
     survives the rerun (a toast shown right before st.rerun would be lost)."""
     st.session_state["_flash_pending"] = st.session_state.pop("_flash", None)
+    rerun_scope(scope)
+
+
+def rerun_scope(scope: Literal["app", "fragment"]) -> None:
+    """`st.rerun(scope=...)`, where "fragment" becomes "app" when this run is not a fragment's
+    own rerun (the fragment's first draw is part of a whole-page run, and AppTest runs every
+    click as one): Streamlit refuses scope="fragment" there."""
+    if scope == "fragment" and not _fragment_rerun():
+        scope = "app"
     st.rerun(scope=scope)
+
+
+def _fragment_rerun() -> bool:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))
 
 
 def flash() -> None:

@@ -15,10 +15,10 @@ from typing import ParamSpec
 
 import streamlit as st
 
-from crm_impl.core import sessions
+from crm_impl.core import audit, sessions
 from crm_impl.core.auth import actor_for
 from crm_impl.core.config import get_settings
-from crm_impl.core.db import UnitOfWork, get_engine, upgrade
+from crm_impl.core.db import UnitOfWork, get_engine, read_session, upgrade
 from crm_impl.core.i18n import LANGUAGES, set_locale
 from crm_impl.core.models import UserAccount
 from crm_impl.core.permissions import Actor
@@ -107,18 +107,39 @@ def live_user() -> UserAccount | None:
     return user
 
 
+def _data_version() -> int:
+    with read_session() as session:
+        return audit.data_version(session=session)
+
+
 def live_fragment(run_every: int | None) -> Callable[[Callable[P, None]], Callable[P, None]]:
-    """`st.fragment(run_every=...)` for live pages, whose every run checks the session first: a
-    board left open past the idle timeout, or of a user deactivated meanwhile, stops refreshing
-    and shows the sign-in page instead of new data."""
+    """A fragment for a live page (board, dashboard): it redraws on its own actions (a move
+    reruns only it), and a small watcher fragment inside it wakes every `run_every` seconds and
+    costs two tiny queries: the session check first (a board left open past the idle timeout, or
+    of a user deactivated meanwhile, shows the sign-in page instead of new data), then the data
+    version (crm_impl.core.audit). Only when that changed since the page last drew does the page
+    rerun, so an open board no longer redraws its fifty cards every refresh while nobody works."""
 
     def decorate(body: Callable[P, None]) -> Callable[P, None]:
+        seen_key = f"_live_seen_{body.__module__}.{body.__qualname__}"
+
+        @st.fragment(run_every=run_every)
+        def watch() -> None:
+            if live_user() is None:
+                return
+            if st.session_state.get(seen_key) != _data_version():
+                st.rerun(scope="app")  # a fragment cannot rerun the one around it: the page does
+
         @functools.wraps(body)
         def checked(*args: P.args, **kwargs: P.kwargs) -> None:
-            if live_user() is not None:
-                body(*args, **kwargs)
+            if live_user() is None:
+                return
+            st.session_state[seen_key] = _data_version()  # read first: a change meanwhile shows next time
+            if run_every:
+                watch()
+            body(*args, **kwargs)
 
-        return st.fragment(run_every=run_every)(checked)
+        return st.fragment(checked)
 
     return decorate
 

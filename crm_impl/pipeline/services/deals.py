@@ -880,6 +880,14 @@ def owners(*, session: Session) -> dict[int, str]:
     return {i: str(name or login) for i, name, login in rows if i is not None}
 
 
+def owns_deals(*, session: Session, user_id: int | None) -> bool:
+    """Whether the user owns any deal (the board starts on their own deals only then)."""
+    if user_id is None:
+        return False
+    found = session.exec(select(col(Deal.id)).where(col(Deal.owner_id) == user_id).limit(1)).first()
+    return found is not None
+
+
 def products(*, session: Session) -> dict[int, str]:
     rows = session.exec(
         select(col(Product.id), col(Product.name)).where(col(Product.active)).order_by(col(Product.name))

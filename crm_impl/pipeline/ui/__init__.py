@@ -73,6 +73,12 @@ def lookups(version: int, url: str, locale: str) -> dict[str, Any]:
         }
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def owns_deals(version: int, url: str, user_id: int | None) -> bool:
+    with read_session() as session:
+        return pipeline.owns_deals(session=session, user_id=user_id)
+
+
 def current_lookups() -> dict[str, Any]:
     return lookups(data_version(), get_settings().database_url, get_locale())
 
