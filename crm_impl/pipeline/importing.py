@@ -500,9 +500,11 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
         return _noon_utc(c.values[name]) if name in c.values else no_date
 
     given, closed, entered = utc("created"), utc("closed"), utc("stage_entered")
-    # no creation date: the earliest known date of the deal (its close or stage entry), else now
+    # no creation date: the earliest date the row has (its close or stage entry); a row with no
+    # date at all keeps it unknown (NaT, stored as NULL) and is left out of every dated figure,
+    # rather than being placed at the import time
     earliest = pd.concat([closed, entered], axis=1).min(axis=1)
-    created = given.fillna(earliest.where(earliest < now)).fillna(now)
+    created = given.fillna(earliest.where(earliest < now))
     is_closed = kind.isin(["won", "lost"])
     closed_col = run.sources.get("closed") or run.sources["stage"]
     sink.flag(is_closed & closed.isna(), closed_col, "imports.error.closed_required", c.values["stage"])
@@ -547,6 +549,8 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
     todo = valid & ~exists
     n = int(todo.sum())
     run.report.created += n
+    if undated := int((todo & created.isna()).sum()):
+        run.count("undated_deals", undated)
     owner_names = c.values.get("owner", empty)
     new_owners: list[str] = []
     if create_owners:  # unknown owners become users (counted once, created when writing)
@@ -624,6 +628,9 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
     n = len(d)
     values = to_decimal(d["value_txt"].fillna(""), d["value_num"].fillna(np.nan))
     created_py, last_py, closed_py = _py(d["created"]), _py(d["last_at"]), _py(d["closed"])
+    # an undated deal: its rot timer starts at the import (someone has to pick it up from now)
+    now = utcnow()
+    touched_py = [now if at is None else at for at in last_py]
     owners = ints(d["owner_id"])
     nothing: list[Any] = [None] * n
     deals = {
@@ -644,21 +651,23 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
         "external_ref": [r or None for r in d["external_ref"].tolist()],
         "created_at": created_py,
         "stage_entered_at": last_py,
-        "last_touch_at": last_py,
+        "last_touch_at": touched_py,
         "closed_at": closed_py,
     }
     conn = run.session.connection()
     ids = reserve_ids(conn, _table(Deal), deals)
     # history: every deal enters its first stage when created; one that went on, its stage later
+    # (an undated deal has no recorded entry: when it entered its stage is unknown)
     entries, through = ints(d["entry"]), d["through"].tolist()
     on = [i for i, t in enumerate(through) if t]
+    dated = [i for i, at in enumerate(created_py) if at is not None]
     stage_ids = deals["stage_id"]
     changes: Columns = {
-        "deal_id": ids + [ids[i] for i in on],
-        "from_stage_id": nothing + [entries[i] for i in on],
-        "to_stage_id": entries + [stage_ids[i] for i in on],
-        "at": created_py + [last_py[i] for i in on],
-        "by_user_id": owners + [owners[i] for i in on],
+        "deal_id": [ids[i] for i in dated] + [ids[i] for i in on],
+        "from_stage_id": [None for _ in dated] + [entries[i] for i in on],
+        "to_stage_id": [entries[i] for i in dated] + [stage_ids[i] for i in on],
+        "at": [created_py[i] for i in dated] + [last_py[i] for i in on],
+        "by_user_id": [owners[i] for i in dated] + [owners[i] for i in on],
     }
     insert_columns(conn, _table(StageChange), changes)
     products, prices = ints(d["product"]), d["price"].tolist()
