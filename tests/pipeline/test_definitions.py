@@ -189,7 +189,8 @@ def test_an_undated_deal_is_left_out_of_dated_figures_and_counted():
     tr = pm.monthly_trends(deals, st)
     # old: placed at the import (day 400, Feb 2027) -> 1 "new" deal then, 14 months of trend
     assert len(tr) == 2 and tr["new"].sum() == 2  # January and February 2026 only
-    by_month = pm.cost_vs_budget(changes, deals, st, pd.DataFrame({"month": pd.to_datetime([]), "amount": pd.Series([], dtype=float)}))
+    no_budget = pd.DataFrame({"month": pd.to_datetime([]), "amount": pd.Series([], dtype=float)})
+    by_month = pm.cost_vs_budget(changes, deals, st, no_budget)
     assert by_month["month"].max() == pd.Timestamp("2026-02-01")
     assert by_month["cost"].sum() == 2 * COST["prospect"] + COST["contact_made"] + COST["contract"]
     # still a deal: in the shares and the funnel's entries (created in Prospect)
