@@ -75,8 +75,10 @@ def funnel(
     keys = list(measures)
     data = theme.with_labels(df, "measure", measures)
     data = data.assign(label=data["label"].where(data["measure"] == keys[0], ""))
+    # the stages in their order, given explicitly: a layered chart does not merge a field sort
+    order = data.sort_values("position")["stage"].drop_duplicates().tolist()
     base = alt.Chart(data).encode(
-        y=_stage_y(stage_title),
+        y=alt.Y("stage:N", sort=order, title=stage_title, axis=theme.category_axis()),
         yOffset=alt.YOffset("measure:N", sort=keys, scale=alt.Scale(domain=keys)),
         x=alt.X("deals:Q", title=count_title, axis=theme.count_axis()),
     )
