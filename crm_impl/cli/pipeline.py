@@ -28,7 +28,13 @@ def report_pipeline(
             data = pipeline_report(session=uow.session, actor=run.actor(uow.session), today=_today(today))
         except DomainError as err:
             fail(err)
-    lines = [f"{k}: {v}" for k, v in data.items() if k not in {"stages", "on_time_fulfilment"}]
+    lines = [f"{k}: {v}" for k, v in data.items() if k not in {"stages", "on_time_fulfilment", "flow"}]
+    lines += [
+        f"  {f['key']:<16} entered {f['entered']:>7} reached {f['reached']:>7} conversion "
+        f"{'–' if f['conversion'] is None else format(f['conversion'], '.1%')} median days (KM) "
+        f"{'–' if f['median_days_km'] is None else f['median_days_km']}"
+        for f in data["flow"]
+    ]
     lines += [
         f"  {s['key']:<16} {s['open_deals']:>7} deals {s['open_accounts']:>6} accounts "
         f"{s['value']:>16,.2f} value {s['share']:.1%}"

@@ -43,11 +43,13 @@ def pipeline_snapshot(*, session: Session, days: int = 30) -> dict[str, Any]:
     kind = col(StageDefinition.kind)
     recent = col(Deal.closed_at) >= since
     won = (kind == "won") & recent
+    # a loss is dated by the day it was lost (its entry into Lost), not by an earlier contract
+    lost_recent = func.coalesce(col(Deal.stage_entered_at), col(Deal.closed_at)) >= since
     row = session.exec(
         select(
             func.sum(case((won, 1), else_=0)),
             func.sum(case((won & (col(Deal.currency) == values.base_currency()), col(Deal.value)), else_=0)),
-            func.sum(case(((kind == "lost") & recent, 1), else_=0)),
+            func.sum(case(((kind == "lost") & lost_recent, 1), else_=0)),
         ).join(StageDefinition, col(StageDefinition.id) == col(Deal.stage_id))
     ).one()
     won_n, won_v, lost_n = (row[0] or 0), (row[1] or 0), (row[2] or 0)

@@ -15,12 +15,8 @@ from crm_impl.core import chart_theme as theme
 MONEY = ",.0f"
 
 SHARE_COLORS = {"deals_share": theme.BLUE, "account_share": theme.TEAL, "value_share": theme.ORANGE}
-TIME_COLORS = {
-    "latest_median": theme.BLUE,
-    "latest_mean": theme.LIGHT_BLUE,
-    "cumulative_median": theme.ORANGE,
-    "cumulative_mean": theme.LIGHT_ORANGE,
-}
+TIME_COLORS = {"km_median": theme.BLUE, "finished_median": theme.LIGHT_BLUE}
+FUNNEL_COLORS = {"reached": theme.BLUE, "entered": theme.TEAL}
 COUNT_COLORS = {"new": theme.BLUE, "won": theme.WON, "lost": theme.LOST}
 COST_COLORS = {"cost": theme.BLUE, "budget": theme.DARK}
 WEIGHTED_COLORS = {"value": theme.LIGHT_BLUE, "weighted_value": theme.BLUE}
@@ -61,30 +57,49 @@ def share_by_stage(
 
 
 def funnel(
-    df: pd.DataFrame, *, stage_title: str, reached_title: str, conversion_title: str
+    df: pd.DataFrame,
+    *,
+    stage_title: str,
+    count_title: str,
+    conversion_title: str,
+    measure_title: str,
+    measures: Mapping[str, str],
 ) -> alt.LayerChart:
-    """Horizontal bars of deals that reached each stage, labelled with conversion to the next.
+    """Grouped horizontal bars per stage: the deals that reached it and the deals that entered
+    it (both drawn, each named in the legend), the reached bar labelled with the stage's
+    conversion (of the deals that left it, the share that moved forward).
 
-    `df` columns: stage, position, reached, conversion (0–1 or NaN), label.
+    `df` columns: stage, position, measure (key of `measures`: reached, entered), deals,
+    conversion (0–1 or NaN), label (shown on the first measure's bar only).
     """
-    base = alt.Chart(df).encode(
-        y=_stage_y(stage_title), x=alt.X("reached:Q", title=reached_title, axis=theme.count_axis())
+    keys = list(measures)
+    data = theme.with_labels(df, "measure", measures)
+    data = data.assign(label=data["label"].where(data["measure"] == keys[0], ""))
+    # the stages in their order, given explicitly: a layered chart does not merge a field sort
+    order = data.sort_values("position")["stage"].drop_duplicates().tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage:N", sort=order, title=stage_title, axis=theme.category_axis()),
+        yOffset=alt.YOffset("measure:N", sort=keys, scale=alt.Scale(domain=keys)),
+        x=alt.X("deals:Q", title=count_title, axis=theme.count_axis()),
     )
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        color=theme.keyed_color("measure", measures, FUNNEL_COLORS, title=measure_title),
         tooltip=[
             alt.Tooltip("stage:N", title=stage_title),
-            alt.Tooltip("reached:Q", title=reached_title),
+            alt.Tooltip("measure_label:N", title=measure_title),
+            alt.Tooltip("deals:Q", title=count_title),
             alt.Tooltip("conversion:Q", title=conversion_title, format=".1%"),
         ],
     )
-    text = base.mark_text(align="left", dx=4).encode(text="label:N")
-    return (bars + text).properties(height=alt.Step(26))
+    text = base.mark_text(align="left", dx=4, fontSize=11).encode(text="label:N")
+    return (bars + text).properties(height=alt.Step(14))
 
 
 def time_in_stage(
     df: pd.DataFrame, *, stage_title: str, days_title: str, measure_title: str, measures: Mapping[str, str]
 ) -> alt.Chart:
-    """Grouped bars of median/mean days in stage, latest and cumulative.
+    """Grouped bars of median days in stage: Kaplan–Meier (stays still open counted as
+    censored) beside the median of finished stays only.
 
     `df` columns: stage, position, measure (key of `measures`), days.
     """

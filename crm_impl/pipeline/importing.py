@@ -495,9 +495,11 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
         return _noon_utc(c.values[name]) if name in c.values else no_date
 
     given, closed, entered = utc("created"), utc("closed"), utc("stage_entered")
-    # no creation date: the earliest known date of the deal (its close or stage entry), else now
+    # no creation date: the earliest date the row has (its close or stage entry); a row with no
+    # date at all keeps it unknown (NaT, stored as NULL) and is left out of every dated figure,
+    # rather than being placed at the import time
     earliest = pd.concat([closed, entered], axis=1).min(axis=1)
-    created = given.fillna(earliest.where(earliest < now)).fillna(now)
+    created = given.fillna(earliest.where(earliest < now))
     is_closed = kind.isin(["won", "lost"])
     closed_col = run.sources.get("closed") or run.sources["stage"]
     sink.flag(is_closed & closed.isna(), closed_col, "imports.error.closed_required", c.values["stage"])
@@ -542,6 +544,8 @@ def _deals(run: PipelineRun, c: Cleaned, write: bool) -> None:
     todo = valid & ~exists
     n = int(todo.sum())
     run.report.created += n
+    if undated := int((todo & created.isna()).sum()):
+        run.count("undated_deals", undated)
     owner_names = c.values.get("owner", empty)
     new_owners: list[str] = []
     if create_owners:  # unknown owners become users (counted once, created when writing)
@@ -620,6 +624,8 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
     values = to_decimal(d["value_txt"].fillna(""), d["value_num"].fillna(np.nan))
     # timestamps stay Series: insert_columns converts them for the driver in one vectorised step
     created_at, last_at = d["created"].reset_index(drop=True), d["last_at"].reset_index(drop=True)
+    # an undated deal: its rot timer starts at the import (someone has to pick it up from now)
+    touched_at = last_at.fillna(pd.Timestamp(utcnow()))
     owners = ints(d["owner_id"])
     nothing: list[Any] = [None] * n
     deals = {
@@ -640,21 +646,23 @@ def _write_deals(run: PipelineRun, d: pd.DataFrame, create_owners: bool) -> None
         "external_ref": [r or None for r in d["external_ref"].tolist()],
         "created_at": created_at,
         "stage_entered_at": last_at,
-        "last_touch_at": last_at,
+        "last_touch_at": touched_at,
         "closed_at": d["closed"].reset_index(drop=True),
     }
     conn = run.session.connection()
     ids = reserve_ids(conn, _table(Deal), deals)
     # history: every deal enters its first stage when created; one that went on, its stage later
+    # (an undated deal has no recorded entry: when it entered its stage is unknown)
     entries, through = ints(d["entry"]), d["through"].tolist()
     on = [i for i, t in enumerate(through) if t]
+    dated = np.flatnonzero(created_at.notna().to_numpy()).tolist()
     stage_ids = deals["stage_id"]
     changes: Columns = {
-        "deal_id": ids + [ids[i] for i in on],
-        "from_stage_id": nothing + [entries[i] for i in on],
-        "to_stage_id": entries + [stage_ids[i] for i in on],
-        "at": pd.concat([created_at, last_at.iloc[on]], ignore_index=True),
-        "by_user_id": owners + [owners[i] for i in on],
+        "deal_id": [ids[i] for i in dated] + [ids[i] for i in on],
+        "from_stage_id": [None for _ in dated] + [entries[i] for i in on],
+        "to_stage_id": [entries[i] for i in dated] + [stage_ids[i] for i in on],
+        "at": pd.concat([created_at.iloc[dated], last_at.iloc[on]], ignore_index=True),
+        "by_user_id": [owners[i] for i in dated] + [owners[i] for i in on],
     }
     insert_columns(conn, _table(StageChange), changes)
     products, prices = ints(d["product"]), d["price"].tolist()

@@ -85,8 +85,9 @@ class Deal(Versioned, table=True):
     actual_delivery: date | None = None
     parent_deal_id: int | None = Field(default=None, foreign_key="deal.id")
     external_ref: str | None = Field(default=None, max_length=64, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
-    stage_entered_at: datetime = Field(default_factory=utcnow)
+    # None: unknown (an imported deal without any date; left out of dated figures, migration 0013)
+    created_at: datetime | None = Field(default_factory=utcnow, index=True)
+    stage_entered_at: datetime | None = Field(default_factory=utcnow)
     last_touch_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = Field(default=None, index=True)
 
@@ -313,8 +314,8 @@ class DealPublic(SQLModel):
     promised_delivery: date | None
     actual_delivery: date | None
     parent_deal_id: int | None
-    created_at: datetime
-    stage_entered_at: datetime
+    created_at: datetime | None
+    stage_entered_at: datetime | None
     last_touch_at: datetime
     closed_at: datetime | None
     version: int

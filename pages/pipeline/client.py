@@ -9,8 +9,8 @@ import streamlit as st
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
+from crm_impl.pipeline import metrics as pm
 from crm_impl.pipeline import ui as ui
-from crm_impl.pipeline.metrics import forecast as fc
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements
 from crm_impl.pipeline.services.deals import today_utc
@@ -108,7 +108,7 @@ for row in open_deals.itertuples():
 st.subheader(t("pipeline.client.outlook"))
 frames = ui.current_frames()
 mine = frames.deals[frames.deals["account_id"] == account_id]
-outlook = fc.relationship_outlook(mine, frames.stages, today_utc())
+outlook = pm.relationship_outlook(mine, frames.stages, today_utc())
 if outlook.empty:
     st.caption(t("pipeline.client.outlook_unknown"))
 else:
@@ -123,6 +123,11 @@ else:
         st.warning(
             msg + " " + tn("pipeline.client.at_risk", int(row["days_overdue"])),
             icon=":material/trending_down:",
+        )
+    elif row["days_overdue"] >= 1:
+        st.info(
+            msg + " " + tn("pipeline.client.overdue_within", int(row["days_overdue"])),
+            icon=":material/schedule:",
         )
     else:
         st.success(msg, icon=":material/event_available:")

@@ -46,6 +46,13 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
         t("pipeline.metric.on_time"),
         fmt_pct(on_time["on_time_rate"]),
         t("pipeline.metric.delivered", n=on_time["delivered"]),
+        help=t(
+            "pipeline.metric.late_help",
+            late=on_time["late"],
+            delay=tn("pipeline.metric.days", round(delay, 1))
+            if (delay := on_time["mean_delay_days"])
+            else "–",
+        ),
         delta_color="off",
         delta_arrow="off",
     )
@@ -89,28 +96,36 @@ def dashboard_view() -> None:
         st.subheader(t("pipeline.dashboard.funnel"))
         fun = _label_stages(data["funnel"], names)
         fun["label"] = fun["conversion"].map(lambda v: "" if pd.isna(v) else "→ " + fmt_pct(v))
+        steps = {"reached": t("pipeline.measure.reached"), "entered": t("pipeline.measure.entered")}
+        long = fun.melt(
+            id_vars=["stage", "position", "conversion", "label"],
+            value_vars=list(steps),
+            var_name="measure",
+            value_name="deals",
+        )
         st.altair_chart(
             charts.funnel(
-                fun,
+                long,
                 stage_title=t("field.stage"),
-                reached_title=t("pipeline.measure.reached"),
+                count_title=t("pipeline.measure.deals"),
                 conversion_title=t("pipeline.measure.conversion"),
+                measure_title=t("pipeline.measure.of"),
+                measures=steps,
             ),
             width="stretch",
         )
+        st.caption(t("pipeline.dashboard.funnel_help"))
 
     st.subheader(t("pipeline.dashboard.time_in_stage"))
     tis = _label_stages(data["time_in_stage"], names)
-    tis = tis[tis["deals"] > 0]
+    tis = tis[tis["km_median"].notna() | tis["finished_median"].notna()]
     measures = {
-        "latest_median": t("pipeline.measure.latest_median"),
-        "latest_mean": t("pipeline.measure.latest_mean"),
-        "cumulative_median": t("pipeline.measure.cumulative_median"),
-        "cumulative_mean": t("pipeline.measure.cumulative_mean"),
+        "km_median": t("pipeline.measure.km_median"),
+        "finished_median": t("pipeline.measure.finished_median"),
     }
     long = tis.melt(
         id_vars=["stage", "position"], value_vars=list(measures), var_name="measure", value_name="days"
-    )
+    ).dropna(subset=["days"])
     st.altair_chart(
         charts.time_in_stage(
             long,
@@ -121,8 +136,12 @@ def dashboard_view() -> None:
         ),
         width="stretch",
     )
+    running = int(data["time_in_stage"]["still_open"].sum())
+    st.caption(tn("pipeline.dashboard.time_in_stage_help", running))
 
     st.subheader(t("pipeline.dashboard.trends"))
+    if data["undated"]:
+        st.caption(tn("pipeline.dashboard.undated", data["undated"]))
     trends = data["trends"]
     month_start = pd.Timestamp.now().normalize().replace(day=1)
     trends = trends.assign(partial=pd.to_datetime(trends["month"]) >= month_start)
@@ -182,8 +201,19 @@ def dashboard_view() -> None:
         ),
         width="stretch",
     )
-    total_cost, total_budget = data["cost_vs_budget"]["cost"].sum(), data["cost_vs_budget"]["budget"].sum()
-    st.caption(t("pipeline.dashboard.cost_total", cost=fmt_money(total_cost), budget=fmt_money(total_budget)))
+    totals = data["cost_totals"]
+    if totals["first_month"] is not None:
+        st.caption(
+            t(
+                "pipeline.dashboard.cost_total",
+                cost=fmt_money(totals["cost"]),
+                budget=fmt_money(totals["budget"]),
+                first=fmt_month(totals["first_month"]),
+                last=fmt_month(totals["last_month"]),
+            )
+        )
+    if totals["later_budget"]:
+        st.caption(t("pipeline.dashboard.cost_later", budget=fmt_money(totals["later_budget"])))
 
 
 dashboard_view()

@@ -61,6 +61,9 @@ def _expected() -> dict:
         - pd.to_datetime(won["engage_date"], format="%d-%m-%Y")
     ).dt.days.mean()
     win_rate = n_won / (n_won + n_lost)
+    dated = pd.concat(
+        [pd.to_datetime(deals[c], format="%d-%m-%Y") for c in ("engage_date", "close_date")]
+    ).dropna()
     prob = deals["deal_stage"].map({"Prospecting": 0.05, "Engaging": 0.10})
     open_accounts = deals[is_open & deals["account"].notna()].groupby("deal_stage")["account"].nunique()
     return {
@@ -77,6 +80,8 @@ def _expected() -> dict:
         "prospect_accounts": int(open_accounts["Prospecting"]),
         "contact_made_accounts": int(open_accounts["Engaging"]),
         "agents": pd.read_csv(MAVEN / "sales_teams.csv"),
+        "undated": int((deals["engage_date"].isna() & deals["close_date"].isna()).sum()),
+        "trend_months": len(pd.period_range(dated.min(), dated.max(), freq="M")),
     }
 
 
@@ -95,9 +100,11 @@ def test_maven_imports_completely_and_report_matches_pandas(engine, session, mak
     assert session.exec(select(func.count()).select_from(Account)).one() == 85
     assert session.exec(select(func.count()).select_from(Product)).one() == 7
     assert session.exec(select(func.count()).select_from(DealProduct)).one() == 8800
-    # every won or lost deal: created -> Contact made, closed -> Completed/Lost; open ones one entry
+    # every won or lost deal: created -> Contact made, closed -> Completed/Lost; open Engaging
+    # ones one entry; the 500 Prospecting deals have no date at all: no recorded entry
     assert (
-        session.exec(select(func.count()).select_from(StageChange)).one() == 8800 + exp["won"] + exp["lost"]
+        session.exec(select(func.count()).select_from(StageChange)).one()
+        == 8800 - exp["undated"] + exp["won"] + exp["lost"]
     )
     team = exp["agents"]
     names = set(session.exec(select(UserAccount.display_name)).all())
@@ -118,6 +125,17 @@ def test_maven_imports_completely_and_report_matches_pandas(engine, session, mak
     assert report["avg_sales_cycle_days"] == pytest.approx(exp["cycle"], abs=0.01)
     assert report["velocity_per_day"] == pytest.approx(exp["velocity"], rel=1e-3)
     assert report["stale_deals"] == exp["stale"]
+    # an undated deal is no "new deal this month": the trend runs from the first to the last
+    # date in the file, and the 500 are counted and named as left out
+    assert report["undated_deals"] == exp["undated"] == 500
+    assert report["trend_months"] == exp["trend_months"]
+    assert report["new_this_month"] == 0
+    flow = {f["key"]: f for f in report["flow"]}
+    assert (flow["prospect"]["entered"], flow["prospect"]["reached"]) == (500, 8800)
+    assert flow["contact_made"]["entered"] == 8300
+    # of the deals that left Contact made, the share that went forward (won) rather than to Lost
+    assert flow["contact_made"]["left"] == exp["won"] + exp["lost"]
+    assert flow["contact_made"]["conversion"] == pytest.approx(exp["win_rate"], abs=1e-4)
     stages = {s["key"]: s for s in report["stages"]}
     assert stages["prospect"]["open_accounts"] == exp["prospect_accounts"]
     assert stages["contact_made"]["open_accounts"] == exp["contact_made_accounts"]

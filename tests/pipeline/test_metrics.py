@@ -154,10 +154,12 @@ def test_funnel_counts_skipped_stages_as_passed(case):
     deals, changes, st = case
     f = pm.funnel(changes, deals, st).set_index("key")
     assert list(f["reached"]) == [4, 3, 2, 2, 1, 1, 0, 0]
-    assert f.loc["prospect", "conversion"] == 0.75
-    assert f.loc["contact_made", "conversion"] == pytest.approx(2 / 3)
-    assert f.loc["offer", "conversion"] == 0.5
-    assert f.loc["negotiation", "conversion"] == 1.0
+    assert list(f["entered"]) == [4, 3, 2, 2, 0, 1, 0, 0]  # A skipped negotiation
+    # conversion among the deals that LEFT the stage (DESIGN.md); deal 4 still sits in prospect
+    assert f.loc["prospect", "conversion"] == 1.0
+    assert f.loc["contact_made", "conversion"] == pytest.approx(2 / 3)  # B went to Lost
+    assert f.loc["offer", "conversion"] == 1.0  # C still sits in offer: no failure
+    assert np.isnan(f.loc["negotiation", "conversion"])  # nobody left it (A skipped it)
     assert np.isnan(f.loc["fulfilment", "conversion"])
     assert "lost" not in f.index
 
@@ -194,7 +196,7 @@ def test_monthly_trends_and_on_time(case):
     assert tr.loc["2026-01-01", "new"] == 4 and tr.loc["2026-01-01", "lost"] == 1
     assert tr.loc["2026-02-01", "won"] == 1 and tr.loc["2026-02-01", "won_value"] == 1000
     ot = pm.on_time_fulfilment(deals)
-    assert ot == {"delivered": 1, "on_time": 0, "on_time_rate": 0.0, "mean_delay_days": 2.0}
+    assert ot == {"delivered": 1, "on_time": 0, "late": 1, "on_time_rate": 0.0, "mean_delay_days": 2.0}
 
 
 def test_stale_by_owner(case):

@@ -457,4 +457,10 @@ def test_dashboard_from_sql_reads_history_in_time_order(engine, people, account)
     assert (funnel["needs_analysis"], funnel["offer"]) == (1, 0)
     cost = dash["stage_cost"].set_index("key")["deals_entered"]
     assert (cost["contact_made"], cost["needs_analysis"], cost["offer"]) == (1, 1, 0)
-    assert dash["on_time"] == {"delivered": 1, "on_time": 0, "on_time_rate": 0.0, "mean_delay_days": 3.0}
+    assert dash["on_time"] == {
+        "delivered": 1,
+        "on_time": 0,
+        "late": 1,
+        "on_time_rate": 0.0,
+        "mean_delay_days": 3.0,
+    }

@@ -1,54 +1,63 @@
 """Pipeline metrics (DESIGN.md, "Metric definitions"): pure, vectorised pandas.
 
-Inputs are the frames of `crm_impl.services.pipeline_data` (or equivalent hand-built ones):
+Inputs are the frames of `crm_impl.pipeline.queries.frames` (or equivalent hand-built ones):
 - stages: id, key, position, kind (open/won/lost), probability, stage_cost, rot_days
 - deals: id, account_id, owner_id, stage_id, value, probability (override or NaN),
-  expected_close, created_at, closed_at, last_touch_at (UTC datetimes)
+  expected_close, created_at (NaT: an imported deal without any date), closed_at,
+  last_touch_at, stage_entered_at (UTC datetimes)
 - changes: deal_id, from_stage_id, to_stage_id, at (one row per entry into a stage)
 - budget: month, amount
+
+The flow through the stages (funnel, conversion, time in stage) is in `metrics.flow`; the
+shared helpers in `metrics.base`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-DAY = pd.Timedelta(days=1)
-_STAGE_SLOTS = 1 << 20  # deal id × this + stage id: one int64 key per (deal, stage)
-_NAT, _NEVER = np.iinfo("int64").min, np.iinfo("int64").max  # int64 views of NaT; "no time"
+from crm_impl.pipeline.metrics.base import DAY, _in_period, _month, _ts, enrich, entered
+from crm_impl.pipeline.metrics.flow import (
+    funnel,
+    open_stays,
+    stage_conversion,
+    stage_intervals,
+    time_in_stage,
+)
 
+__all__ = [
+    "DAY",
+    "OUTLOOK_TOLERANCE",
+    "_month",
+    "_ts",
+    "cost_budget_totals",
+    "cost_vs_budget",
+    "enrich",
+    "entered",
+    "funnel",
+    "monthly_trends",
+    "on_time_fulfilment",
+    "open_stays",
+    "relationship_outlook",
+    "sales_cycle_days",
+    "stage_conversion",
+    "stage_cost",
+    "stage_intervals",
+    "stage_share",
+    "stale",
+    "stale_by_owner",
+    "summary",
+    "time_in_stage",
+    "totals",
+    "undated_deals",
+    "velocity_per_day",
+    "win_rate",
+]
 
-def _ts(now: datetime | pd.Timestamp) -> pd.Timestamp:
-    stamp = pd.Timestamp(now)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def enrich(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    """Deals with their current stage's key, kind, position, rot days and effective probability
-    (returned as is when already enriched, so a caller can enrich once for many metrics)."""
-    if "weighted" in deals.columns:
-        return deals
-    by_id = stages.set_index("id")
-    out = deals.copy()
-    sid = out["stage_id"]
-    out["key"] = sid.map(by_id["key"])
-    out["kind"] = sid.map(by_id["kind"])
-    out["position"] = sid.map(by_id["position"])
-    out["rot_days"] = sid.map(by_id["rot_days"])
-    out["prob"] = out["probability"].astype(float).fillna(sid.map(by_id["probability"]).astype(float))
-    out["weighted"] = out["value"] * out["prob"]
-    return out
-
-
-def _in_period(col: pd.Series, since: datetime | None, until: datetime | None) -> pd.Series:
-    mask = col.notna()
-    if since is not None:
-        mask &= col >= _ts(since)
-    if until is not None:
-        mask &= col < _ts(until)
-    return mask
+OUTLOOK_TOLERANCE = 0.5  # at risk when overdue by more than this share of the median interval
 
 
 def stage_share(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +88,8 @@ def totals(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, float | int | None]:
-    """Open/won/lost counts, values and win rate. Won and lost count deals closed in the period."""
+    """Open/won/lost counts, values and win rate. Won (Contract or later) and lost count deals
+    decided in the period: a win by its close, a loss by the day it was lost (`enrich`)."""
     d = enrich(deals, stages)
     closed = _in_period(d["closed_at"], since, until)
     is_open, won, lost = d["kind"] == "open", (d["kind"] == "won") & closed, (d["kind"] == "lost") & closed
@@ -105,7 +115,7 @@ def sales_cycle_days(
 ) -> float | None:
     """Mean days from creation to win, over won deals (closed in the period)."""
     d = enrich(deals, stages)
-    won = d[(d["kind"] == "won") & _in_period(d["closed_at"], since, until)]
+    won = d[(d["kind"] == "won") & _in_period(d["closed_at"], since, until) & d["created_at"].notna()]
     if won.empty:
         return None
     return float(((won["closed_at"] - won["created_at"]) / DAY).mean())
@@ -118,126 +128,6 @@ def velocity_per_day(
     if avg_won_value is None or win_rate_ is None or not cycle_days:
         return None
     return open_deals * avg_won_value * win_rate_ / cycle_days
-
-
-def _key(deal: pd.Series, stage: pd.Series) -> np.ndarray:
-    return deal.to_numpy(dtype="int64") * _STAGE_SLOTS + stage.to_numpy(dtype="int64")
-
-
-def _ns(col: pd.Series) -> np.ndarray:
-    """Datetimes as int64 nanoseconds (NaT is the int64 minimum), whatever the column's unit."""
-    values = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
-    return values.to_numpy(dtype="datetime64[ns]").view("int64")
-
-
-def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group equal keys by a stable sort (cheap: rows arrive nearly in key order).
-
-    Returns the order, the sorted distinct keys and where each one's run starts in that order;
-    rows of one key keep their original order.
-    """
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(key) else np.empty(0, "int64")
-    return order, ordered[starts], starts
-
-
-def entered(changes: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
-    """Distinct (deal, stage) pairs a deal ever entered, with the first entry time.
-
-    The deal's current stage counts too, so a deal without recorded history is not lost.
-    """
-    key = np.concatenate(
-        [_key(changes["deal_id"], changes["to_stage_id"]), _key(deals["id"], deals["stage_id"])]
-    )
-    at = np.concatenate([_ns(changes["at"]), _ns(deals["stage_entered_at"])])
-    at[at == _NAT] = _NEVER  # a missing time loses to any known one
-    order, pair, starts = _runs(key)
-    first = np.minimum.reduceat(at[order], starts) if len(key) else at
-    first[first == _NEVER] = _NAT
-    return pd.DataFrame(
-        {
-            "deal_id": pair // _STAGE_SLOTS,
-            "stage_id": pair % _STAGE_SLOTS,
-            "at": pd.to_datetime(first, unit="ns", utc=True),
-        }
-    )
-
-
-def funnel(
-    changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame, pairs: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Deals that reached each non-lost stage, and conversion to the next one.
-
-    A deal reached stage s when the furthest non-lost stage it ever entered is s or later: a deal
-    that skipped Needs analysis and went to Offer got past Needs analysis. This keeps the funnel
-    monotone and every conversion between 0 and 1.
-    """
-    path = stages[stages["kind"] != "lost"].sort_values("position")
-    pos = stages.set_index("id")["position"]
-    pairs = entered(changes, deals) if pairs is None else pairs
-    pairs = pairs[pairs["stage_id"].isin(path["id"])]
-    furthest = pd.Series(pairs["stage_id"].map(pos).to_numpy()).groupby(pairs["deal_id"].to_numpy()).max()
-    counts = furthest.value_counts()
-    at_pos = path["position"].map(counts).fillna(0).to_numpy()[::-1].cumsum()[::-1]
-    out = path[["id", "key", "position"]].rename(columns={"id": "stage_id"}).reset_index(drop=True)
-    out["reached"] = at_pos.astype(int)
-    nxt = out["reached"].shift(-1)
-    out["conversion"] = np.where(out["reached"] > 0, nxt / out["reached"].where(out["reached"] > 0), np.nan)
-    return out
-
-
-def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
-    """The changes in deal and time order (the loader already sorts; hand-made frames may not)."""
-    deal, at = changes["deal_id"].to_numpy(dtype="int64"), _ns(changes["at"])
-    ordered = (np.diff(deal) > 0) | ((np.diff(deal) == 0) & (np.diff(at) >= 0))
-    return changes if ordered.all() else changes.sort_values(["deal_id", "at"], kind="stable")
-
-
-def _stays(changes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Closed stays as arrays: (deal, stage) key, entry time (ns), days until the next move."""
-    c = _sorted(changes)
-    deal, at = c["deal_id"].to_numpy(dtype="int64"), _ns(c["at"])
-    same = deal[1:] == deal[:-1]
-    key = _key(c["deal_id"], c["to_stage_id"])[:-1][same]
-    return key, at[:-1][same], (at[1:] - at[:-1])[same] / DAY.value
-
-
-def stage_intervals(changes: pd.DataFrame) -> pd.DataFrame:
-    """Closed stays: deal, stage, days between entering it and the next move (any direction)."""
-    key, at, days = _stays(changes)
-    entered_at = pd.to_datetime(at, unit="ns", utc=True)
-    return pd.DataFrame(
-        {"deal_id": key // _STAGE_SLOTS, "stage_id": key % _STAGE_SLOTS, "entered": entered_at, "days": days}
-    )
-
-
-def _median_mean_size(group: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    """Median, mean and count of `values` per small non-negative integer `group` (a stage id)."""
-    counts = np.bincount(group)
-    ids = np.flatnonzero(counts)
-    sums = np.bincount(group, weights=values)[ids]
-    medians = [np.median(values[group == i]) for i in ids]  # one pass per stage, not per row
-    return pd.DataFrame({"median": medians, "mean": sums / counts[ids], "size": counts[ids]}, index=ids)
-
-
-def time_in_stage(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    """Per stage: median and mean days, of the latest stay per deal and of the cumulative stays
-    per deal (a re-entered stage adds up)."""
-    key, _at, days = _stays(changes)
-    order, pair, starts = _runs(key)
-    ends = np.r_[starts[1:], len(key)]
-    days = days[order]  # each pair's stays in time order
-    stage = pair % _STAGE_SLOTS
-    last = days[ends - 1] if len(key) else days
-    total = np.add.reduceat(days, starts) if len(key) else days
-    latest = _median_mean_size(stage, last)
-    cumulative = _median_mean_size(stage, total)[["median", "mean"]]
-    out = stages[["id", "key", "position"]].set_index("id")
-    out = out.join(latest.add_prefix("latest_")).join(cumulative.add_prefix("cumulative_"))
-    out = out.rename(columns={"latest_size": "deals"})
-    out["deals"] = out["deals"].fillna(0).astype(int)
-    return out.reset_index(names="stage_id").sort_values("position").reset_index(drop=True)
 
 
 def stale(deals: pd.DataFrame, stages: pd.DataFrame, now: datetime) -> pd.Series:
@@ -272,21 +162,6 @@ def stage_cost(
     return out.reset_index(names="stage_id").sort_values("position").reset_index(drop=True)
 
 
-def _month(col: pd.Series) -> pd.Series:
-    """The first day of each value's (UTC) month, naive; NaT stays NaT."""
-    values = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
-    stamps = values.to_numpy()  # datetime64 in the column's own unit (a date may be far away)
-    known = ~np.isnat(stamps)
-    months = np.full(len(stamps), np.datetime64("NaT"), dtype="datetime64[us]")
-    if known.any():
-        # month starts from the first to the last value; each value finds its own by bisection
-        lo, hi = stamps[known].min().astype("datetime64[M]"), stamps[known].max().astype("datetime64[M]")
-        starts = np.arange(lo, hi + 1)
-        index = np.searchsorted(starts.astype(stamps.dtype), stamps[known], side="right") - 1
-        months[known] = starts.astype("datetime64[us]")[index]
-    return pd.Series(months, index=col.index, name=col.name)
-
-
 def cost_vs_budget(
     changes: pd.DataFrame,
     deals: pd.DataFrame,
@@ -294,7 +169,8 @@ def cost_vs_budget(
     budget: pd.DataFrame,
     pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Stage cost per month (the month a deal first entered the stage) next to the sales budget."""
+    """Stage cost per month (the month a deal first entered the stage) next to the sales budget.
+    A stage entered at an unknown time (an undated imported deal) has no month and is left out."""
     pairs = (entered(changes, deals) if pairs is None else pairs).copy()
     pairs["cost"] = pairs["stage_id"].map(stages.set_index("id")["stage_cost"])
     cost = pairs.groupby(_month(pairs["at"]))["cost"].sum().rename("cost")
@@ -306,8 +182,36 @@ def cost_vs_budget(
     return out
 
 
+def cost_budget_totals(by_month: pd.DataFrame, today: date | datetime) -> dict[str, object]:
+    """Σ stage cost against Σ sales budget **for the same months**: every month up to and
+    including the current one (costs run only to today, so a future month's budget is no part
+    of the comparison). `by_month` is `cost_vs_budget`'s frame; also says how much budget of
+    later months was left out."""
+    stamp = pd.Timestamp(today)
+    this_month = (stamp.tz_convert(None) if stamp.tzinfo else stamp).to_period("M").to_timestamp()
+    month = pd.to_datetime(by_month["month"])
+    upto = by_month[month <= this_month]
+    later = by_month[month > this_month]
+    months = pd.to_datetime(upto["month"])
+    return {
+        "cost": float(upto["cost"].sum()),
+        "budget": float(upto["budget"].sum()),
+        "first_month": months.min() if len(months) else None,
+        "last_month": months.max() if len(months) else None,
+        "later_budget": float(later["budget"].sum()),
+        "ratio": float(upto["cost"].sum() / upto["budget"].sum()) if upto["budget"].sum() > 0 else None,
+    }
+
+
+def undated_deals(deals: pd.DataFrame) -> int:
+    """Deals whose creation date is unknown (imported without any date): left out of every dated
+    figure (new deals per month, sales cycle, cost per month)."""
+    return int(deals["created_at"].isna().sum())
+
+
 def monthly_trends(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    """Per month: new deals (created), won and lost (closed), won value."""
+    """Per month: new deals (created; an unknown creation date is left out), won (by close) and
+    lost (by the day of the loss, even after Contract), won value."""
     d = enrich(deals, stages)
     new = d.groupby(_month(d["created_at"])).size().rename("new")
     closed = d.loc[d["closed_at"].notna(), ["closed_at", "kind", "value"]]
@@ -326,18 +230,43 @@ def monthly_trends(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
 
 
 def on_time_fulfilment(deals: pd.DataFrame) -> dict[str, float | int | None]:
-    """Delivered deals with a promised date: share delivered on or before it, and mean delay."""
+    """Delivered deals with a promised date: share delivered on or before it, and the mean delay
+    among the late ones (an on-time delivery is not a delay of 0 averaged in)."""
     d = deals[deals["promised_delivery"].notna() & deals["actual_delivery"].notna()]
     if d.empty:
-        return {"delivered": 0, "on_time": 0, "on_time_rate": None, "mean_delay_days": None}
+        return {"delivered": 0, "on_time": 0, "late": 0, "on_time_rate": None, "mean_delay_days": None}
     delay = (d["actual_delivery"] - d["promised_delivery"]) / DAY
-    on_time = int((delay <= 0).sum())
+    late = delay[delay > 0]
     return {
         "delivered": len(d),
-        "on_time": on_time,
-        "on_time_rate": on_time / len(d),
-        "mean_delay_days": float(delay.clip(lower=0).mean()),
+        "on_time": len(d) - len(late),
+        "late": len(late),
+        "on_time_rate": (len(d) - len(late)) / len(d),
+        "mean_delay_days": float(late.mean()) if len(late) else None,
     }
+
+
+def relationship_outlook(
+    deals: pd.DataFrame, stages: pd.DataFrame, today: date, tolerance: float = OUTLOOK_TOLERANCE
+) -> pd.DataFrame:
+    """Per account with at least two won deals: median days between wins, next expected order
+    (last win + median gap), days overdue, and at risk when overdue by more than the tolerance
+    (`tolerance` × the median gap; DESIGN.md's default is half of it)."""
+    d = enrich(deals, stages)
+    won = d[(d["kind"] == "won") & d["closed_at"].notna() & d["account_id"].notna()]
+    won = won[["id", "account_id", "closed_at", "value"]].sort_values(["account_id", "closed_at"])
+    gap = won["closed_at"].diff() / DAY
+    gap = gap.where(won["account_id"].eq(won["account_id"].shift()))
+    grouped = won.assign(gap=gap).groupby("account_id")
+    out = grouped.agg(won_deals=("id", "size"), won_value=("value", "sum"), last_won=("closed_at", "max"))
+    out["median_gap_days"] = grouped["gap"].median()
+    out = out[out["won_deals"] >= 2].copy()
+    out["next_expected"] = out["last_won"] + pd.to_timedelta(out["median_gap_days"], unit="D")
+    now = _ts(pd.Timestamp(today))
+    out["days_overdue"] = ((now - out["next_expected"]) / DAY).clip(lower=0)
+    out["tolerance_days"] = out["median_gap_days"] * tolerance
+    out["at_risk"] = out["days_overdue"] > out["tolerance_days"]
+    return out.reset_index().sort_values(["at_risk", "days_overdue"], ascending=False).reset_index(drop=True)
 
 
 def summary(

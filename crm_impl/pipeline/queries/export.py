@@ -79,7 +79,7 @@ def pipeline_report_frames(*, session: Session, actor: Actor, today: Any = None)
     report = pipeline_report(session=session, actor=actor, today=today)
     summary: list[dict[str, Any]] = []
     for key, value in report.items():
-        if key == "stages":
+        if key in ("stages", "flow"):  # per-stage lists, not one summary value
             continue
         if isinstance(value, dict):
             summary.extend({"metric": f"{key}.{k}", "value": v} for k, v in value.items())

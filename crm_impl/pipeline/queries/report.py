@@ -31,10 +31,22 @@ def _num(value: Any, digits: int = 2) -> float | None:
 
 def report_from_frames(frames: PipelineFrames, today: date | None = None) -> dict[str, Any]:
     """Headline numbers and the per-stage share of the open pipeline (everything closed counts)."""
-    _day, now = _now(today)
-    deals = pm.enrich(frames.deals, frames.stages)  # once, not in every metric
-    head = pm.summary(deals, frames.stages, now)
-    share = pm.stage_share(deals, frames.stages)
+    day, now = _now(today)
+    s, c = frames.stages, frames.changes
+    deals = pm.enrich(frames.deals, s)  # once, not in every metric
+    head = pm.summary(deals, s, now)
+    share = pm.stage_share(deals, s)
+    pairs = pm.entered(c, deals)
+    flow = pm.funnel(c, deals, s, pairs).merge(
+        pm.time_in_stage(c, s, deals=deals, now=now)[
+            ["stage_id", "km_median", "finished_median", "stays", "still_open"]
+        ],
+        on="stage_id",
+    )
+    costs = pm.cost_budget_totals(pm.cost_vs_budget(c, deals, s, frames.budget, pairs), day)
+    trends = pm.monthly_trends(deals, s)
+    this_month = pd.Timestamp(day).to_period("M").to_timestamp()
+    outlook = pm.relationship_outlook(deals, s, day)
     return {
         "as_of": now.isoformat(),
         "currency": values.base_currency(),
@@ -51,7 +63,39 @@ def report_from_frames(frames: PipelineFrames, today: date | None = None) -> dic
         "avg_sales_cycle_days": _num(head["avg_sales_cycle_days"]),
         "velocity_per_day": _num(head["velocity_per_day"]),
         "stale_deals": head["stale_deals"],
+        "undated_deals": pm.undated_deals(deals),
+        "trend_months": len(trends),
+        "new_this_month": int(trends.loc[pd.to_datetime(trends["month"]) == this_month, "new"].sum()),
         "on_time_fulfilment": pm.on_time_fulfilment(frames.deals),
+        "stage_cost_vs_budget": {
+            "cost": _num(costs["cost"]),
+            "budget": _num(costs["budget"]),
+            "first_month": _month_text(costs["first_month"]),
+            "last_month": _month_text(costs["last_month"]),
+            "later_budget_left_out": _num(costs["later_budget"]),
+        },
+        "relationship_outlook": {
+            "repeat_accounts": len(outlook),
+            "at_risk": int(outlook["at_risk"].sum()),
+            "tolerance": pm.OUTLOOK_TOLERANCE,
+        },
+        "flow": [
+            {
+                "key": row.key,
+                "entered": int(row.entered),
+                "reached": int(row.reached),
+                "left": int(row.left),
+                "forward": int(row.forward),
+                "lost": int(row.to_lost),
+                "back": int(row.back),
+                "conversion": _num(row.conversion, 4),
+                "median_days_km": _num(row.km_median),
+                "median_days_finished": _num(row.finished_median),
+                "stays": int(row.stays),
+                "still_open": int(row.still_open),
+            }
+            for row in flow.itertuples()
+        ],
         "stages": [
             {
                 "key": row.key,
@@ -64,6 +108,10 @@ def report_from_frames(frames: PipelineFrames, today: date | None = None) -> dic
             for row in share.itertuples()
         ],
     }
+
+
+def _month_text(month: Any) -> str | None:
+    return None if month is None or pd.isna(month) else pd.Timestamp(month).strftime("%Y-%m")
 
 
 def pipeline_report(*, session: Session, actor: Actor, today: date | None = None) -> dict[str, Any]:
@@ -131,17 +179,20 @@ def dashboard_from_frames(frames: PipelineFrames, today: date | None = None) -> 
     s, c = frames.stages, frames.changes
     d = pm.enrich(frames.deals, s)  # once, not in every metric
     pairs = pm.entered(c, d)
+    by_month = pm.cost_vs_budget(c, d, s, frames.budget, pairs)
     return {
         "summary": pm.summary(d, s, now),
         "share": pm.stage_share(d, s),
         "funnel": pm.funnel(c, d, s, pairs),
-        "time_in_stage": pm.time_in_stage(c, s),
+        "time_in_stage": pm.time_in_stage(c, s, deals=d, now=now),
         "trends": pm.monthly_trends(d, s),
+        "undated": pm.undated_deals(d),
         "stage_cost": pm.stage_cost(c, d, s, pairs),
-        "cost_vs_budget": pm.cost_vs_budget(c, d, s, frames.budget, pairs),
+        "cost_vs_budget": by_month,
+        "cost_totals": pm.cost_budget_totals(by_month, day),
         "stale_by_owner": pm.stale_by_owner(d, s, now),
         "on_time": pm.on_time_fulfilment(d),
-        "outlook": fc.relationship_outlook(d, s, day),
+        "outlook": pm.relationship_outlook(d, s, day),
         "currency": values.base_currency(),
         "other_currencies": frames.other_currencies,
     }

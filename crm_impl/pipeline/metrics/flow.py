@@ -1,0 +1,159 @@
+"""How deals flow through the stages (DESIGN.md, "Metric definitions"): the funnel (entered and
+reached), stage conversion among the deals that left a stage, and time in stage with the stays
+still open counted as censored (Kaplan–Meier). Pure, vectorised pandas/numpy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from crm_impl.core import survival
+from crm_impl.pipeline.metrics.base import _STAGE_SLOTS, DAY, _key, _ns, _runs, _sorted, _ts, entered
+
+
+def _moves(changes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every stay that ended: deal, stage, entry time (ns) and the stage moved to next."""
+    c = _sorted(changes)
+    deal, to, at = (
+        c["deal_id"].to_numpy(dtype="int64"),
+        c["to_stage_id"].to_numpy(dtype="int64"),
+        _ns(c["at"]),
+    )
+    same = deal[1:] == deal[:-1]
+    return deal[:-1][same], to[:-1][same], at[:-1][same], to[1:][same]
+
+
+def stage_conversion(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """Per stage, the deals that have **left** it and where they went on their last way out:
+    forward (a later non-lost stage), to Lost, or back. Conversion = forward ÷ left; a deal still
+    sitting in the stage has not left it and is no failure."""
+    deal, stage, _at, nxt = _moves(changes)
+    order, pair, starts = _runs(deal * _STAGE_SLOTS + stage)
+    ends = np.r_[starts[1:], len(order)].astype("int64")
+    last_next = nxt[order][ends - 1] if len(order) else nxt
+    from_stage = pair % _STAGE_SLOTS
+    by_id = stages.set_index("id")
+    pos = by_id["position"]
+    to_lost = pd.Series(last_next).map(by_id["kind"]).eq("lost").to_numpy()
+    ahead = (pd.Series(last_next).map(pos).to_numpy() > pd.Series(from_stage).map(pos).to_numpy()) & ~to_lost
+    frame = pd.DataFrame({"stage_id": from_stage, "left": 1, "forward": ahead, "to_lost": to_lost})
+    frame["back"] = ~(frame["forward"] | frame["to_lost"])
+    out = frame.groupby("stage_id")[["left", "forward", "to_lost", "back"]].sum().astype(int)
+    out = out.reindex(stages["id"], fill_value=0)
+    out["conversion"] = out["forward"] / out["left"].where(out["left"] > 0)
+    return out.rename_axis("stage_id").reset_index()
+
+
+def funnel(
+    changes: pd.DataFrame, deals: pd.DataFrame, stages: pd.DataFrame, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per non-lost stage: deals that **entered** it (a stage change into it, or created in it),
+    deals that **reached** it (entered it or any later stage: a skip counts as passing through,
+    so this column is monotone), and the stage conversion of `stage_conversion`."""
+    path = stages[stages["kind"] != "lost"].sort_values("position")
+    pos = stages.set_index("id")["position"]
+    pairs = entered(changes, deals) if pairs is None else pairs
+    pairs = pairs[pairs["stage_id"].isin(path["id"])]
+    entered_n = pairs.groupby("stage_id").size()
+    furthest = pd.Series(pairs["stage_id"].map(pos).to_numpy()).groupby(pairs["deal_id"].to_numpy()).max()
+    counts = furthest.value_counts()
+    at_pos = path["position"].map(counts).fillna(0).to_numpy()[::-1].cumsum()[::-1]
+    out = path[["id", "key", "position"]].rename(columns={"id": "stage_id"}).reset_index(drop=True)
+    out["entered"] = out["stage_id"].map(entered_n).fillna(0).astype(int)
+    out["reached"] = at_pos.astype(int)
+    return out.merge(stage_conversion(changes, stages), on="stage_id", how="left")
+
+
+def _stays(changes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Finished stays as arrays: (deal, stage) key, entry time (ns), days until the next move."""
+    c = _sorted(changes)
+    deal, at = c["deal_id"].to_numpy(dtype="int64"), _ns(c["at"])
+    same = deal[1:] == deal[:-1]
+    key = _key(c["deal_id"], c["to_stage_id"])[:-1][same]
+    return key, at[:-1][same], (at[1:] - at[:-1])[same] / DAY.value
+
+
+def stage_intervals(changes: pd.DataFrame) -> pd.DataFrame:
+    """Finished stays: deal, stage, days between entering it and the next move (any direction)."""
+    key, at, days = _stays(changes)
+    entered_at = pd.to_datetime(at, unit="ns", utc=True)
+    return pd.DataFrame(
+        {"deal_id": key // _STAGE_SLOTS, "stage_id": key % _STAGE_SLOTS, "entered": entered_at, "days": days}
+    )
+
+
+def _median_mean_size(group: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """Median, mean and count of `values` per small non-negative integer `group` (a stage id)."""
+    counts = np.bincount(group)
+    ids = np.flatnonzero(counts)
+    sums = np.bincount(group, weights=values)[ids]
+    medians = [np.median(values[group == i]) for i in ids]  # one pass per stage, not per row
+    return pd.DataFrame({"median": medians, "mean": sums / counts[ids], "size": counts[ids]}, index=ids)
+
+
+def open_stays(deals: pd.DataFrame, stages: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """The stay each deal is in now (stage, days so far), still running: censored at `now`.
+    A lost deal's stay in Lost is not a stay in the pipeline; an unknown entry time is left out."""
+    kind = deals["stage_id"].map(stages.set_index("id")["kind"])
+    keep = (kind != "lost") & deals["stage_entered_at"].notna()
+    d = deals.loc[keep, ["stage_id", "stage_entered_at"]]
+    days = ((_ts(now) - d["stage_entered_at"]) / DAY).clip(lower=0)
+    return pd.DataFrame(
+        {"stage_id": d["stage_id"].to_numpy(dtype="int64"), "days": days.to_numpy(dtype=float)}
+    )
+
+
+def _km_per_stage(stage: np.ndarray, days: np.ndarray, finished: np.ndarray) -> pd.DataFrame:
+    rows = {}
+    for sid in np.unique(stage):  # one pass per stage, not per row
+        at = stage == sid
+        s = survival.summary(days[at], finished[at])
+        rows[int(sid)] = {
+            "stays": s["n"],
+            "finished": s["events"],
+            "still_open": s["censored"],
+            "km_median": np.nan if s["median"] is None else s["median"],
+            "finished_median": np.nan if s["median_finished"] is None else s["median_finished"],
+        }
+    cols = ["stays", "finished", "still_open", "km_median", "finished_median"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+
+
+def time_in_stage(
+    changes: pd.DataFrame,
+    stages: pd.DataFrame,
+    *,
+    deals: pd.DataFrame | None = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Per stage: the Kaplan–Meier median of days in the stage, every stay counted and the ones
+    still running (given `deals` and `now`) censored at `now`, beside the median of finished
+    stays only (`finished_median`, biased low: stuck deals are missing from it). Also the
+    finished stays' median and mean of the latest stay per deal and of the cumulative stays per
+    deal (a re-entered stage adds up)."""
+    key, _at, days = _stays(changes)
+    order, pair, starts = _runs(key)
+    ends = np.r_[starts[1:], len(key)]
+    ordered = days[order]  # each pair's stays in time order
+    stage = pair % _STAGE_SLOTS
+    last = ordered[ends - 1] if len(key) else ordered
+    total = np.add.reduceat(ordered, starts) if len(key) else ordered
+    latest = _median_mean_size(stage, last)
+    cumulative = _median_mean_size(stage, total)[["median", "mean"]]
+    running = open_stays(deals, stages, now) if deals is not None and now is not None else None
+    all_stage = key % _STAGE_SLOTS
+    all_days, finished = days, np.ones(len(days), dtype=bool)
+    if running is not None:
+        all_stage = np.r_[all_stage, running["stage_id"].to_numpy()]
+        all_days = np.r_[all_days, running["days"].to_numpy()]
+        finished = np.r_[finished, np.zeros(len(running), dtype=bool)]
+    km = _km_per_stage(all_stage, all_days, finished)
+    out = stages[["id", "key", "position"]].set_index("id")
+    out = out.join(km)
+    out = out.join(latest.add_prefix("latest_")).join(cumulative.add_prefix("cumulative_"))
+    out = out.rename(columns={"latest_size": "deals"})
+    counts = ["deals", "stays", "finished", "still_open"]
+    out[counts] = out[counts].fillna(0).astype(int)
+    return out.reset_index(names="stage_id").sort_values("position").reset_index(drop=True)
