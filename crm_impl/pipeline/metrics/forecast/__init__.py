@@ -10,9 +10,15 @@ from datetime import date, datetime
 import pandas as pd
 
 from crm_impl.pipeline.metrics import DAY, _month, _ts, enrich
-from crm_impl.pipeline.metrics.forecast.statistical import backtest, forecast
+from crm_impl.pipeline.metrics.forecast.statistical import LEVELS, METHODS, MIN_MONTHS, backtest, forecast
+
+POINT_FIELDS = ("value", *(f"{side}{lv}" for lv in LEVELS for side in ("lo", "hi")))
 
 __all__ = [
+    "LEVELS",
+    "METHODS",
+    "MIN_MONTHS",
+    "POINT_FIELDS",
     "backtest",
     "forecast",
     "monthly_won_value",
