@@ -56,7 +56,10 @@ def report_forecast(
         except DomainError as err:
             fail(err)
     bt = data["backtest"]
-    lines = [f"status: {data['status']} · method: {data['method']} · baseline won: {data['baseline_won']}"]
+    lines = [
+        f"status: {data['status']} · method: {data['method']} · lowest error: {data['best']} · "
+        f"baseline won: {data['baseline_won']} · baseline tied with a model: {data['baseline_tied']}"
+    ]
     lines += [
         f"{r['month']}: {r['value']:,.0f} (80 % {r['lo80']:,.0f}–{r['hi80']:,.0f}, "
         f"95 % {r['lo95']:,.0f}–{r['hi95']:,.0f})"

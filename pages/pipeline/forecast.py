@@ -13,18 +13,18 @@ from crm_impl.core.ui import common
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.metrics.forecast import LEVELS
+from crm_impl.pipeline.queries import report as pipeline_report
 from crm_impl.pipeline.services.deals import today_utc
 from crm_impl.pipeline.ui import forecast as forecast_ui
 
 common.page("pages/pipeline/forecast.py")
 today = today_utc()
-with st.spinner(t("forecast.fitting")):
-    report = forecast_ui.current_forecast(today)
 
 st.subheader(t("pipeline.forecast.weighted"))
 st.caption(t("pipeline.forecast.weighted_help"))
 weighted = pd.DataFrame(
-    report["weighted_by_close_month"], columns=["month", "deals", "value", "weighted_value", "slipped"]
+    pipeline_report.weighted_from_frames(ui.current_frames(), today),
+    columns=["month", "deals", "value", "weighted_value", "slipped"],
 )
 if weighted.empty:
     st.info(t("pipeline.forecast.no_open"), icon=":material/info:")
@@ -49,6 +49,8 @@ else:
         st.caption(tn("pipeline.forecast.slipped", slipped))
 
 
+with st.spinner(t("forecast.fitting")):  # the first time only: fitting takes a second or two
+    report = forecast_ui.current_forecast(today)
 currency = report["currency"]
 
 
@@ -79,6 +81,11 @@ elif report["status"] == "failed":
     st.warning(t("forecast.failed"), icon=":material/warning:")
 elif report["baseline_won"]:
     st.info(t("forecast.baseline_won", method=method_name(method)), icon=":material/lightbulb:")
+elif report["baseline_tied"]:
+    st.info(
+        t("forecast.baseline_tied", method=method_name(method), best=method_name(report["best"])),
+        icon=":material/lightbulb:",
+    )
 elif any(m["kind"] == "model" and m["status"] == "ok" for m in bt["methods"]):
     st.success(t("forecast.model_won", method=method_name(method)), icon=":material/check_circle:")
 else:
@@ -156,18 +163,22 @@ else:
     st.caption(t("forecast.no_backtest"))
 errors = pd.DataFrame(bt["methods"])
 status = errors.apply(
-    lambda r: t("forecast.status_not_offered", n=r["offered_from"])
-    if r["status"] == "not_offered"
-    else t(f"forecast.status_{r['status']}"),
+    lambda r: (
+        t("forecast.status_not_offered", n=r["offered_from"])
+        if r["status"] == "not_offered"
+        else t(f"forecast.status_{r['status']}")
+    ),
     axis=1,
 )
 st.dataframe(
     pd.DataFrame(
         {
             "used": errors["chosen"].astype(bool),
+            "best": errors["best"].astype(bool),
             "method": errors["key"].map(method_name),
             "kind": errors["kind"].map(lambda k: t(f"forecast.kind_{k}")),
             "mae": errors["mae"].map(_money),
+            "se": errors["se"].map(_money),
             "mase": errors["mase"].map(lambda v: fmt_number(v, 2)),
             "smape": errors["smape"].map(lambda v: fmt_pct(v, 1)),
             "status": status,
@@ -177,9 +188,11 @@ st.dataframe(
     width="stretch",
     column_config={
         "used": st.column_config.CheckboxColumn(t("forecast.used")),
+        "best": st.column_config.CheckboxColumn(t("forecast.best")),
         "method": t("forecast.method"),
         "kind": t("forecast.kind"),
         "mae": t("forecast.mae"),
+        "se": t("forecast.se"),
         "mase": t("forecast.mase"),
         "smape": t("forecast.smape"),
         "status": t("forecast.status"),

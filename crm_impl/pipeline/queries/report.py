@@ -75,14 +75,29 @@ def _month_key(stamp: pd.Timestamp) -> str:
     return stamp.strftime("%Y-%m")
 
 
-def forecast_from_frames(
+def weighted_from_frames(frames: PipelineFrames, today: date | None = None) -> list[dict[str, Any]]:
+    """Open deals' value and weighted value by expected-close month (slipped dates: this month)."""
+    day, _now_ = _now(today)
+    weighted = fc.weighted_by_close_month(pm.enrich(frames.deals, frames.stages), frames.stages, day)
+    return [
+        {
+            "month": _month_key(r.month),
+            "deals": int(r.deals),
+            "value": _num(r.value),
+            "weighted_value": _num(r.weighted_value),
+            "slipped": int(r.slipped),
+        }
+        for r in weighted.itertuples()
+    ]
+
+
+def won_forecast_from_frames(
     frames: PipelineFrames, today: date | None = None, horizon: int = 6
 ) -> dict[str, Any]:
-    """Weighted pipeline by expected-close month and the backtested forecast of won value
-    (complete months only; the month in progress is reported beside them, never fitted)."""
+    """The backtested forecast of won value: complete months only are fitted; the month in
+    progress is reported beside them (see crm_impl.pipeline.metrics.forecast.statistical)."""
     day, _now_ = _now(today)
     deals = pm.enrich(frames.deals, frames.stages)
-    weighted = fc.weighted_by_close_month(deals, frames.stages, day)
     series = fc.monthly_won_value(deals, frames.stages, day)
     progress_month, progress_value = fc.won_in_progress(deals, frames.stages, day)
     result = fc.forecast(series, horizon)
@@ -91,22 +106,14 @@ def forecast_from_frames(
     return {
         "as_of": day.isoformat(),
         "currency": values.base_currency(),
-        "weighted_by_close_month": [
-            {
-                "month": _month_key(r.month),
-                "deals": int(r.deals),
-                "value": _num(r.value),
-                "weighted_value": _num(r.weighted_value),
-                "slipped": int(r.slipped),
-            }
-            for r in weighted.itertuples()
-        ],
         "won_value_history": [{"month": _month_key(m), "value": _num(v)} for m, v in series.items()],
         "month_in_progress": {"month": _month_key(progress_month), "value": _num(progress_value)},
         "status": result["status"],
         "min_months": fc.MIN_MONTHS,
         "method": result["method"],
+        "best": result["best"],
         "baseline_won": result["baseline_won"],
+        "baseline_tied": result["baseline_tied"],
         "forecast": [
             {"month": _month_key(r.month), **{k: _num(getattr(r, k)) for k in fc.POINT_FIELDS}}
             for r in (points.itertuples() if len(points) else ())
@@ -123,14 +130,24 @@ def forecast_from_frames(
                     "status": m["status"],
                     "offered_from": m["offered_from"],
                     "mae": _num(m["mae"]),
+                    "se": _num(m["se"]),
                     "mase": _num(m["mase"], 4),
                     "smape": _num(m["smape"], 4),
+                    "best": bool(m.get("best", False)),
                     "chosen": m["key"] == test["chosen"],
                 }
                 for m in test["methods"]
             ],
         },
     }
+
+
+def forecast_from_frames(
+    frames: PipelineFrames, today: date | None = None, horizon: int = 6
+) -> dict[str, Any]:
+    """Everything the forecast report prints: the weighted pipeline and the won-value forecast."""
+    won = won_forecast_from_frames(frames, today, horizon)
+    return {**won, "weighted_by_close_month": weighted_from_frames(frames, today)}
 
 
 def forecast_report(

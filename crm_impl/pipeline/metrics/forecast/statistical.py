@@ -13,7 +13,8 @@ Backtest (docs/pipeline.md gives the same procedure in words): origins are the l
 ``ORIGINS`` months (fewer when the history is short), never earlier than the longest minimum
 training length among the offered methods, so every method is scored on the same origins. At
 origin o each method is fitted on months [0, o) only and forecasts months o … o+h−1 (cut at the
-end of the history); MAE is the mean absolute error over every (origin, step) pair.
+end of the history); MAE is the mean absolute error over every (origin, step) pair. The
+method used is the simplest one within one standard error of the lowest MAE (`_choose`).
 
 Won value cannot be negative: point forecasts and interval bounds are clipped at 0.
 """
@@ -33,7 +34,6 @@ SEASON = 12
 HORIZON = 3  # months ahead scored from every backtest origin
 ORIGINS = 12  # at most this many backtest origins: the last 12 months
 MIN_ORIGINS = 2  # a method is offered only when it can be scored on at least this many origins
-TIE = 0.01  # methods within 1 % of the lowest MAE tie; the simplest of them is used
 LEVELS = (80, 95)
 _Z = {level: NormalDist().inv_cdf(0.5 + level / 200) for level in LEVELS}
 
@@ -180,7 +180,8 @@ def backtest(series: pd.Series, horizon: int = HORIZON) -> dict[str, Any]:
     """Every method's rolling-origin errors on `series` (complete months, oldest first).
 
     Returns ``origins`` (the months forecast from), ``horizon``, ``methods`` (one row per method:
-    key, kind, status ok / failed / not_offered, offered_from, mae, mase, smape, chosen) and
+    key, kind, status ok / failed / not_offered, offered_from, mae, se (standard error of the MAE
+    over the origins), mase, smape, best (lowest MAE), chosen) and
     ``chosen`` (the key used, None when nothing could be fitted or the history is too short),
     ``memos`` (per method, its fitted parameters at the last origin)."""
     y = series.astype(float)
@@ -202,6 +203,7 @@ def backtest(series: pd.Series, horizon: int = HORIZON) -> dict[str, Any]:
             "offered_from": offered_from(m),
             "status": "not_offered",
             "mae": None,
+            "se": None,
             "mase": None,
             "smape": None,
         }
@@ -217,12 +219,15 @@ def backtest(series: pd.Series, horizon: int = HORIZON) -> dict[str, Any]:
             else:
                 err = np.abs(forecast - actual)
                 mae = float(np.nanmean(err))
+                per_origin = np.nanmean(err, axis=1)
+                se = float(np.std(per_origin, ddof=1) / np.sqrt(len(per_origin))) if len(origins) > 1 else 0.0
                 denom = np.abs(forecast) + np.abs(actual)
                 ratio = np.where(denom > 0, 2 * err / np.where(denom > 0, denom, 1), np.nan)
                 ratio = np.where((denom == 0) & np.isfinite(actual), 0.0, ratio)  # 0 forecast for 0
                 row.update(
                     status="ok",
                     mae=mae,
+                    se=se,
                     mase=mae / scale if scale > 0 else None,
                     smape=float(np.nanmean(ratio)),
                 )
@@ -238,13 +243,22 @@ def backtest(series: pd.Series, horizon: int = HORIZON) -> dict[str, Any]:
     }
 
 
-def _choose(rows: list[dict[str, Any]]) -> str | None:
-    """The simplest method whose MAE is within TIE of the lowest (rows are in METHODS order)."""
+def best(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The scored method with the lowest MAE (the simpler one on an exact tie)."""
     scored = [r for r in rows if r["status"] == "ok"]
-    if not scored:
+    return min(scored, key=lambda r: r["mae"]) if scored else None
+
+
+def _choose(rows: list[dict[str, Any]]) -> str | None:
+    """The one-standard-error rule: the simplest method (rows are in METHODS order) whose MAE is
+    within one standard error of the lowest MAE ties with it and is used. The standard error is
+    that of the best method's mean over the origins of its per-origin MAE: a more complex method
+    must beat a simpler one by more than the backtest's own noise to be used."""
+    top = best(rows)
+    if top is None:
         return None
-    best = min(r["mae"] for r in scored)
-    return next(r["key"] for r in scored if r["mae"] <= best * (1 + TIE) + 1e-9)
+    limit = top["mae"] + top["se"] + 1e-9 * max(top["mae"], 1.0)
+    return next(r["key"] for r in rows if r["status"] == "ok" and r["mae"] <= limit)
 
 
 def forecast(series: pd.Series, horizon: int = 6, test: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -252,10 +266,19 @@ def forecast(series: pd.Series, horizon: int = 6, test: dict[str, Any] | None = 
 
     ``status``: ``ok``, ``too_short`` (fewer than MIN_MONTHS complete months) or ``failed``
     (no method could be fitted). ``points``: month, value, lo80, hi80, lo95, hi95.
-    ``baseline_won``: the chosen method is a simple baseline although a model was scored."""
+    ``best``: the lowest MAE; ``baseline_won``: a simple baseline is used and had the lowest
+    error although a model was scored; ``baseline_tied``: a baseline is used because no model
+    beat it by more than one standard error."""
     test = test if test is not None else backtest(series)
     rows = {r["key"]: r for r in test["methods"]}
-    out: dict[str, Any] = {"backtest": test, "method": None, "baseline_won": False, "points": []}
+    out: dict[str, Any] = {
+        "backtest": test,
+        "method": None,
+        "best": None,
+        "baseline_won": False,
+        "baseline_tied": False,
+        "points": [],
+    }
     if len(series) < MIN_MONTHS:
         return {**out, "status": "too_short"}
     chosen = test["chosen"]
@@ -268,8 +291,10 @@ def forecast(series: pd.Series, horizon: int = 6, test: dict[str, Any] | None = 
         rows[chosen]["status"] = "failed"  # fitted on every origin, not on the whole history
         rows[chosen]["chosen"] = False
         chosen = _choose(list(rows.values()))
+    top = best(list(rows.values()))
     for r in rows.values():
         r["chosen"] = r["key"] == chosen
+        r["best"] = top is not None and r["key"] == top["key"]
     test["chosen"] = chosen
     if chosen is None or prediction is None:
         return {**out, "status": "failed"}
@@ -278,10 +303,15 @@ def forecast(series: pd.Series, horizon: int = 6, test: dict[str, Any] | None = 
     for lv, (lo, hi) in prediction.bands.items():
         points[f"lo{lv}"], points[f"hi{lv}"] = lo, hi
     model_scored = any(r["kind"] == "model" and r["status"] == "ok" for r in rows.values())
+    baseline = BY_KEY[chosen].kind == "baseline" and model_scored
     return {
         **out,
         "status": "ok",
         "method": chosen,
-        "baseline_won": BY_KEY[chosen].kind == "baseline" and model_scored,
+        "best": top["key"] if top else None,
+        # a baseline is used: with the lowest error of all ("won"), or tied with a model (within
+        # one standard error of it: the models were not clearly better)
+        "baseline_won": baseline and rows[chosen]["best"],
+        "baseline_tied": baseline and not rows[chosen]["best"],
         "points": points,
     }
