@@ -287,11 +287,13 @@ def won_forecast(
     data = theme.with_labels(data, "series", {**series, **bands})
     x = alt.X("yearmonth(month):T", title=month_title)
     month_tip = alt.Tooltip("yearmonth(month):T", title=month_title)
-    base = alt.Chart(data)
+    is_band = data["series"].isin(list(bands))
+    base = alt.Chart(data[~is_band])  # two datasets: each colour scale sees only its own keys
+    band_base = alt.Chart(data[is_band])
     layers: list[alt.Chart] = []
     for key in ("pi95", "pi80"):  # the wide band first, the narrow one over it
         layers.append(
-            base.transform_filter(f"datum.series === '{key}'")
+            band_base.transform_filter(f"datum.series === '{key}'")
             .mark_area(opacity=BAND_OPACITY[key])
             .encode(
                 x=x,

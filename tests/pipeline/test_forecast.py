@@ -325,7 +325,9 @@ def test_forecast_page_shows_every_method_the_winner_and_the_bands(app_as, demo_
     element = next(c for c in at.get("vega_lite_chart") if json.loads(c.proto.spec) == spec)
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
-    data = convert_arrow_bytes_to_pandas_df(element.proto.datasets[0].data.data)
+    data = pd.concat(
+        [convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets], ignore_index=True
+    )
     assert set(data["series"]) == {"actual", "forecast", "pi80", "pi95"}
     partial = data[data["partial"]]
     assert len(partial) == 1 and partial["month"].iloc[0] == pd.Timestamp(date.today().replace(day=1))

@@ -195,7 +195,8 @@ def backtest(series: pd.Series, horizon: int = HORIZON) -> dict[str, Any]:
         actual[i, :k] = y.iloc[o : o + k]
     train = y.iloc[:first].to_numpy()
     scale = float(np.mean(np.abs(np.diff(train)))) if len(train) > 1 else 0.0  # naive in-sample MAE
-    rows, memos = [], {}
+    rows: list[dict[str, Any]] = []
+    memos: dict[str, dict[str, Any]] = {}
     for m in METHODS:
         row: dict[str, Any] = {
             "key": m.key,
