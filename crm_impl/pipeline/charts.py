@@ -289,20 +289,21 @@ def won_forecast(
     month_tip = alt.Tooltip("yearmonth(month):T", title=month_title)
     is_band = data["series"].isin(list(bands))
     base = alt.Chart(data[~is_band])  # two datasets: each colour scale sees only its own keys
-    band_base = alt.Chart(data[is_band])
+    # the bands' key has its own field: a legend of its own, not merged with the lines' legend
+    band_base = alt.Chart(data[is_band].rename(columns={"series": "band", "series_label": "band_label"}))
     layers: list[alt.Chart] = []
     for key in ("pi95", "pi80"):  # the wide band first, the narrow one over it
         layers.append(
-            band_base.transform_filter(f"datum.series === '{key}'")
+            band_base.transform_filter(f"datum.band === '{key}'")
             .mark_area(opacity=BAND_OPACITY[key])
             .encode(
                 x=x,
                 y=alt.Y("lower:Q", title=value_title),
                 y2="upper:Q",
-                fill=theme.keyed_color("series", bands, BAND_COLORS, title=band_title),
+                fill=theme.keyed_color("band", bands, BAND_COLORS, title=band_title),
                 tooltip=[
                     month_tip,
-                    alt.Tooltip("series_label:N", title=band_title),
+                    alt.Tooltip("band_label:N", title=band_title),
                     alt.Tooltip("lower:Q", title=lower_title, format=MONEY),
                     alt.Tooltip("upper:Q", title=upper_title, format=MONEY),
                 ],

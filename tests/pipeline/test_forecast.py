@@ -328,7 +328,10 @@ def test_forecast_page_shows_every_method_the_winner_and_the_bands(app_as, demo_
     data = pd.concat(
         [convert_arrow_bytes_to_pandas_df(d.data.data) for d in element.proto.datasets], ignore_index=True
     )
-    assert set(data["series"]) == {"actual", "forecast", "pi80", "pi95"}
+    assert set(data["series"].dropna()) == {"actual", "forecast"} and set(data["band"].dropna()) == {
+        "pi80",
+        "pi95",
+    }
     partial = data[data["partial"]]
     assert len(partial) == 1 and partial["month"].iloc[0] == pd.Timestamp(date.today().replace(day=1))
     assert len(data[data["series"] == "forecast"]) == 6
