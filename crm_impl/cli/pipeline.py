@@ -46,10 +46,11 @@ def report_pipeline(
 def report_forecast(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    horizon: int = typer.Option(6, help="Months to forecast."),
+    horizon: int = typer.Option(6, min=1, max=36, help="Months to forecast (1–36)."),
     today: str = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
 ) -> None:
-    """Weighted value by expected-close month, won-value forecast and its backtest errors."""
+    """Weighted value by expected-close month; won-value forecast by the best backtested method,
+    with 80/95 % intervals; every method's backtest error."""
     from crm_impl.pipeline.queries.report import forecast_report
 
     run = cli(ctx).with_json(as_json)
@@ -61,13 +62,22 @@ def report_forecast(
         except DomainError as err:
             fail(err)
     bt = data["backtest"]
-    text = "\n".join(
-        [f"{r['month']}: model {r['model']:,.0f} baseline {r['baseline']:,.0f}" for r in data["forecast"]]
-        + [
-            f"backtest ({bt['months']} months vs {bt['baseline']}): "
-            f"MAE model {bt['mae_model']} baseline {bt['mae_baseline']}"
-        ]
-    )
+    lines = [
+        f"status: {data['status']} · method: {data['method']} · lowest error: {data['best']} · "
+        f"baseline won: {data['baseline_won']} · baseline tied with a model: {data['baseline_tied']}"
+    ]
+    lines += [
+        f"{r['month']}: {r['value']:,.0f} (80 % {r['lo80']:,.0f}–{r['hi80']:,.0f}, "
+        f"95 % {r['lo95']:,.0f}–{r['hi95']:,.0f})"
+        for r in data["forecast"]
+    ]
+    lines.append(f"backtest: {bt['months']} origins, up to {bt['horizon']} months ahead")
+    lines += [
+        f"  {m['key']:<15} {m['status']:<12} MAE {m['mae'] if m['mae'] is not None else '–'}"
+        + ("  <- used" if m["chosen"] else "")
+        for m in bt["methods"]
+    ]
+    text = "\n".join(lines)
     run.emit(data, text)
 
 

@@ -20,8 +20,10 @@ FUNNEL_COLORS = {"reached": theme.BLUE, "entered": theme.TEAL}
 COUNT_COLORS = {"new": theme.BLUE, "won": theme.WON, "lost": theme.LOST}
 COST_COLORS = {"cost": theme.BLUE, "budget": theme.DARK}
 WEIGHTED_COLORS = {"value": theme.LIGHT_BLUE, "weighted_value": theme.BLUE}
-FORECAST_COLORS = {"actual": theme.NAVY, "model": theme.ORANGE, "baseline": theme.GREY}
-FORECAST_DASHES: dict[str, list[float]] = {"actual": [1, 0], "model": [6, 3], "baseline": [2, 2]}
+FORECAST_COLORS = {"actual": theme.NAVY, "forecast": theme.ORANGE}
+FORECAST_DASHES: dict[str, list[float]] = {"actual": [1, 0], "forecast": [6, 3]}
+BAND_COLORS = {"pi95": theme.LIGHT_ORANGE, "pi80": theme.ORANGE}
+BAND_OPACITY = {"pi95": 0.3, "pi80": 0.35}
 STALE_COLORS = {"stale_deals": theme.RED, "fresh": theme.LIGHT_BLUE}
 
 
@@ -277,28 +279,77 @@ def weighted_by_month(
 
 
 def won_forecast(
-    df: pd.DataFrame, *, month_title: str, value_title: str, series_title: str, series: Mapping[str, str]
-) -> alt.Chart:
-    """Monthly won value: history (solid), model forecast (dashed) and baseline (dotted).
-    `df`: month, value, series (key of `series`: actual, model, baseline)."""
-    return (
-        alt.Chart(theme.with_labels(df, "series", series))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("yearmonth(month):T", title=month_title),
-            y=alt.Y("value:Q", title=value_title),
-            color=theme.keyed_color("series", series, FORECAST_COLORS, title=series_title, symbol="stroke"),
-            strokeDash=theme.keyed_stroke_dash(
-                "series", series, FORECAST_DASHES, title=series_title, symbol="stroke"
-            ),
-            tooltip=[
-                alt.Tooltip("yearmonth(month):T", title=month_title),
-                alt.Tooltip("series_label:N", title=series_title),
-                alt.Tooltip("value:Q", title=value_title, format=MONEY),
-            ],
+    df: pd.DataFrame,
+    *,
+    month_title: str,
+    value_title: str,
+    series_title: str,
+    series: Mapping[str, str],
+    band_title: str,
+    bands: Mapping[str, str],
+    lower_title: str,
+    upper_title: str,
+    partial_title: str,
+) -> alt.LayerChart:
+    """Monthly won value: complete months (solid line), the chosen method's forecast (dashed)
+    inside its 95 % and 80 % prediction intervals (shaded bands), and the month in progress as a
+    hollow, faded point that joins no line.
+
+    `df`: month, series (a key of `series`: actual, forecast; or of `bands`: pi80, pi95), value
+    (lines), lower and upper (bands), partial (the month in progress, an `actual` row)."""
+    data = df if "partial" in df.columns else df.assign(partial=False)
+    data = data.assign(partial_label=data["partial"].map({True: partial_title, False: ""}))
+    data = theme.with_labels(data, "series", {**series, **bands})
+    x = alt.X("yearmonth(month):T", title=month_title)
+    month_tip = alt.Tooltip("yearmonth(month):T", title=month_title)
+    is_band = data["series"].isin(list(bands))
+    base = alt.Chart(data[~is_band])  # two datasets: each colour scale sees only its own keys
+    # the bands' key has its own field: a legend of its own, not merged with the lines' legend
+    band_base = alt.Chart(data[is_band].rename(columns={"series": "band", "series_label": "band_label"}))
+    layers: list[alt.Chart] = []
+    for key in ("pi95", "pi80"):  # the wide band first, the narrow one over it
+        layers.append(
+            band_base.transform_filter(f"datum.band === '{key}'")
+            .mark_area(opacity=BAND_OPACITY[key])
+            .encode(
+                x=x,
+                y=alt.Y("lower:Q", title=value_title),
+                y2="upper:Q",
+                fill=theme.keyed_color("band", bands, BAND_COLORS, title=band_title),
+                tooltip=[
+                    month_tip,
+                    alt.Tooltip("band_label:N", title=band_title),
+                    alt.Tooltip("lower:Q", title=lower_title, format=MONEY),
+                    alt.Tooltip("upper:Q", title=upper_title, format=MONEY),
+                ],
+            )
         )
-        .properties(height=300)
+    line = dict(
+        x=x,
+        y=alt.Y("value:Q", title=value_title),
+        color=theme.keyed_color("series", series, FORECAST_COLORS, title=series_title, symbol="stroke"),
+        strokeDash=theme.keyed_stroke_dash(
+            "series", series, FORECAST_DASHES, title=series_title, symbol="stroke"
+        ),
+        tooltip=[
+            month_tip,
+            alt.Tooltip("series_label:N", title=series_title),
+            alt.Tooltip("value:Q", title=value_title, format=MONEY),
+            alt.Tooltip("partial_label:N", title=" "),
+        ],
     )
+    layers.append(
+        base.transform_filter("datum.series === 'actual' && !datum.partial")
+        .mark_line(point=True)
+        .encode(**line)
+    )
+    layers.append(base.transform_filter("datum.series === 'forecast'").mark_line(point=True).encode(**line))
+    layers.append(
+        base.transform_filter("datum.series === 'actual' && datum.partial")
+        .mark_point(filled=False, size=60, opacity=theme.PARTIAL_OPACITY + 0.25, strokeDash=[2, 2])
+        .encode(**line)
+    )
+    return alt.LayerChart(layer=layers).properties(height=300)
 
 
 def stale_by_owner(

@@ -81,8 +81,11 @@ def test_stage_share_chart_puts_stages_on_the_readable_axis(app_as):
 def test_backtest_table_shows_money_in_the_users_format(app_as):
     at = app_as("sales_manager", "pages/pipeline/forecast.py", locale="pl")
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "baseline" in d.value.columns)
-    assert len(table) and table["actual"].str.endswith("zł").all(), table.head()
+    table = next(d.value for d in at.dataframe if "mae" in d.value.columns)
+    scored = table[table["mae"] != "–"]
+    assert len(scored) >= 3 and scored["mae"].str.endswith("zł").all(), table.head()
+    points = next(d.value for d in at.dataframe if "lo80" in d.value.columns)
+    assert len(points) and points["value"].str.endswith("zł").all(), points.head()
 
 
 def test_creating_a_deal_opens_it_and_empties_the_form(app_as, demo_url):

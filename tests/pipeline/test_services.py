@@ -414,7 +414,9 @@ def test_report_and_board_from_sql(engine, people, account):
     # forecast from, and the forecast says so rather than inventing numbers
     assert forecast["won_value_history"] == [] and forecast["weighted_by_close_month"] == []
     assert forecast["forecast"] == [] and forecast["backtest"]["months"] == 0
-    assert forecast["backtest"]["mae_model"] is None and forecast["backtest"]["mae_baseline"] is None
+    assert forecast["status"] == "too_short" and forecast["method"] is None
+    assert all(m["mae"] is None for m in forecast["backtest"]["methods"])
+    assert forecast["month_in_progress"]["value"] == 1000  # this month's win: reported, not fitted
 
 
 def test_dashboard_from_sql_reads_history_in_time_order(engine, people, account):

@@ -119,51 +119,83 @@ def pipeline_report(*, session: Session, actor: Actor, today: date | None = None
     return report_from_frames(pipeline_data.load(session), today)
 
 
-def forecast_from_frames(
+def _month_key(stamp: pd.Timestamp) -> str:
+    return stamp.strftime("%Y-%m")
+
+
+def weighted_from_frames(frames: PipelineFrames, today: date | None = None) -> list[dict[str, Any]]:
+    """Open deals' value and weighted value by expected-close month (slipped dates: this month)."""
+    day, _now_ = _now(today)
+    weighted = fc.weighted_by_close_month(pm.enrich(frames.deals, frames.stages), frames.stages, day)
+    return [
+        {
+            "month": _month_key(r.month),
+            "deals": int(r.deals),
+            "value": _num(r.value),
+            "weighted_value": _num(r.weighted_value),
+            "slipped": int(r.slipped),
+        }
+        for r in weighted.itertuples()
+    ]
+
+
+def won_forecast_from_frames(
     frames: PipelineFrames, today: date | None = None, horizon: int = 6
 ) -> dict[str, Any]:
+    """The backtested forecast of won value: complete months only are fitted; the month in
+    progress is reported beside them (see crm_impl.pipeline.metrics.forecast.statistical)."""
     day, _now_ = _now(today)
     deals = pm.enrich(frames.deals, frames.stages)
-    weighted = fc.weighted_by_close_month(deals, frames.stages, day)
     series = fc.monthly_won_value(deals, frames.stages, day)
-    test = fc.backtest(series)
-    outlook = fc.forecast_won_value(series, horizon)
-    future = outlook[outlook["series"] != "actual"].pivot(index="month", columns="series", values="value")
+    progress_month, progress_value = fc.won_in_progress(deals, frames.stages, day)
+    result = fc.forecast(series, horizon)
+    test = result["backtest"]
+    points = result["points"]
     return {
         "as_of": day.isoformat(),
-        "weighted_by_close_month": [
-            {
-                "month": r.month.strftime("%Y-%m"),
-                "deals": int(r.deals),
-                "value": _num(r.value),
-                "weighted_value": _num(r.weighted_value),
-                "slipped": int(r.slipped),
-            }
-            for r in weighted.itertuples()
-        ],
-        "won_value_history": [{"month": m.strftime("%Y-%m"), "value": _num(v)} for m, v in series.items()],
+        "currency": values.base_currency(),
+        "won_value_history": [{"month": _month_key(m), "value": _num(v)} for m, v in series.items()],
+        "month_in_progress": {"month": _month_key(progress_month), "value": _num(progress_value)},
+        "status": result["status"],
+        "min_months": fc.MIN_MONTHS,
+        "method": result["method"],
+        "best": result["best"],
+        "baseline_won": result["baseline_won"],
+        "baseline_tied": result["baseline_tied"],
         "forecast": [
-            {"month": m.strftime("%Y-%m"), "model": _num(r.get("model")), "baseline": _num(r.get("baseline"))}
-            for m, r in future.iterrows()
+            {"month": _month_key(r.month), **{k: _num(getattr(r, k)) for k in fc.POINT_FIELDS}}
+            for r in (points.itertuples() if len(points) else ())
         ],
         "backtest": {
-            "months": test["months"],
-            "baseline": test["baseline_kind"],
-            "mae_model": _num(test["mae_model"]),
-            "mae_baseline": _num(test["mae_baseline"]),
-            "smape_model": _num(test["smape_model"], 4),
-            "smape_baseline": _num(test["smape_baseline"], 4),
-            "rows": [
+            "horizon": test["horizon"],
+            "months": len(test["origins"]),
+            "origins": [_month_key(m) for m in test["origins"]],
+            "chosen": test["chosen"],
+            "methods": [
                 {
-                    "month": r.month.strftime("%Y-%m"),
-                    "actual": _num(r.actual),
-                    "model": _num(r.model),
-                    "baseline": _num(r.baseline),
+                    "key": m["key"],
+                    "kind": m["kind"],
+                    "status": m["status"],
+                    "offered_from": m["offered_from"],
+                    "mae": _num(m["mae"]),
+                    "se": _num(m["se"]),
+                    "mase": _num(m["mase"], 4),
+                    "smape": _num(m["smape"], 4),
+                    "best": bool(m.get("best", False)),
+                    "chosen": m["key"] == test["chosen"],
                 }
-                for r in test["table"].itertuples()  # type: ignore[attr-defined]
+                for m in test["methods"]
             ],
         },
     }
+
+
+def forecast_from_frames(
+    frames: PipelineFrames, today: date | None = None, horizon: int = 6
+) -> dict[str, Any]:
+    """Everything the forecast report prints: the weighted pipeline and the won-value forecast."""
+    won = won_forecast_from_frames(frames, today, horizon)
+    return {**won, "weighted_by_close_month": weighted_from_frames(frames, today)}
 
 
 def forecast_report(
