@@ -4,6 +4,8 @@
 still works, but a reload then signs the user out: only this entry point can set the cookie.
 """
 
+import threading
+
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.starlette import App
 
@@ -15,6 +17,15 @@ from crm_impl.core.ui.web import routes
 # the first visitor of a fresh process opening a link (/pipeline_deal) got "Page not found".
 # Streamlit sets this flag to False itself after that first run; set it before.
 PagesManager.uses_pages_directory = False
+
+
+def _warm_up() -> None:
+    """statsmodels takes seconds to import (much longer on a busy machine) and only the forecast
+    needs it: import it in the background at start, not during the first visitor's page run."""
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+
+
+threading.Thread(target=_warm_up, name="crm-impl-warm-up", daemon=True).start()
 
 # on_script_error: a live fragment refreshing on its own is covered too (app.py installs the
 # same handler for each script run)

@@ -55,6 +55,11 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Session(get_engine(url)) as session:
         demo.load(session=session, seed=7, accounts=120, deals=600, today=date.today())
     dispose_engines()
+    # the forecast page imports statsmodels on its first run (seconds; more on a busy machine):
+    # import it here, once per test process, as serve.py does at the app's start, so no page run
+    # spends AppTest's timeout on it
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+
     return path
 
 

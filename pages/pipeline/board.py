@@ -58,7 +58,7 @@ by_key = {s.key: s for s in stages.itertuples()}
 decisive = {s.key for s in stages.itertuples() if rules.decides_outcome(s, stages.itertuples())}
 won_key = min((s for s in stages.itertuples() if s.kind == "won"), key=lambda s: s.position).key
 lost_key = next((s.key for s in stages.itertuples() if s.kind == "lost"), None)
-won_help = t("pipeline.board.mark_won", stage=names[by_key[won_key].id])
+won_help = t("pipeline.board.mark_won", stage=common.plain(names[by_key[won_key].id]))
 kind_by_id = {int(s.id): s.kind for s in stages.itertuples()}
 CONFIRM = "board_confirm"  # the move waiting for the user's confirmation
 
@@ -95,7 +95,11 @@ def _confirmation(pending: dict) -> None:  # type: ignore[type-arg]
     with st.container(border=True, key="board_confirm_box"):
         st.markdown(
             "**"
-            + t("pipeline.board_confirm.question", deal=common.plain(pending["title"]), stage=names[to.id])
+            + t(
+                "pipeline.board_confirm.question",
+                deal=common.plain(pending["title"]),
+                stage=common.plain(names[to.id]),
+            )
             + "**"
         )
         st.caption(t(f"pipeline.board_confirm.{'lost' if to.kind == 'lost' else 'won'}"))
@@ -111,7 +115,7 @@ def _confirmation(pending: dict) -> None:  # type: ignore[type-arg]
             )
         with st.container(horizontal=True):
             if st.button(
-                t("pipeline.board_confirm.confirm", stage=names[to.id]),
+                t("pipeline.board_confirm.confirm", stage=common.plain(names[to.id])),
                 type="primary",
                 icon=":material/check:",
                 key="board_confirm_yes",

@@ -232,7 +232,7 @@ def test_empty_pipeline():
     assert pm.time_in_stage(changes, st)["deals"].sum() == 0
     assert pm.monthly_trends(deals, st).empty
     assert fc.monthly_won_value(deals, st, date(2026, 6, 1)).empty
-    assert fc.relationship_outlook(deals, st, date(2026, 6, 1)).empty
+    assert pm.relationship_outlook(deals, st, date(2026, 6, 1)).empty
     assert fc.backtest(fc.monthly_won_value(deals, st, date(2026, 6, 1)))["origins"] == []
 
 
@@ -248,7 +248,7 @@ def test_weighted_forecast_by_close_month_clamps_slipped_deals(case):
 def test_relationship_outlook_median_gap_and_risk():
     paths = {i: [("prospect", d0), ("contract", d0 + 1)] for i, d0 in ((1, 0), (2, 30), (3, 90))}
     deals, _ = frames(paths, deal={i: {"account_id": 7} for i in paths})
-    out = fc.relationship_outlook(deals, stages(), (T0 + timedelta(days=200)).date())
+    out = pm.relationship_outlook(deals, stages(), (T0 + timedelta(days=200)).date())
     row = out.iloc[0]
     assert row["account_id"] == 7 and row["won_deals"] == 3 and row["median_gap_days"] == 45
     assert row["next_expected"] == day(91 + 45) and row["at_risk"]

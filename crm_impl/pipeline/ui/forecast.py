@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.config import get_settings
-from crm_impl.pipeline.metrics import forecast as fc
+from crm_impl.pipeline import metrics as pm
 from crm_impl.pipeline.queries import report as pipeline_report
 from crm_impl.pipeline.ui import data_version, frames
 
@@ -31,7 +31,7 @@ def current_forecast(today: date, horizon: int = HORIZON) -> dict[str, Any]:
 def outlook(version: int, url: str, today: date) -> pd.DataFrame:
     """The relationship outlook, from the deals alone (no stage history needed)."""
     data = frames(version, url)
-    return fc.relationship_outlook(data.deals, data.stages, today)
+    return pm.relationship_outlook(data.deals, data.stages, today)
 
 
 def current_outlook(today: date) -> pd.DataFrame:

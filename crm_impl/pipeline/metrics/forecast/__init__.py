@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from crm_impl.pipeline.metrics import DAY, _month, _ts, enrich
+from crm_impl.pipeline.metrics import _month, enrich
 from crm_impl.pipeline.metrics.forecast.statistical import LEVELS, METHODS, MIN_MONTHS, backtest, forecast
 
 POINT_FIELDS = ("value", *(f"{side}{lv}" for lv in LEVELS for side in ("lo", "hi")))
@@ -22,7 +22,6 @@ __all__ = [
     "backtest",
     "forecast",
     "monthly_won_value",
-    "relationship_outlook",
     "weighted_by_close_month",
     "won_in_progress",
 ]
@@ -70,22 +69,3 @@ def won_in_progress(deals: pd.DataFrame, stages: pd.DataFrame, today: date) -> t
     won = d[(d["kind"] == "won") & d["closed_at"].notna()]
     month = _month_start(today)
     return month, float(won.loc[_month(won["closed_at"]) == month, "value"].sum())
-
-
-def relationship_outlook(deals: pd.DataFrame, stages: pd.DataFrame, today: date) -> pd.DataFrame:
-    """Per account with at least two won deals: median days between wins, next expected order
-    (last win + median gap), and at risk when that date has passed."""
-    d = enrich(deals, stages)
-    won = d[(d["kind"] == "won") & d["closed_at"].notna() & d["account_id"].notna()]
-    won = won[["id", "account_id", "closed_at", "value"]].sort_values(["account_id", "closed_at"])
-    gap = won["closed_at"].diff() / DAY
-    gap = gap.where(won["account_id"].eq(won["account_id"].shift()))
-    grouped = won.assign(gap=gap).groupby("account_id")
-    out = grouped.agg(won_deals=("id", "size"), won_value=("value", "sum"), last_won=("closed_at", "max"))
-    out["median_gap_days"] = grouped["gap"].median()
-    out = out[out["won_deals"] >= 2].copy()
-    out["next_expected"] = out["last_won"] + pd.to_timedelta(out["median_gap_days"], unit="D")
-    now = _ts(pd.Timestamp(today))
-    out["days_overdue"] = ((now - out["next_expected"]) / DAY).clip(lower=0)
-    out["at_risk"] = out["next_expected"] < now
-    return out.reset_index().sort_values(["at_risk", "days_overdue"], ascending=False).reset_index(drop=True)
