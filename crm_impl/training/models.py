@@ -20,7 +20,6 @@ from crm_impl.training.vocabulary import (  # noqa: F401  (re-exported: the voca
     MEETING_KINDS,
     PASS_SCORE,
     SESSION_STATUSES,
-    USE_ENTITIES,
 )
 
 
