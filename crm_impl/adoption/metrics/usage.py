@@ -284,10 +284,22 @@ def series(daily: pd.DataFrame, people: pd.DataFrame, first: date, last: date) -
     return out.loc[keep].reset_index(drop=True)
 
 
+def trend_start(daily: pd.DataFrame, go_live: date | None, today: date) -> date:
+    """Where the trend begins: go-live once it is past; before it (a pilot, or a pipeline in use
+    ahead of the rollout) the first month with use, at most a year back."""
+    if go_live is not None and go_live <= today:
+        return go_live
+    floor = (pd.Timestamp(today) - pd.DateOffset(months=11)).replace(day=1).date()
+    if len(daily) == 0:
+        return today.replace(day=1)
+    first_use = _normal(daily["day"]).min().date()
+    return max(floor, min(first_use, today).replace(day=1))
+
+
 def monthly(daily: pd.DataFrame, people: pd.DataFrame, go_live: date | None, today: date) -> pd.DataFrame:
-    """The trend since go-live: per calendar month (the go-live month to today's) the figures of
-    GROUP_FIGURES over its days from go-live up to today, `partial` for the month in progress."""
-    first = go_live if go_live is not None and go_live <= today else today.replace(day=1)
+    """The trend: per calendar month from `trend_start` to today's month, the figures of
+    GROUP_FIGURES over its days (from go-live) up to today; `partial` for the month in progress."""
+    first = trend_start(daily, go_live, today)
     m = matrix(daily, people, first, today)
     months = m.days.to_period("M")
     hot = np.ones((1, len(m.people)), dtype=np.int64)

@@ -239,6 +239,13 @@ PAGES: list[PageSpec] = [
         "section.training",
         "overview.read",
     ),
+    PageSpec(
+        "pages/adoption/usage.py",
+        "page.adoption_usage",
+        ":material/query_stats:",
+        "section.adoption",
+        "adoption.read",
+    ),
     PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
