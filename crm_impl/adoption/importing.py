@@ -220,15 +220,15 @@ def _events(run: UsageRun, c: Cleaned, write: bool) -> None:
         return
     prints = fingerprint(lk.source, person[use], at[use], action[use], entity[use])
     in_file = prints.duplicated() | prints.isin(lk.fingerprints)
-    stored = prints.isin(_known(run.session, project_id, prints[~in_file].tolist()))
+    stored = ~in_file & prints.isin(_known(run.session, project_id, prints[~in_file].tolist()))
     dup = in_file | stored
     n_dup = int(dup.sum())
     if n_dup:
         lk.duplicates += n_dup
         run.report.skipped += n_dup
-        run.count("already_imported", int(stored.sum()))
-        if int(in_file.sum()):
-            run.count("repeated_in_file", int(in_file.sum()))
+        for name, mask in (("already_imported", stored), ("repeated_in_file", in_file)):
+            if mask.any():
+                run.count(name, int(mask.sum()))
     new = prints[~dup]
     lk.fingerprints.update(new.tolist())
     n = len(new)
