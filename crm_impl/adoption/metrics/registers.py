@@ -91,12 +91,15 @@ def benefit_table(
     """The benefits plus current, measured_on (latest measurement), measurements (count), gain,
     gain_share and meetings (how many meetings showed it)."""
     ordered = measurements.sort_values(["benefit_id", "measured_on"])
-    last = ordered.groupby("benefit_id").tail(1).set_index("benefit_id")
-    out = benefits.copy()
+    last = ordered.groupby("benefit_id").agg(
+        current=("value", "last"), measured_on=("measured_on", "last"), measurements=("value", "size")
+    )
+    out = benefits.drop(columns=[c for c in ("current", "measured_on", "measurements") if c in benefits])
+    out = out.merge(last, left_on="id", right_index=True, how="left")
     out["baseline"] = out["baseline"].astype(float)
-    out["current"] = out["id"].map(last["value"]).astype(float)
-    out["measured_on"] = pd.to_datetime(out["id"].map(last["measured_on"]))
-    out["measurements"] = out["id"].map(ordered.groupby("benefit_id").size()).fillna(0).astype(int)
+    out["current"] = out["current"].astype(float)
+    out["measured_on"] = pd.to_datetime(out["measured_on"])
+    out["measurements"] = out["measurements"].fillna(0).astype(int)
     out["gain"], out["gain_share"] = _gains(out["current"], out["baseline"], out["direction"])
     shown = meeting_benefits.groupby("benefit_id")["meeting_id"].nunique()
     out["meetings"] = out["id"].map(shown).fillna(0).astype(int)

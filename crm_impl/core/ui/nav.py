@@ -246,6 +246,27 @@ PAGES: list[PageSpec] = [
         "section.adoption",
         "adoption.read",
     ),
+    PageSpec(
+        "pages/adoption/readiness.py",
+        "page.adoption_readiness",
+        ":material/psychology:",
+        "section.adoption",
+        "adoption.read",
+    ),
+    PageSpec(
+        "pages/adoption/legacy_tools.py",
+        "page.adoption_legacy_tools",
+        ":material/inventory_2:",
+        "section.adoption",
+        "adoption.read",
+    ),
+    PageSpec(
+        "pages/adoption/benefits.py",
+        "page.adoption_benefits",
+        ":material/savings:",
+        "section.adoption",
+        "adoption.read",
+    ),
     PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
