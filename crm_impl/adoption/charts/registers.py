@@ -90,7 +90,7 @@ def readiness_heatmap(latest: pd.DataFrame, *, labels: dict[str, str]) -> alt.La
         .mark_text(fontWeight="bold")
         .encode(x=x, y=y, text=alt.Text("score:Q", format=".1f"), tooltip=tooltip)
     )
-    return alt.layer(cells, text).properties(height=alt.Step(36))
+    return alt.LayerChart(layer=[cells, text]).properties(height=alt.Step(36))
 
 
 def adkar_trend(long: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
@@ -98,7 +98,7 @@ def adkar_trend(long: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
     barrier threshold drawn as a rule.
 
     long: metrics.adkar.trend_long for one department. labels: {"survey_date", "score", "element",
-    "threshold", the five element keys}."""
+    "threshold", "round", the five element keys}."""
     names = _element_labels(labels)
     data = theme.with_labels(long, "element", names)
     lines = (
@@ -121,7 +121,7 @@ def adkar_trend(long: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
         .mark_rule(strokeDash=[4, 4], color=theme.DARK)
         .encode(y="threshold:Q", tooltip=[alt.Tooltip("label:N", title=labels["threshold"])])
     )
-    return alt.layer(lines, rule)
+    return alt.LayerChart(layer=[lines, rule])
 
 
 def tools_by_kind(per: pd.DataFrame, *, labels: dict[str, str]) -> alt.Chart:

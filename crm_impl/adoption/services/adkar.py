@@ -73,7 +73,13 @@ ROUND_FIELDS = chk.Fields(
         "notes": lambda v: validation.text(v, field("notes"), max_len=5000, required=False),
     },
 )
-SCORE_FIELDS = chk.Fields(AdkarResponseUpdate, {e: lambda v, e=e: score(v, e) for e in ADKAR_ELEMENTS})
+
+
+def _scorer(element: str) -> chk.Cleaner:
+    return lambda value: score(value, element)
+
+
+SCORE_FIELDS = chk.Fields(AdkarResponseUpdate, {e: _scorer(e) for e in ADKAR_ELEMENTS})
 
 
 # ---- rounds ---------------------------------------------------------------------------------------

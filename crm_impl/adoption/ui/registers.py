@@ -438,11 +438,11 @@ def tool_form(pid: int, row: am.LegacyTool | None = None, users: list[int] | Non
             format_func=lambda i: people.get(i, ""),
             placeholder=t("common.choose_many"),
         )
-        c = st.columns(2)
-        retire_by = c[0].date_input(
+        d = st.columns(2)
+        retire_by = d[0].date_input(
             field("retire_by"), value=row.retire_by if row else None, format="DD.MM.YYYY"
         )
-        retired_on = c[1].date_input(
+        retired_on = d[1].date_input(
             field("retired_on"), value=row.retired_on if row else None, format="DD.MM.YYYY"
         )
         notes = st.text_area(field("notes"), value=row.notes if row else "", height=68)
