@@ -237,7 +237,7 @@ def _events(run: UsageRun, c: Cleaned, write: bool) -> None:
         return
     if not lk.queued:  # the log's own row first, so its counts are there even when nothing is new
         lk.queued = True
-        run.later(lambda _: _batch(run), {})
+        run.later(lambda _: _open(run), {})
     if n == 0:
         return
     rows = new.index
@@ -258,6 +258,10 @@ def _add(run: UsageRun, cols: dict[str, list[Any]]) -> None:
     services.add_events(
         session=run.session, actor=run.actor, batch=batch, columns=cols, skipped_duplicates=lk.duplicates
     )
+
+
+def _open(run: UsageRun) -> None:
+    _batch(run)
 
 
 def _batch(run: UsageRun) -> UsageImport:

@@ -12,9 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
+from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import String, Table, case, func, literal, select, union_all
+from sqlalchemy import String, Table, case, func, literal, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from crm_impl.adoption.metrics import usage as metrics
@@ -32,57 +36,129 @@ def _table(model: type[Any]) -> Table:
 
 
 def _frame(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.connection().execute(query).all(), columns=columns)
+    rows = session.connection().execute(query).all()
+    return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)  # plain tuples: fast
 
 
-def _app_use(project_id: int | None) -> Any:
-    """Audit entries that are use, per person, day: created, updated (everything but create)."""
-    e, u = _table(AuditEntry), _table(UserAccount)
-    day = func.date(e.c.at)
-    created = func.sum(case((e.c.action == "create", 1), else_=0))
-    query = (
-        select(
-            u.c.person_id.label("person_id"),
-            day.label("day"),
-            literal(APP_SOURCE, String).label("source"),
-            created.label("created"),
-            (func.count() - created).label("updated"),
-        )
-        .select_from(e.join(u, u.c.id == e.c.user_id))
-        .where(e.c.entity.in_(USE_ENTITIES), u.c.person_id.is_not(None))
-    )
+def _app_rows(project_id: int | None) -> Any:
+    """Audit entries that are use, one narrow row each: user_id, day (text), created (1/0)."""
+    e = _table(AuditEntry)
+    # `entity || ''`: the entries that are use are most of the log, so one sequential scan beats
+    # a lookup per row through an index (SQLite would otherwise take one)
+    query = select(
+        e.c.user_id,
+        sql_cast(func.date(e.c.at), String).label("day"),
+        case((e.c.action == "create", 1), else_=0).label("created"),
+    ).where((e.c.entity + literal("", String)).in_(USE_ENTITIES))
     if project_id is not None:  # the pipeline's records belong to no project: they always count
         query = query.where((e.c.project_id.is_(None)) | (e.c.project_id == project_id))
-    return query.group_by(u.c.person_id, day)
+    return query
 
 
-def _imported_use(project_id: int | None) -> Any:
+def _imported_rows(project_id: int | None) -> Any:
     a = _table(ActivityEvent)
-    day = func.date(a.c.at)
-    created = func.sum(case((a.c.action == "create", 1), else_=0))
     query = select(
-        a.c.person_id.label("person_id"),
-        day.label("day"),
-        a.c.source.label("source"),
-        created.label("created"),
-        (func.count() - created).label("updated"),
+        a.c.person_id,
+        sql_cast(func.date(a.c.at), String).label("day"),
+        a.c.source,
+        case((a.c.action == "create", 1), else_=0).label("created"),
     )
     if project_id is not None:
         query = query.where(a.c.project_id == project_id)
-    return query.group_by(a.c.person_id, day, a.c.source)
+    return query
+
+
+def _arrow_target(session: Session) -> tuple[str, str] | None:
+    """(driver, database) for a read-only ADBC connection to the session's database, or None:
+    the session has a transaction of its own (its rows would be missed), an in-memory database,
+    another backend."""
+    if session.in_transaction():
+        return None
+    bind = session.get_bind()
+    url = bind.url if isinstance(bind, Engine) else None
+    if url is None:
+        return None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return "sqlite", f"file:{quote(database)}?mode=ro"  # read-only: never creates a file
+    if url.get_backend_name() == "postgresql":
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
+
+
+def _read(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
+    """The rows of `query`: an Arrow table through ADBC when the drivers are installed and the
+    session holds no transaction (about three times faster than the cursor on a million rows),
+    else through the session's cursor."""
+    target = _arrow_target(session)
+    if target is not None:
+        try:
+            if target[0] == "sqlite":
+                import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+                connection = adbc_sqlite.connect(target[1])
+            else:
+                import adbc_driver_postgresql.dbapi as adbc_postgresql
+
+                connection = adbc_postgresql.connect(target[1])
+            dialect = session.get_bind().dialect
+            sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            with connection, connection.cursor() as cursor:
+                cursor.execute(sql)
+                df = cursor.fetch_arrow_table().to_pandas()
+            df.columns = columns
+            return df
+        except Exception:  # noqa: BLE001, S110 - drivers missing or a result they cannot read: the cursor reads
+            pass
+    return _frame(session, query, columns)
 
 
 def daily(session: Session, project_id: int | None) -> pd.DataFrame:
     """person_id, day, source, created, updated: use per person, UTC day and source, in-app
-    (source "app") and imported, one SQL aggregate. `project_id` None: every project's."""
-    query = union_all(_app_use(project_id), _imported_use(project_id))
-    df = _frame(session, query, DAILY_COLUMNS)
-    df["person_id"] = df["person_id"].astype("int64")
-    df["day"] = pd.to_datetime(df["day"])
-    df["source"] = df["source"].astype(str)
-    df["created"] = df["created"].astype("int64")
-    df["updated"] = df["updated"].astype("int64")
-    return df
+    (source "app", by the person of the acting user account) and imported. The narrow rows are
+    read once and aggregated vectorised. `project_id` None: every project's."""
+    app = _read(session, _app_rows(project_id), ["user_id", "day", "created"])
+    imported = _read(session, _imported_rows(project_id), ["person_id", "day", "source", "created"])
+    u = _table(UserAccount)
+    owners = _frame(
+        session, select(u.c.id, u.c.person_id).where(u.c.person_id.is_not(None)), ["id", "person"]
+    )
+    person = pd.Series(owners["person"].to_numpy(), index=owners["id"].to_numpy())
+    app = app.assign(person_id=app["user_id"].map(person), source=APP_SOURCE).dropna(subset=["person_id"])
+    parts = [part for part in (app[["person_id", "day", "source", "created"]], imported) if len(part)]
+    if not parts:
+        return pd.DataFrame(
+            {
+                "person_id": pd.Series([], dtype="int64"),
+                "day": pd.Series([], dtype="datetime64[ns]"),
+                "source": pd.Series([], dtype=object),
+                "created": pd.Series([], dtype="int64"),
+                "updated": pd.Series([], dtype="int64"),
+            }
+        )
+    rows = pd.concat(parts, ignore_index=True)
+    # group by integer codes (numpy), not by the text of the keys: seconds, not minutes, for millions
+    p_code, p_names = pd.factorize(rows["person_id"].astype("int64"))
+    d_code, d_names = pd.factorize(rows["day"].astype(str).str.slice(0, 10))
+    s_code, s_names = pd.factorize(rows["source"].astype(str))
+    key = (p_code.astype(np.int64) * len(d_names) + d_code) * len(s_names) + s_code
+    groups, inverse = np.unique(key, return_inverse=True)
+    events = np.bincount(inverse)
+    created = np.bincount(inverse, weights=rows["created"].to_numpy(dtype=np.float64)).astype(np.int64)
+    s_idx = groups % len(s_names)
+    d_idx = (groups // len(s_names)) % len(d_names)
+    p_idx = groups // (len(s_names) * len(d_names))
+    return pd.DataFrame(
+        {
+            "person_id": np.asarray(p_names, dtype=np.int64)[p_idx],
+            "day": pd.to_datetime(pd.Index(d_names)[d_idx], format="%Y-%m-%d"),
+            "source": np.asarray(s_names, dtype=object)[s_idx],
+            "created": created,
+            "updated": events - created,
+        }
+    )[DAILY_COLUMNS]
 
 
 def app_use_by_user(session: Session, user_ids: list[int] | None = None) -> pd.DataFrame:
@@ -165,12 +241,9 @@ class UsageFrames:
 
 
 def load(session: Session, project_id: int) -> UsageFrames:
+    use = daily(session, project_id)  # first: before this session opens a transaction (Arrow read)
     project = session.get(Project, project_id)
-    return UsageFrames(
-        go_live=project.go_live_date if project else None,
-        daily=daily(session, project_id),
-        people=people(session),
-    )
+    return UsageFrames(go_live=project.go_live_date if project else None, daily=use, people=people(session))
 
 
 # ---- the report ------------------------------------------------------------------------------

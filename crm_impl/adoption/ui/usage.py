@@ -71,16 +71,15 @@ def source_label(source: str) -> str:
 
 def group_config(column: str) -> dict[str, Any]:
     """Column configuration of a metrics.by_group frame."""
-    pct = {"format": "percent"}
     return {
         column: field(column),
         "licensed": st.column_config.NumberColumn(field("licensed"), format="%d"),
         "mau": st.column_config.NumberColumn(field("mau"), format="%d"),
         "wau": st.column_config.NumberColumn(field("wau"), format="%d"),
         "dau_mean": st.column_config.NumberColumn(field("dau_mean"), format="%.1f"),
-        "dau_share": st.column_config.NumberColumn(field("dau_share"), **pct),
-        "stickiness": st.column_config.NumberColumn(field("stickiness"), **pct),
-        "adoption_rate": st.column_config.NumberColumn(field("adoption_rate"), **pct),
+        "dau_share": st.column_config.NumberColumn(field("dau_share"), format="percent"),
+        "stickiness": st.column_config.NumberColumn(field("stickiness"), format="percent"),
+        "adoption_rate": st.column_config.NumberColumn(field("adoption_rate"), format="percent"),
         "created_per_active": st.column_config.NumberColumn(field("created_per_active"), format="%.1f"),
         "updated_per_active": st.column_config.NumberColumn(field("updated_per_active"), format="%.1f"),
         "never_active": st.column_config.NumberColumn(field("never_active"), format="%d"),
