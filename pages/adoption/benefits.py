@@ -50,7 +50,7 @@ else:
 
 st.subheader(t("adoption.benefits.register"))
 ui.show_benefits(table)
-c = st.columns([1, 1, 4])
+c = st.columns([1, 1, 2])
 with c[0]:
     common.csv_download(ui.export_benefits(table), "benefits.csv", key="benefits_csv")
 with c[1]:

@@ -44,16 +44,11 @@ if late.empty:
 else:
     ui.show_tools(late, ["name", "kind_label", "retire_by", "days_overdue", "user_names"])
 
-left, right = st.columns([1, 2])
-with left:
-    st.subheader(t("adoption.tools.by_kind"))
-    st.altair_chart(
-        charts.tools_by_kind(metrics.tools_by_kind(table), labels=ui.chart_labels()), width="stretch"
-    )
-with right:
-    st.subheader(t("adoption.tools.register"))
-    ui.show_tools(table)
-    common.csv_download(ui.export_tools(table), "legacy-tools.csv", key="tools_csv")
+st.subheader(t("adoption.tools.by_kind"))
+st.altair_chart(charts.tools_by_kind(metrics.tools_by_kind(table), labels=ui.chart_labels()), width="stretch")
+st.subheader(t("adoption.tools.register"))
+ui.show_tools(table)
+common.csv_download(ui.export_tools(table), "legacy-tools.csv", key="tools_csv")
 
 if actor.can("adoption.manage"):
     options = dict(zip(table["id"].astype(int), table["name"].astype(str), strict=True))

@@ -105,7 +105,9 @@ def adkar_trend(long: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("survey_date:T", title=labels["survey_date"], axis=alt.Axis(format="%d %b %Y")),
+            x=alt.X(
+                "survey_date:T", title=labels["survey_date"], axis=alt.Axis(format="%b %Y", tickCount="month")
+            ),
             y=alt.Y("score:Q", title=labels["score"], scale=alt.Scale(domain=list(ADKAR_SCORES))),
             color=theme.keyed_color("element", names, ELEMENT_COLORS, title=labels["element"]),
             tooltip=[
@@ -173,7 +175,9 @@ def benefit_gains(points: pd.DataFrame, benefits: pd.DataFrame, *, labels: dict[
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("measured_on:T", title=labels["measured_on"], axis=alt.Axis(format="%b %Y")),
+            x=alt.X(
+                "measured_on:T", title=labels["measured_on"], axis=alt.Axis(format="%b %Y", tickCount="month")
+            ),
             y=alt.Y("gain_share:Q", title=labels["gain_share"], axis=alt.Axis(format="%")),
             color=theme.keyed_color("series", names, colors, title=labels["benefit"]),
             tooltip=[

@@ -22,7 +22,7 @@ from crm_impl.adoption.ui.usage import project_id  # noqa: F401  (the pages' one
 from crm_impl.core import audit
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import t
+from crm_impl.core.i18n import fmt_number, fmt_pct, t
 from crm_impl.core.ui import common
 from crm_impl.importers import ui as import_widgets
 
@@ -154,7 +154,12 @@ def show_readiness(view: pd.DataFrame) -> None:
     )
     st.dataframe(
         shown.style.apply(_highlight_barrier, axis=None).format(
-            {e: "{:.1f}" for e in ADKAR_ELEMENTS}, na_rep=common.EMPTY
+            {
+                **{e: lambda v: fmt_number(v, 1) for e in ADKAR_ELEMENTS},
+                "adoption_rate": lambda v: fmt_pct(v, 1),
+                "coverage": lambda v: fmt_pct(v, 1),
+            },
+            na_rep=common.EMPTY,
         ),
         hide_index=True,
         width="stretch",
