@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from crm_impl.adoption import demo as demo_adoption
+from crm_impl.adoption import demo_registers as demo_adoption_registers
 from crm_impl.budget import demo as demo_budget
 from crm_impl.core import audit, clock, users
 from crm_impl.core.auth import actor_for
@@ -187,7 +189,13 @@ def load(
     )
     budget = demo_budget.events(session=session, actors=actors, today=today)  # issue 10
     training = demo_training.events(session=session, people=people, actors=actors, today=today, seed=seed)
-    history = [*steps, *sales, *rollout, *testing, *budget, *training]
+    adoption = demo_adoption.events(  # issue 11: the mobile app's usage log, imported twice
+        session=session, actors=actors, today=today, project=PROJECT_NAME, seed=seed
+    )
+    registers = demo_adoption_registers.events(  # issue 11: ADKAR rounds, legacy tools, benefits
+        session=session, people=people, actors=actors, today=today
+    )
+    history = [*steps, *sales, *rollout, *testing, *budget, *training, *adoption, *registers]
     history.sort(key=lambda step: step[0])  # stable: same-moment steps keep their planned order
     for when, step in history:
         with clock.at(when):

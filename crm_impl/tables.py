@@ -1,5 +1,6 @@
 """Every domain's tables, imported so SQLModel.metadata (Alembic, tests) sees all of them."""
 
+from crm_impl.adoption import models as adoption_models
 from crm_impl.budget import models as budget_models
 from crm_impl.core import models as core_models
 from crm_impl.defects import models as defects_models
@@ -8,6 +9,7 @@ from crm_impl.rollout import models as rollout_models
 from crm_impl.training import models as training_models
 
 __all__ = [
+    "adoption_models",
     "budget_models",
     "core_models",
     "defects_models",

@@ -31,6 +31,7 @@ READ_ACTIONS = (
     "defect.read",  # defects, releases, test runs, acceptance: the project's people
     "training.read",  # training sessions, coverage, effect, meetings (own record: everyone)
     "budget.read",  # budget lines, cost postings, earned value: the project's people
+    "adoption.read",  # adoption: usage, ADKAR readiness, legacy tools, benefits (the project's people)
 )
 WRITE_ACTIONS = (
     "user.manage",  # create, roles, reset password, unlock, deactivate
@@ -58,6 +59,8 @@ WRITE_ACTIONS = (
     "meeting.organise",  # record meetings one holds and edit one's own
     "meeting.manage",  # edit anybody's meeting (PMs, management)
     "budget.edit",  # budget lines, cost postings, their import, EV snapshots (PMs, management)
+    "adoption.manage",  # ADKAR survey rounds, the legacy tools and benefits registers (PMs, management)
+    "adoption.import",  # usage logs of other systems (the administrator, who runs the imports)
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
@@ -124,6 +127,18 @@ _TRAINING_GRANTS: dict[str, set[str]] = {
     "sales_manager": {"training.read", "meeting.organise"},  # practice sessions with the reps
 }
 MATRIX.update({role: MATRIX[role] | grants for role, grants in _TRAINING_GRANTS.items()})
+# Adoption (issue 11): whoever reads training reads adoption too; the PMs and management keep the
+# ADKAR survey rounds and the legacy tools and benefits registers.
+_ADOPTION_GRANTS: dict[str, set[str]] = {
+    "management": {"adoption.read", "adoption.manage"},
+    "pm_vendor": {"adoption.read", "adoption.manage"},
+    "pm_client": {"adoption.read", "adoption.manage"},
+    "analyst": {"adoption.read"},
+    "consultant": {"adoption.read"},
+    "trainer": {"adoption.read"},
+    "sales_manager": {"adoption.read"},
+}
+MATRIX.update({role: MATRIX[role] | grants for role, grants in _ADOPTION_GRANTS.items()})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Inputs are the frames of `crm_impl.training.queries.load` (or hand-made ones wit
 - people: id, name, department, side, licensed_user, active, user_id (the linked user, <NA> if none)
 - sessions: id, title, module, session_date, duration_minutes, trainer_id, status
 - attendance: id, session_id, person_id, attended (True/False/<NA>: not recorded), score
-- usage: user_id, day, actions — real use of the CRM per user and day (see vocabulary.USE_ENTITIES)
+- usage: user_id, day, actions — real use of the CRM per user and day (adoption's one rule:
+  crm_impl.adoption.vocabulary.USE_ENTITIES)
 - meetings: id, kind, meeting_date, management_present
 - attendees: meeting_id, person_id
 

@@ -20,7 +20,6 @@ from crm_impl.training.vocabulary import (  # noqa: F401  (re-exported: the voca
     MEETING_KINDS,
     PASS_SCORE,
     SESSION_STATUSES,
-    USE_ENTITIES,
 )
 
 
@@ -68,7 +67,7 @@ class Meeting(Versioned, table=True):
     management_present: bool = Field(default=False)
     decisions: str = Field(default="")
     notes: str = Field(default="")
-    benefits_shown: str = Field(default="")  # free text until the adoption domain's benefits exist
+    benefits_shown: str = Field(default="")  # free text (older meetings); the register: meeting_benefit
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -127,6 +126,7 @@ class MeetingCreate(SQLModel):
     notes: str = ""
     benefits_shown: str = ""
     attendee_ids: list[int] = []
+    benefit_ids: list[int] = []  # a benefit demonstration's benefits (crm_impl.adoption's register)
 
 
 class MeetingUpdate(Update):
@@ -138,3 +138,4 @@ class MeetingUpdate(Update):
     notes: str | None = None
     benefits_shown: str | None = None
     attendee_ids: list[int] | None = None
+    benefit_ids: list[int] | None = None

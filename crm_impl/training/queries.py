@@ -2,9 +2,10 @@
 the pages, and `report` (every figure of docs/training.md, for `crm-impl report training` and the
 pages). Nothing here writes.
 
-Use of the CRM is read as one SQL aggregate: audit entries on the pipeline's entities per user
-and day (every write of the app leaves exactly one, so a stage change or an activity is counted
-once, by whoever made it)."""
+Use of the CRM is the adoption domain's: `crm_impl.adoption.queries.usage.app_use_by_user`, one
+SQL aggregate of the audit entries that count as use (adoption's one rule) per user and day — every
+write of the app leaves exactly one, so a stage change or an activity is counted once, by whoever
+made it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import pandas as pd
 from sqlalchemy import Table, func, select
 from sqlmodel import Session
 
-from crm_impl.core.models import AuditEntry, Person, Project, UserAccount
+from crm_impl.adoption.queries import usage as adoption_usage
+from crm_impl.core.models import Person, Project, UserAccount
 from crm_impl.training import metrics
-from crm_impl.training.models import USE_ENTITIES, Attendance, Meeting, MeetingAttendee, TrainingSession
+from crm_impl.training.models import Attendance, Meeting, MeetingAttendee, TrainingSession
 
 PEOPLE_COLUMNS = ["id", "name", "department", "side", "licensed_user", "active", "user_id"]
 SESSION_COLUMNS = [
@@ -116,19 +118,8 @@ def attendance(session: Session, project_id: int) -> pd.DataFrame:
 
 
 def usage(session: Session, user_ids: list[int] | None = None) -> pd.DataFrame:
-    """user_id, day, actions: writes on the pipeline's entities per user and UTC day."""
-    e = _table(AuditEntry)
-    day = func.date(e.c.at)
-    query = select(e.c.user_id, day.label("day"), func.count().label("actions")).where(
-        e.c.entity.in_(USE_ENTITIES), e.c.user_id.is_not(None)
-    )
-    if user_ids is not None:
-        query = query.where(e.c.user_id.in_(user_ids))
-    df = _frame(session, query.group_by(e.c.user_id, day), ["user_id", "day", "actions"])
-    df["day"] = pd.to_datetime(df["day"])
-    df["user_id"] = df["user_id"].astype("Int64")
-    df["actions"] = df["actions"].astype(int)
-    return df
+    """user_id, day, actions: in-app use of the CRM per user and UTC day (adoption's rule)."""
+    return adoption_usage.app_use_by_user(session, user_ids)
 
 
 def meetings(session: Session, project_id: int) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import select
 
+from crm_impl.adoption.queries import registers as adoption_registers
 from crm_impl.core import audit
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
@@ -397,11 +398,28 @@ def get_meeting(meeting_id: int) -> tuple[tm.Meeting | None, list[int]]:
         return row, services.attendee_ids(session=session, meeting_id=meeting_id) if row else []
 
 
+def benefit_options(pid: int) -> dict[int, str]:
+    """The adoption register's benefits of the project (a benefit demonstration links them)."""
+    with read_session() as session:
+        b = adoption_registers.benefits(session, pid)
+    return dict(zip(b["id"].astype(int), b["name"].astype(str), strict=True))
+
+
+def linked_benefits(meeting_id: int) -> list[int]:
+    with read_session() as session:
+        return adoption_registers.benefits_of_meeting(session, meeting_id)
+
+
 def meeting_details(row: tm.Meeting, attendees: list[int], pid: int) -> None:
     """Decisions, notes and benefits shown as plain text (user text is data)."""
     who = names(pid)
     st.caption(t("training.ui.attendee_list", n=len(attendees)))
     st.text(", ".join(who.get(i, f"#{i}") for i in attendees) or common.EMPTY)
+    linked = linked_benefits(int(row.id or 0))
+    if linked:
+        options = benefit_options(pid)
+        st.caption(t("adoption.field.benefits"))
+        st.text(", ".join(options.get(i, f"#{i}") for i in linked))
     for name in ("decisions", "notes", "benefits_shown"):
         value = getattr(row, name)
         if value:
@@ -436,6 +454,16 @@ def meeting_form(pid: int, row: tm.Meeting | None = None, attendees: list[int] |
         )
         decisions = st.text_area(field("decisions"), value=row.decisions if row else "", height=68)
         notes = st.text_area(field("notes"), value=row.notes if row else "", height=68)
+        benefit_names = benefit_options(pid)
+        linked = linked_benefits(int(row.id or 0)) if row else []
+        shown_benefits = st.multiselect(
+            t("adoption.field.benefits"),
+            list(benefit_names),
+            default=[i for i in linked if i in benefit_names],
+            format_func=lambda i: benefit_names.get(i, ""),
+            placeholder=t("common.choose_many"),
+            help=t("adoption.benefits.meeting_help"),
+        )
         benefits = st.text_area(field("benefits_shown"), value=row.benefits_shown if row else "", height=68)
         values: dict[str, Any] = {
             "kind": kind,
@@ -453,12 +481,14 @@ def meeting_form(pid: int, row: tm.Meeting | None = None, attendees: list[int] |
                     "training.ui.meeting_created",
                     before_rerun=lambda _: common.forms_saved(),
                     project_id=pid,
-                    data=tm.MeetingCreate(**values, attendee_ids=chosen),
+                    data=tm.MeetingCreate(**values, attendee_ids=chosen, benefit_ids=shown_benefits),
                 )
         elif st.form_submit_button(t("training.ui.save"), icon=":material/save:"):
             changes = {k: v for k, v in values.items() if v != getattr(row, k)}
             if sorted(chosen) != sorted(attendees or []):
                 changes["attendee_ids"] = chosen
+            if sorted(shown_benefits) != sorted(linked):
+                changes["benefit_ids"] = shown_benefits
             if not changes:
                 st.toast(t("training.ui.nothing_changed"), icon=":material/info:")
             else:

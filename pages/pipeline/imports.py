@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from crm_impl.adoption import importing as _adoption  # noqa: F401  (registers "usage")
 from crm_impl.budget import importing as _budget  # noqa: F401  (registers "cost_postings")
 from crm_impl.core.errors import DomainError
 from crm_impl.core.i18n import t

@@ -17,6 +17,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from crm_impl.adoption.models import LegacyToolCreate
+from crm_impl.adoption.services import registers as adoption_registers
+from crm_impl.adoption.services import usage as adoption_usage
 from crm_impl.budget import queries as budget_queries
 from crm_impl.budget import services as budget
 from crm_impl.budget.models import BudgetLineCreate
@@ -335,6 +338,21 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             actor=a,
             project_id=project_id,
             data=MeetingCreate(kind="steering", title="Probe SC", meeting_date=date(2026, 1, 10)),
+        ),
+    ),
+    "adoption.manage": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: adoption_registers.create_tool(
+            session=s,
+            actor=a,
+            project_id=project_id,
+            data=LegacyToolCreate(name="Probe sheet", kind="spreadsheet"),
+        ),
+    ),
+    "adoption.import": (
+        lambda s, a: _project(s),
+        lambda s, a, project_id: adoption_usage.start_import(
+            session=s, actor=a, project_id=project_id, source="probe-log"
         ),
     ),
     "meeting.manage": (  # somebody else's meeting (organised by nobody the probe runs as)

@@ -53,6 +53,9 @@ meeting.organise  x   x   x   x   x   x   .   .   x   x   .
 meeting.manage    x   x   x   x   .   .   .   .   .   .   .
 budget.read       x   x   x   x   x   x   .   .   x   .   .
 budget.edit       x   x   x   x   .   .   .   .   .   .   .
+adoption.read     x   x   x   x   x   x   .   .   x   x   .
+adoption.manage   x   x   x   x   .   .   .   .   .   .   .
+adoption.import   x   .   .   .   .   .   .   .   .   .   .
 """
 COLUMNS = {
     "adm": "admin",

@@ -32,7 +32,28 @@ _CLEANERS = {
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _CLEANERS[name](value) for name, value in values.items() if name != "attendee_ids"}
+    return {
+        name: _CLEANERS[name](value)
+        for name, value in values.items()
+        if name not in ("attendee_ids", "benefit_ids")
+    }
+
+
+def _benefits(session: Session, project_id: int, kind: str, benefit_ids: list[int]) -> list[int]:
+    """The adoption register's benefits a benefit demonstration showed (checked there)."""
+    from crm_impl.adoption.services import registers
+
+    return registers.check_meeting_benefits(
+        session=session, project_id=project_id, kind=kind, benefit_ids=benefit_ids
+    )
+
+
+def _link(session: Session, actor: Actor, meeting_id: int, project_id: int, benefit_ids: list[int]) -> None:
+    from crm_impl.adoption.services import registers
+
+    registers.link_meeting_benefits(
+        session=session, actor=actor, meeting_id=meeting_id, project_id=project_id, benefit_ids=benefit_ids
+    )
 
 
 def attendee_ids(*, session: Session, meeting_id: int) -> list[int]:
@@ -56,10 +77,13 @@ def create_meeting(*, session: Session, actor: Actor, project_id: int, data: Mee
     chk.project(session, project_id)
     values = _clean(data.model_dump())
     people = c.people(session, data.attendee_ids, "attendees")
+    benefits = _benefits(session, project_id, values["kind"], data.benefit_ids)
     row = Meeting(project_id=project_id, organiser_id=actor.id, **values)
     writes.create(session=session, actor=actor, row=row, entity="meeting", project_id=project_id)
     meeting_id = int(row.id or 0)
     _set_attendees(session, meeting_id, people)
+    if benefits:
+        _link(session, actor, meeting_id, project_id, benefits)
     if people:
         audit.record(
             session=session,
@@ -91,6 +115,12 @@ def update_meeting(
     changes = data.changes()
     values = _clean(changes)
     people = c.people(session, changes["attendee_ids"], "attendees") if "attendee_ids" in changes else None
+    kind = values.get("kind", row.kind)
+    benefits: list[int] | None = None
+    if "benefit_ids" in changes:
+        benefits = _benefits(session, row.project_id, kind, changes["benefit_ids"] or [])
+    elif kind != row.kind:  # a meeting that is no longer a benefit demonstration shows none
+        benefits = _benefits(session, row.project_id, kind, [])
     before = attendee_ids(session=session, meeting_id=meeting_id)
     # updated_at always changes, so the version moves on even when only the attendees did
     writes.update_versioned(
@@ -114,4 +144,6 @@ def update_meeting(
             after={"attendee_ids": people},
             project_id=row.project_id,
         )
+    if benefits is not None:
+        _link(session, actor, meeting_id, row.project_id, benefits)
     return row

@@ -1,0 +1,1 @@
+"""The adoption charts (pure Altair over the metrics' frames)."""

@@ -1,0 +1,1 @@
+"""The adoption metrics (pure: frames in, frames and numbers out; no database, no streamlit)."""

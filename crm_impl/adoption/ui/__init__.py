@@ -1,0 +1,1 @@
+"""The adoption domain's Streamlit widgets: `usage` (the usage dashboard) and the registers'."""
