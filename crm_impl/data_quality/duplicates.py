@@ -1,0 +1,484 @@
+"""Fuzzy duplicates of accounts and contacts (the "uniqueness" dimension). Pure: frames in, frames out.
+
+How a pair is found (one meaning for the page, the rules engine, the CLI and the bench):
+
+* Names are normalised (`normalise_name`): case folded, Polish diacritics folded (``ł`` → ``l``
+  too, which Unicode NFKD leaves alone), punctuation removed, legal forms removed ("sp. z o.o.",
+  "Sp.z.o.o.", "spółka z ograniczoną odpowiedzialnością", "S.A.", "sp.k.", "Inc", "GmbH", ...).
+* Records are compared only **within blocks**, never all against all:
+  accounts — the same NIP (10 digits, not one repeated digit), or the same city plus the first
+  letters of the name (its words sorted, and as typed, so "Kowalski Jan" meets "Jan Kowalski");
+  a record without a city meets records of exactly the same name in any city.
+  contacts — the same e-mail, the same phone digits, or the same account plus the first letters.
+  A block larger than `BLOCK_CAP` is split by one more letter (and, past `MAX_PREFIX` letters,
+  into chunks), so one giant city cannot make the work quadratic.
+* Names within a block are scored with rapidfuzz's ``token_sort_ratio`` (0–100, word order
+  ignored) in one vectorised call (``process.cpdist``, ``workers=-1``, ``score_cutoff``).
+* Decisions (tested in tests/data_quality/test_duplicates.py):
+  two accounts whose NIPs are both known and differ are never duplicates, whatever their
+  names; "Alfa" and "Alfa-Beta" are different companies (token_sort_ratio 62, not WRatio's
+  partial match); a name shorter than `MIN_NAME_CHARS` letters, or made only of generic words
+  ("sklep", "firma", "hurtownia", ...), is matched only by NIP / e-mail, never by name; the same
+  name in two different known cities is not a duplicate (branches) unless the NIP says so.
+  A shared phone is weaker evidence than a shared e-mail (switchboards): it adds
+  `PHONE_BONUS` points to a name score instead of deciding alone.
+
+`reason` is a stable code the UI translates (area ``dq_duplicates``, key ``reason.<code>``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+RESULT_COLUMNS = ("left_id", "right_id", "score", "reason")
+
+# Reasons, strongest first: when several find the same pair, the first one in this order names it.
+REASONS = (
+    "same_nip",
+    "same_email",
+    "same_name_same_city",
+    "similar_name_same_city",
+    "same_phone_similar_name",
+    "same_name_same_account",
+    "similar_name_same_account",
+    "same_name",
+    "similar_name",
+)
+KINDS = ("account", "contact")
+
+BLOCK_CAP = 400
+FIRST_LETTERS = 2
+MAX_PREFIX = 10
+MIN_NAME_CHARS = 3
+PHONE_BONUS = 20.0
+
+# Letters NFKD does not decompose into base + combining mark.
+_FOLD = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ß": "ss",
+        "ı": "i",
+    }
+)
+
+# Legal forms written out in words, removed wherever they stand (after punctuation became spaces).
+_LONG_FORMS = (
+    r"spolka z ograniczona odpowiedzialnoscia",
+    r"spolka z o o",
+    r"sp z o o",
+    r"sp zoo",
+    r"spzoo",
+    r"spolka komandytowo akcyjna",
+    r"spolka komandytowa",
+    r"spolka akcyjna",
+    r"spolka jawna",
+    r"spolka cywilna",
+    r"spolka partnerska",
+    r"prosta spolka akcyjna",
+    r"gesellschaft mit beschrankter haftung",
+    r"limited liability company",
+)
+_LONG_RE = r"\b(?:" + "|".join(sorted(_LONG_FORMS, key=len, reverse=True)) + r")\b"
+# Short forms, removed only at the end of a name (repeatedly: "sp z o o sp k").
+_SHORT_FORMS = (
+    r"s a",
+    r"sa",
+    r"s k a",
+    r"ska",
+    r"sp k",
+    r"spk",
+    r"sp j",
+    r"spj",
+    r"s j",
+    r"s c",
+    r"sc",
+    r"sp p",
+    r"spp",
+    r"psa",
+    r"sp",
+    r"inc",
+    r"incorporated",
+    r"ltd",
+    r"limited",
+    r"llc",
+    r"plc",
+    r"corp",
+    r"corporation",
+    r"co",
+    r"gmbh",
+    r"ag",
+    r"kg",
+    r"bv",
+    r"nv",
+    r"srl",
+    r"sarl",
+    r"sas",
+    r"oy",
+    r"ab",
+)
+_SHORT_RE = r"(?:\s+(?:" + "|".join(sorted(_SHORT_FORMS, key=len, reverse=True)) + r"))+$"
+
+# Names made only of these words say nothing about which company it is.
+GENERIC_WORDS = frozenset(
+    {
+        "firma",
+        "sklep",
+        "hurtownia",
+        "przedsiebiorstwo",
+        "zaklad",
+        "biuro",
+        "uslugi",
+        "handel",
+        "serwis",
+        "klient",
+        "company",
+        "shop",
+        "store",
+        "services",
+        "service",
+        "group",
+        "grupa",
+        "holding",
+        "polska",
+        "poland",
+        "test",
+        "nowy",
+        "new",
+    }
+)
+
+
+def _fold(values: pd.Series) -> pd.Series:
+    """Case folded, diacritics folded (ł too), punctuation to spaces, spaces collapsed."""
+    s = values.astype("string").fillna("").str.translate(_FOLD).str.casefold()
+    s = s.str.translate(_FOLD)  # casefold may produce letters the table folds (none today; cheap)
+    s = s.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    s = s.str.replace(r"[^\w\s]|_", " ", regex=True)
+    return s.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def normalise_name(names: pd.Series) -> pd.Series:
+    """Company names reduced to what identifies them: folded, no punctuation, no legal form.
+
+    >>> normalise_name(pd.Series(["Żwirex Sp. z o.o.", "ZWIREX", "Łódź-Trans S.A."])).tolist()
+    ['zwirex', 'zwirex', 'lodz trans']
+    """
+    s = _fold(names)
+    s = s.str.replace(_LONG_RE, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
+    s = s.str.replace(_SHORT_RE, "", regex=True).str.strip()
+    return s.astype(object).where(s.notna(), "").astype(str).rename(names.name)
+
+
+def _sorted_tokens(names: pd.Series) -> pd.Series:
+    return names.str.split(" ").map(lambda words: " ".join(sorted(words)))
+
+
+def _comparable(names: pd.Series) -> pd.Series:
+    """Names that may be matched by name: long enough and not only generic words."""
+    letters = names.str.replace(" ", "", regex=False).str.len()
+    generic = names.str.split(" ").map(lambda words: all(w in GENERIC_WORDS for w in words))
+    return (letters >= MIN_NAME_CHARS) & ~generic.astype(bool)
+
+
+def _digits(values: pd.Series) -> pd.Series:
+    return values.astype("string").fillna("").str.replace(r"\D", "", regex=True)
+
+
+def _repeated_digit(digits: pd.Series) -> pd.Series:
+    return digits.str.fullmatch(r"(\d)\1*").fillna(False).astype(bool)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "left_id": pd.Series(dtype="int64"),
+            "right_id": pd.Series(dtype="int64"),
+            "score": pd.Series(dtype="float64"),
+            "reason": pd.Series(dtype="object"),
+        }
+    )
+
+
+def _block_codes(keys: pd.Series, names: pd.Series) -> np.ndarray:
+    """Block code per row (-1: alone). `keys` is the coarse key; names give the letters.
+
+    Rows start in blocks of key + the first `FIRST_LETTERS` letters of the name; a block bigger
+    than `BLOCK_CAP` is split by one more letter, up to `MAX_PREFIX` letters, then into chunks.
+    """
+    n = len(keys)
+    final = pd.Series("", index=range(n), dtype=object)
+    pending = np.arange(n)
+    k = np.asarray(keys, dtype=object)
+    nm = pd.Series(np.asarray(names, dtype=object))
+    length = FIRST_LETTERS
+    while len(pending):
+        label = pd.Series(k[pending], dtype=object) + "\x1f" + nm.iloc[pending].str[:length].values
+        sizes = label.map(label.value_counts()).to_numpy()
+        done = sizes <= BLOCK_CAP
+        if length >= MAX_PREFIX:
+            chunk = label.groupby(label).cumcount() // BLOCK_CAP
+            label = label + "\x1e" + chunk.astype(str)
+            done = np.ones(len(pending), dtype=bool)
+        final.iloc[pending[done]] = label[done].to_numpy()
+        pending = pending[~done]
+        length += 1
+    codes, _ = pd.factorize(final)
+    counts = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
+    return np.where(counts[codes] > 1, codes, -1)
+
+
+def _pairs_within(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j), i != j, of rows sharing a block code >= 0; i before j in block order."""
+    rows = np.flatnonzero(codes >= 0)
+    if len(rows) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    order = rows[np.argsort(codes[rows], kind="stable")]
+    c = codes[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(c)) + 1]
+    sizes = np.diff(np.r_[starts, len(c)])
+    rank = np.arange(len(c)) - np.repeat(starts, sizes)
+    after = np.repeat(sizes, sizes) - rank - 1  # rows after this one in its block
+    total = int(after.sum())
+    left_pos = np.repeat(np.arange(len(c)), after)
+    offset = np.arange(total) - np.repeat(np.cumsum(after) - after, after) + 1
+    return order[left_pos], order[left_pos + offset]
+
+
+def _group_pairs(keys: pd.Series, valid: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows with equal valid keys; a group above `BLOCK_CAP` pairs each row with its first."""
+    codes = np.full(len(keys), -1, dtype=np.int64)
+    if valid.any():
+        sub, _ = pd.factorize(keys[valid.to_numpy()])
+        codes[valid.to_numpy()] = sub
+    counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, dtype=np.int64)
+    small = np.where(codes >= 0, counts[np.maximum(codes, 0)] <= BLOCK_CAP, False)
+    left, right = _pairs_within(np.where(small, codes, -1))
+    big = np.flatnonzero((codes >= 0) & ~small)
+    if len(big):
+        frame = pd.DataFrame({"code": codes[big], "row": big})
+        first = frame.groupby("code")["row"].transform("min").to_numpy()
+        keep = first != big
+        left = np.r_[left, first[keep]]
+        right = np.r_[right, big[keep]]
+    return left, right
+
+
+def _score_names(names: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float) -> np.ndarray:
+    if len(left) == 0:
+        return np.empty(0, dtype=np.float64)
+    scores = process.cpdist(
+        names[left],
+        names[right],
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=cutoff,
+        workers=-1,
+    )
+    return np.asarray(scores, dtype=np.float64)
+
+
+def _frame(ids: np.ndarray, left: np.ndarray, right: np.ndarray, score, reason) -> pd.DataFrame:
+    a, b = ids[left], ids[right]
+    return pd.DataFrame(
+        {
+            "left_id": np.minimum(a, b),
+            "right_id": np.maximum(a, b),
+            "score": np.broadcast_to(np.asarray(score, dtype=np.float64), a.shape),
+            "reason": np.broadcast_to(np.asarray(reason, dtype=object), a.shape),
+        }
+    )
+
+
+def _name_pairs(
+    ids: np.ndarray,
+    names: pd.Series,
+    keys: pd.Series,
+    comparable: pd.Series,
+    cutoff: float,
+    same: str,
+    similar: str,
+) -> list[pd.DataFrame]:
+    """Fuzzy name pairs within key + first letters (sorted words, and as typed)."""
+    out: list[pd.DataFrame] = []
+    arr = names.to_numpy(dtype=object)
+    rows = np.flatnonzero(comparable.to_numpy())
+    if len(rows) < 2:
+        return out
+    sub_keys = keys.iloc[rows].reset_index(drop=True)
+    sub_names = names.iloc[rows].reset_index(drop=True)
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    for letters in (_sorted_tokens(sub_names), sub_names):
+        codes = _block_codes(sub_keys, letters)
+        left, right = _pairs_within(codes)
+        seen.append((rows[left], rows[right]))
+    left = np.concatenate([p[0] for p in seen])
+    right = np.concatenate([p[1] for p in seen])
+    if len(left) == 0:
+        return out
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    uniq = np.unique(np.stack([lo, hi], axis=1), axis=0)
+    left, right = uniq[:, 0], uniq[:, 1]
+    scores = _score_names(arr, left, right, cutoff)
+    hit = scores >= cutoff
+    left, right, scores = left[hit], right[hit], scores[hit]
+    words = _sorted_tokens(pd.Series(arr, dtype=object)).to_numpy(dtype=object)
+    equal = words[left] == words[right]
+    reason = np.where(equal, same, similar).astype(object)
+    out.append(_frame(ids, left, right, np.where(equal, 100.0, scores), reason))
+    return out
+
+
+def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _empty()
+    pairs = pd.concat(parts, ignore_index=True)
+    pairs = pairs[pairs["left_id"] != pairs["right_id"]]
+    rank = pd.Categorical(pairs["reason"], categories=list(REASONS), ordered=True).codes
+    pairs = pairs.assign(_rank=rank).sort_values(
+        ["left_id", "right_id", "score", "_rank"], ascending=[True, True, False, True]
+    )
+    pairs = pairs.drop_duplicates(["left_id", "right_id"], keep="first")
+    pairs = pairs.sort_values(["score", "_rank", "left_id", "right_id"], ascending=[False, True, True, True])
+    out = pairs.drop(columns="_rank").reset_index(drop=True)
+    out["left_id"] = out["left_id"].astype("int64")
+    out["right_id"] = out["right_id"].astype("int64")
+    out["score"] = out["score"].astype("float64").round(1)
+    out["reason"] = out["reason"].astype(object)
+    return out
+
+
+def _column(records: pd.DataFrame, name: str) -> pd.Series:
+    if name in records.columns:
+        return records[name].reset_index(drop=True)
+    return pd.Series([None] * len(records), dtype=object)
+
+
+def _accounts(records: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    ids = records["id"].to_numpy(dtype=np.int64)
+    names = normalise_name(_column(records, "name"))
+    nip = _digits(_column(records, "nip"))
+    nip_valid = (nip.str.len() == 10) & ~_repeated_digit(nip)
+    city = _fold(_column(records, "city"))
+    parts: list[pd.DataFrame] = []
+
+    left, right = _group_pairs(nip, nip_valid)
+    parts.append(_frame(ids, left, right, 100.0, "same_nip"))
+
+    comparable = _comparable(names)
+    # Same city (or both without a city) + first letters.
+    named = _name_pairs(
+        ids, names, city, comparable, threshold, "same_name_same_city", "similar_name_same_city"
+    )
+    city_by_id = pd.Series(city.to_numpy(), index=ids)
+    for frame in named:
+        no_city = city_by_id.reindex(frame["left_id"]).to_numpy() == ""
+        frame.loc[no_city, "reason"] = frame.loc[no_city, "reason"].map(
+            {"same_name_same_city": "same_name", "similar_name_same_city": "similar_name"}
+        )
+    parts.extend(named)
+    # A record without a city meets records of exactly the same name in any city.
+    cityless = comparable & (city == "")
+    if cityless.any():
+        key = names.where(comparable, "")
+        left, right = _group_pairs(key, comparable & key.isin(set(names[cityless])))
+        keep = (city.to_numpy()[left] == "") | (city.to_numpy()[right] == "")
+        parts.append(_frame(ids, left[keep], right[keep], 100.0, "same_name"))
+
+    pairs = _finish(parts)
+    if len(pairs):
+        # Two known NIPs that differ: never duplicates, whatever the names say.
+        by_id = pd.Series(nip.where(nip_valid, "").to_numpy(), index=ids)
+        ln = by_id.reindex(pairs["left_id"]).to_numpy()
+        rn = by_id.reindex(pairs["right_id"]).to_numpy()
+        conflict = (ln != "") & (rn != "") & (ln != rn)
+        pairs = pairs[~conflict].reset_index(drop=True)
+    return pairs
+
+
+def _contacts(records: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    ids = records["id"].to_numpy(dtype=np.int64)
+    names = _fold(_column(records, "name"))
+    email = _column(records, "email").astype("string").fillna("").str.strip().str.casefold()
+    email_valid = email.str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+").fillna(False).astype(bool)
+    phone = _digits(_column(records, "phone"))
+    phone = phone.where(~((phone.str.len() == 11) & phone.str.startswith("48")), phone.str[2:])
+    phone_valid = (phone.str.len() >= 9) & ~_repeated_digit(phone)
+    account = _column(records, "account_id")
+    account_key = account.astype("string").fillna("").str.replace(r"\.0$", "", regex=True)
+    arr = names.to_numpy(dtype=object)
+    parts: list[pd.DataFrame] = []
+
+    left, right = _group_pairs(email, email_valid)
+    parts.append(_frame(ids, left, right, 100.0, "same_email"))
+
+    comparable = _comparable(names)
+    left, right = _group_pairs(phone, phone_valid)
+    ok = comparable.to_numpy()[left] & comparable.to_numpy()[right]
+    left, right = left[ok], right[ok]
+    cutoff = max(threshold - PHONE_BONUS, 0.0)
+    scores = _score_names(arr, left, right, cutoff)
+    hit = scores >= cutoff
+    if hit.any():
+        boosted = np.minimum(scores[hit] + PHONE_BONUS, 100.0)
+        parts.append(_frame(ids, left[hit], right[hit], boosted, "same_phone_similar_name"))
+
+    named = _name_pairs(
+        ids,
+        names,
+        account_key,
+        comparable,
+        threshold,
+        "same_name_same_account",
+        "similar_name_same_account",
+    )
+    by_id = pd.Series(account_key.to_numpy(), index=ids)
+    for frame in named:
+        no_account = by_id.reindex(frame["left_id"]).to_numpy() == ""
+        frame.loc[no_account, "reason"] = frame.loc[no_account, "reason"].map(
+            {"same_name_same_account": "same_name", "similar_name_same_account": "similar_name"}
+        )
+    parts.extend(named)
+    return _finish(parts)
+
+
+def find_duplicates(records: pd.DataFrame, *, kind: str, threshold: float = 90.0) -> pd.DataFrame:
+    """Candidate duplicate pairs: columns left_id < right_id, score 0–100, reason; best first.
+
+    `records`: ``id, name`` plus optional ``nip, city`` (kind="account"), or
+    ``id, name, email, phone, account_id`` (kind="contact"). Ids must be unique.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    if len(records) < 2:
+        return _empty()
+    frame = records.reset_index(drop=True)
+    frame = frame[frame["id"].notna()]
+    frame = frame.assign(id=frame["id"].astype("int64")).sort_values("id", kind="stable")
+    frame = frame.reset_index(drop=True)
+    if kind == "account":
+        pairs = _accounts(frame, float(threshold))
+    else:
+        pairs = _contacts(frame, float(threshold))
+    return pairs[pairs["score"] >= float(threshold)].reset_index(drop=True)
+
+
+def drop_dismissed(pairs: pd.DataFrame, dismissed: pd.DataFrame) -> pd.DataFrame:
+    """`pairs` without those a user marked "not a duplicate" (`dismissed`: left_id, right_id)."""
+    if len(pairs) == 0 or len(dismissed) == 0:
+        return pairs.reset_index(drop=True)
+    lo = np.minimum(dismissed["left_id"], dismissed["right_id"]).astype("int64")
+    hi = np.maximum(dismissed["left_id"], dismissed["right_id"]).astype("int64")
+    gone = pd.MultiIndex.from_arrays([lo, hi])
+    here = pd.MultiIndex.from_arrays([pairs["left_id"], pairs["right_id"]])
+    return pairs[~here.isin(gone)].reset_index(drop=True)
