@@ -2,6 +2,7 @@
 
 from crm_impl.budget import models as budget_models
 from crm_impl.core import models as core_models
+from crm_impl.data_quality import models as data_quality_models
 from crm_impl.defects import models as defects_models
 from crm_impl.pipeline import models as pipeline_models
 from crm_impl.rollout import models as rollout_models
@@ -10,6 +11,7 @@ from crm_impl.training import models as training_models
 __all__ = [
     "budget_models",
     "core_models",
+    "data_quality_models",
     "defects_models",
     "pipeline_models",
     "rollout_models",

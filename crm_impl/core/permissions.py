@@ -31,6 +31,7 @@ READ_ACTIONS = (
     "defect.read",  # defects, releases, test runs, acceptance: the project's people
     "training.read",  # training sessions, coverage, effect, meetings (own record: everyone)
     "budget.read",  # budget lines, cost postings, earned value: the project's people
+    "dq.read",  # data-quality scores, issues per record, trend (management, PMs, sales managers)
 )
 WRITE_ACTIONS = (
     "user.manage",  # create, roles, reset password, unlock, deactivate
@@ -58,6 +59,7 @@ WRITE_ACTIONS = (
     "meeting.organise",  # record meetings one holds and edit one's own
     "meeting.manage",  # edit anybody's meeting (PMs, management)
     "budget.edit",  # budget lines, cost postings, their import, EV snapshots (PMs, management)
+    "dq.manage",  # data-quality settings (required fields, N days…) and snapshots
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
@@ -124,6 +126,15 @@ _TRAINING_GRANTS: dict[str, set[str]] = {
     "sales_manager": {"training.read", "meeting.organise"},  # practice sessions with the reps
 }
 MATRIX.update({role: MATRIX[role] | grants for role, grants in _TRAINING_GRANTS.items()})
+# Data quality (issue 11): those who answer for the data read the scores; PMs and sales managers
+# also set the rules' settings and take snapshots.
+_DQ_GRANTS: dict[str, set[str]] = {
+    "management": {"dq.read"},
+    "pm_vendor": {"dq.read", "dq.manage"},
+    "pm_client": {"dq.read", "dq.manage"},
+    "sales_manager": {"dq.read", "dq.manage"},
+}
+MATRIX.update({role: MATRIX[role] | grants for role, grants in _DQ_GRANTS.items()})
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ meeting.organise  x   x   x   x   x   x   .   .   x   x   .
 meeting.manage    x   x   x   x   .   .   .   .   .   .   .
 budget.read       x   x   x   x   x   x   .   .   x   .   .
 budget.edit       x   x   x   x   .   .   .   .   .   .   .
+dq.read           x   x   x   x   .   .   .   .   .   x   .
+dq.manage         x   .   x   x   .   .   .   .   .   x   .
 """
 COLUMNS = {
     "adm": "admin",
