@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 RESULT_COLUMNS = ("left_id", "right_id", "score", "reason")
@@ -48,28 +50,23 @@ REASONS = (
 )
 KINDS = ("account", "contact")
 
-BLOCK_CAP = 400
+BLOCK_CAP = 200
 FIRST_LETTERS = 2
 MAX_PREFIX = 10
 MIN_NAME_CHARS = 3
 PHONE_BONUS = 20.0
 
-# Letters NFKD does not decompose into base + combining mark.
-_FOLD = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "l",
-        "đ": "d",
-        "Đ": "d",
-        "ø": "o",
-        "Ø": "o",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-        "ß": "ss",
-        "ı": "i",
-    }
+# Letters NFKD does not decompose into base + combining mark (applied after lower-casing).
+_FOLD_PAIRS = (
+    ("ł", "l"),
+    ("đ", "d"),
+    ("ø", "o"),
+    ("æ", "ae"),
+    ("œ", "oe"),
+    ("ß", "ss"),
+    ("ı", "i"),
+    ("ħ", "h"),
+    ("þ", "th"),
 )
 
 # Legal forms written out in words, removed wherever they stand (after punctuation became spaces).
@@ -159,13 +156,29 @@ GENERIC_WORDS = frozenset(
 )
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    return pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+
+
+def _fold_arrow(values: pd.Series) -> pa.Array:
+    """Lower case, diacritics folded (ł too), punctuation to spaces, spaces collapsed (Arrow, RE2)."""
+    arr = pc.utf8_lower(_arrow(values))
+    for letter, plain in _FOLD_PAIRS:
+        arr = pc.replace_substring(arr, letter, plain)
+    arr = pc.utf8_normalize(arr, form="NFKD")
+    arr = pc.replace_substring_regex(arr, r"\p{Mn}+", "")
+    arr = pc.replace_substring_regex(arr, r"[^\p{L}\p{N}\s]+|_+", " ")
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
+
+
+def _series(arr: pa.Array) -> pd.Series:
+    return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+
+
 def _fold(values: pd.Series) -> pd.Series:
     """Case folded, diacritics folded (ł too), punctuation to spaces, spaces collapsed."""
-    s = values.astype("string").fillna("").str.translate(_FOLD).str.casefold()
-    s = s.str.translate(_FOLD)  # casefold may produce letters the table folds (none today; cheap)
-    s = s.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
-    s = s.str.replace(r"[^\w\s]|_", " ", regex=True)
-    return s.str.replace(r"\s+", " ", regex=True).str.strip()
+    return _series(_fold_arrow(values))
 
 
 def normalise_name(names: pd.Series) -> pd.Series:
@@ -174,25 +187,37 @@ def normalise_name(names: pd.Series) -> pd.Series:
     >>> normalise_name(pd.Series(["Żwirex Sp. z o.o.", "ZWIREX", "Łódź-Trans S.A."])).tolist()
     ['zwirex', 'zwirex', 'lodz trans']
     """
-    s = _fold(names)
-    s = s.str.replace(_LONG_RE, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
-    s = s.str.replace(_SHORT_RE, "", regex=True).str.strip()
-    return s.astype(object).where(s.notna(), "").astype(str).rename(names.name)
+    arr = pc.replace_substring_regex(_fold_arrow(names), _LONG_RE, " ")
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, _SHORT_RE, ""))
+    return _series(arr).set_axis(names.index).rename(names.name)
 
 
 def _sorted_tokens(names: pd.Series) -> pd.Series:
-    return names.str.split(" ").map(lambda words: " ".join(sorted(words)))
+    """Each name's words in alphabetical order (sorted once per distinct name of several words)."""
+    values = names.astype(object).to_numpy(dtype=object)
+    out = values.copy()
+    several = pc.match_substring(_arrow(names), " ").to_numpy(zero_copy_only=False)
+    if several.any():
+        codes, uniques = pd.factorize(pd.Series(values[several], dtype=object))
+        joined = np.array([" ".join(sorted(u.split(" "))) for u in uniques], dtype=object)
+        out[several] = joined[codes]
+    return pd.Series(out, index=names.index, dtype=object)
+
+
+_GENERIC_RE = r"^(?:(?:" + "|".join(sorted(GENERIC_WORDS)) + r")(?: |$))*$"
 
 
 def _comparable(names: pd.Series) -> pd.Series:
     """Names that may be matched by name: long enough and not only generic words."""
-    letters = names.str.replace(" ", "", regex=False).str.len()
-    generic = names.str.split(" ").map(lambda words: all(w in GENERIC_WORDS for w in words))
-    return (letters >= MIN_NAME_CHARS) & ~generic.astype(bool)
+    text = _arrow(names)
+    letters = pc.utf8_length(pc.replace_substring(text, " ", "")).to_numpy(zero_copy_only=False)
+    generic = pc.match_substring_regex(text, _GENERIC_RE).to_numpy(zero_copy_only=False)
+    return pd.Series((letters >= MIN_NAME_CHARS) & ~generic, index=names.index)
 
 
 def _digits(values: pd.Series) -> pd.Series:
-    return values.astype("string").fillna("").str.replace(r"\D", "", regex=True)
+    return _series(pc.replace_substring_regex(_arrow(values), r"\D+", ""))
 
 
 def _repeated_digit(digits: pd.Series) -> pd.Series:
@@ -217,20 +242,25 @@ def _block_codes(keys: pd.Series, names: pd.Series) -> np.ndarray:
     than `BLOCK_CAP` is split by one more letter, up to `MAX_PREFIX` letters, then into chunks.
     """
     n = len(keys)
-    final = pd.Series("", index=range(n), dtype=object)
+    key_codes, _ = pd.factorize(pd.Series(np.asarray(keys, dtype=object)))
+    text = _arrow(pd.Series(np.asarray(names, dtype=object)))
+    final = np.full(n, -1, dtype=np.int64)
     pending = np.arange(n)
-    k = np.asarray(keys, dtype=object)
-    nm = pd.Series(np.asarray(names, dtype=object))
+    next_code = 0
     length = FIRST_LETTERS
     while len(pending):
-        label = pd.Series(k[pending], dtype=object) + "\x1f" + nm.iloc[pending].str[:length].values
-        sizes = label.map(label.value_counts()).to_numpy()
+        prefix = pc.utf8_slice_codeunits(text.take(pa.array(pending)), 0, length)
+        prefix_codes, _ = pd.factorize(pd.Series(prefix.to_numpy(zero_copy_only=False), dtype=object))
+        label = key_codes[pending].astype(np.int64) * (int(prefix_codes.max()) + 1) + prefix_codes
+        label, _ = pd.factorize(label)
+        sizes = np.bincount(label)[label]
         done = sizes <= BLOCK_CAP
         if length >= MAX_PREFIX:
-            chunk = label.groupby(label).cumcount() // BLOCK_CAP
-            label = label + "\x1e" + chunk.astype(str)
+            chunk = pd.Series(label).groupby(label).cumcount().to_numpy() // BLOCK_CAP
+            label, _ = pd.factorize(label.astype(np.int64) * (n + 1) + chunk)
             done = np.ones(len(pending), dtype=bool)
-        final.iloc[pending[done]] = label[done].to_numpy()
+        final[pending[done]] = label[done] + next_code
+        next_code += int(label.max()) + 1
         pending = pending[~done]
         length += 1
     codes, _ = pd.factorize(final)
@@ -261,7 +291,7 @@ def _group_pairs(keys: pd.Series, valid: pd.Series) -> tuple[np.ndarray, np.ndar
     if valid.any():
         sub, _ = pd.factorize(keys[valid.to_numpy()])
         codes[valid.to_numpy()] = sub
-    counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(codes[codes >= 0], minlength=1)
     small = np.where(codes >= 0, counts[np.maximum(codes, 0)] <= BLOCK_CAP, False)
     left, right = _pairs_within(np.where(small, codes, -1))
     big = np.flatnonzero((codes >= 0) & ~small)
@@ -274,17 +304,25 @@ def _group_pairs(keys: pd.Series, valid: pd.Series) -> tuple[np.ndarray, np.ndar
     return left, right
 
 
-def _score_names(names: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float) -> np.ndarray:
+def _score_names(words: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float) -> np.ndarray:
+    """token_sort_ratio of each pair: `words` are the names with their words already sorted,
+    so it is rapidfuzz's plain ratio (one vectorised cpdist call); pairs whose lengths alone rule
+    out the cutoff (ratio <= 200·min/(a+b)) are not scored."""
+    scores = np.zeros(len(left), dtype=np.float64)
     if len(left) == 0:
-        return np.empty(0, dtype=np.float64)
-    scores = process.cpdist(
-        names[left],
-        names[right],
-        scorer=fuzz.token_sort_ratio,
-        score_cutoff=cutoff,
-        workers=-1,
-    )
-    return np.asarray(scores, dtype=np.float64)
+        return scores
+    lengths = pd.Series(words, dtype=object).str.len().to_numpy()
+    la, lb = lengths[left], lengths[right]
+    possible = 200.0 * np.minimum(la, lb) >= cutoff * np.maximum(la + lb, 1)
+    if possible.any():
+        scores[possible] = process.cpdist(
+            words[left[possible]],
+            words[right[possible]],
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+            workers=-1,
+        )
+    return scores
 
 
 def _frame(ids: np.ndarray, left: np.ndarray, right: np.ndarray, score, reason) -> pd.DataFrame:
@@ -310,28 +348,33 @@ def _name_pairs(
 ) -> list[pd.DataFrame]:
     """Fuzzy name pairs within key + first letters (sorted words, and as typed)."""
     out: list[pd.DataFrame] = []
-    arr = names.to_numpy(dtype=object)
     rows = np.flatnonzero(comparable.to_numpy())
     if len(rows) < 2:
         return out
+    words = _sorted_tokens(names).to_numpy(dtype=object)
     sub_keys = keys.iloc[rows].reset_index(drop=True)
-    sub_names = names.iloc[rows].reset_index(drop=True)
-    seen: list[tuple[np.ndarray, np.ndarray]] = []
-    for letters in (_sorted_tokens(sub_names), sub_names):
-        codes = _block_codes(sub_keys, letters)
+    found: list[np.ndarray] = []
+    # Pass 1: words sorted ("Kowalski Jan" meets "Jan Kowalski"); pass 2: as typed, names of
+    # several words only (for one word both keys are the same), so a typo in the alphabetically
+    # first word is still met.
+    typed = names.to_numpy(dtype=object)[rows]
+    several = np.char.find(typed.astype(str), " ") >= 0
+    for letters, use in ((words[rows], np.ones(len(rows), dtype=bool)), (typed, several)):
+        if use.sum() < 2:
+            continue
+        codes = _block_codes(sub_keys[use].reset_index(drop=True), pd.Series(letters[use]))
         left, right = _pairs_within(codes)
-        seen.append((rows[left], rows[right]))
-    left = np.concatenate([p[0] for p in seen])
-    right = np.concatenate([p[1] for p in seen])
-    if len(left) == 0:
+        sub = rows[use]
+        lo, hi = np.minimum(sub[left], sub[right]), np.maximum(sub[left], sub[right])
+        found.append(lo.astype(np.int64) * len(names) + hi)
+    flat = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    flat = flat[np.r_[True, flat[1:] != flat[:-1]]] if len(flat) else flat
+    if len(flat) == 0:
         return out
-    lo, hi = np.minimum(left, right), np.maximum(left, right)
-    uniq = np.unique(np.stack([lo, hi], axis=1), axis=0)
-    left, right = uniq[:, 0], uniq[:, 1]
-    scores = _score_names(arr, left, right, cutoff)
+    left, right = flat // len(names), flat % len(names)
+    scores = _score_names(words, left, right, cutoff)
     hit = scores >= cutoff
     left, right, scores = left[hit], right[hit], scores[hit]
-    words = _sorted_tokens(pd.Series(arr, dtype=object)).to_numpy(dtype=object)
     equal = words[left] == words[right]
     reason = np.where(equal, same, similar).astype(object)
     out.append(_frame(ids, left, right, np.where(equal, 100.0, scores), reason))
@@ -409,14 +452,17 @@ def _accounts(records: pd.DataFrame, threshold: float) -> pd.DataFrame:
 def _contacts(records: pd.DataFrame, threshold: float) -> pd.DataFrame:
     ids = records["id"].to_numpy(dtype=np.int64)
     names = _fold(_column(records, "name"))
-    email = _column(records, "email").astype("string").fillna("").str.strip().str.casefold()
-    email_valid = email.str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+").fillna(False).astype(bool)
+    email_arr = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow(_column(records, "email"))))
+    email = _series(email_arr)
+    email_valid = pd.Series(
+        pc.match_substring_regex(email_arr, r"^[^@\s]+@[^@\s]+\.[^@\s]+$").to_numpy(zero_copy_only=False)
+    )
     phone = _digits(_column(records, "phone"))
     phone = phone.where(~((phone.str.len() == 11) & phone.str.startswith("48")), phone.str[2:])
     phone_valid = (phone.str.len() >= 9) & ~_repeated_digit(phone)
     account = _column(records, "account_id")
     account_key = account.astype("string").fillna("").str.replace(r"\.0$", "", regex=True)
-    arr = names.to_numpy(dtype=object)
+    arr = _sorted_tokens(names).to_numpy(dtype=object)
     parts: list[pd.DataFrame] = []
 
     left, right = _group_pairs(email, email_valid)
@@ -466,10 +512,8 @@ def find_duplicates(records: pd.DataFrame, *, kind: str, threshold: float = 90.0
     frame = frame[frame["id"].notna()]
     frame = frame.assign(id=frame["id"].astype("int64")).sort_values("id", kind="stable")
     frame = frame.reset_index(drop=True)
-    if kind == "account":
-        pairs = _accounts(frame, float(threshold))
-    else:
-        pairs = _contacts(frame, float(threshold))
+    finder = _accounts if kind == "account" else _contacts
+    pairs = finder(frame, float(threshold))
     return pairs[pairs["score"] >= float(threshold)].reset_index(drop=True)
 
 
