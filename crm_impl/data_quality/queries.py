@@ -17,6 +17,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from crm_impl.core.clock import now
+from crm_impl.core.i18n import t
 from crm_impl.core.models import Person, UserAccount
 from crm_impl.core.permissions import Actor, require
 from crm_impl.data_quality import metrics, rules
@@ -282,3 +283,55 @@ def trend_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 __all__ = ["DIMENSIONS", "ENTITIES"]
+
+
+def _field_names(value: str) -> str:
+    return ", ".join(t(f"dq.field.{name.strip()}") for name in value.split(",") if name.strip())
+
+
+def messages(issues: pd.DataFrame) -> pd.Series:
+    """The translated "what is wrong" text of every issue row (current language). Formatted once
+    per distinct (rule, value, hint), then mapped back."""
+    if issues.empty:
+        return pd.Series([], dtype=object, index=issues.index)
+    keys = issues[["rule", "value", "hint"]].astype(str)
+    distinct = keys.drop_duplicates()
+    texts: dict[tuple[str, str, str], str] = {}
+    for rule_id, value, hint in distinct.itertuples(index=False):
+        shown_value, shown_hint = value, hint
+        if rule_id.endswith(".required"):
+            shown_value = _field_names(value)
+        elif rule_id == "deal.contract_incomplete":
+            shown_value = t(f"dq.contract.{value}")
+        if rule_id in ("account.sector_unknown", "deal.product_unknown"):
+            shown_hint = t("dq.ui.did_you_mean", value=hint) if hint else ""
+        texts[(rule_id, value, hint)] = t(f"dq.rule.{rule_id}", value=shown_value, hint=shown_hint).strip()
+    return pd.Series(list(zip(keys["rule"], keys["value"], keys["hint"], strict=True)), index=issues.index).map(texts)
+
+
+def record_issues(found: Scan, data: DqData) -> pd.DataFrame:
+    """One row per record with at least one issue: entity, id, label, account_id, owner_id,
+    score, issues (count), dimensions (keys), what (the messages joined), worst severity —
+    lowest score first."""
+    issues = found.issues
+    if issues.empty:
+        return pd.DataFrame(
+            columns=["entity", "id", "label", "account_id", "owner_id", "score", "issues", "dimensions", "what", "severity"]
+        )
+    shown = issues.assign(message=messages(issues))
+    order = {"error": 0, "warning": 1, "info": 2}
+    shown["sev"] = shown["severity"].map(order)
+    grouped = shown.groupby(["entity", "record_id"], sort=False).agg(
+        issues=("rule", "size"),
+        what=("message", " · ".join),
+        dimensions=("dimension", lambda s: ",".join(dict.fromkeys(s))),
+        sev=("sev", "min"),
+    )
+    grouped = grouped.reset_index().rename(columns={"record_id": "id"})
+    grouped["severity"] = grouped["sev"].map({v: k for k, v in order.items()})
+    scores = metrics.record_scores(found)[["entity", "id", "owner_id", "score"]]
+    out = grouped.merge(scores, on=["entity", "id"], how="left").merge(
+        labels(data.frames), on=["entity", "id"], how="left"
+    )
+    out = out.sort_values(["score", "sev", "entity", "id"], kind="stable").reset_index(drop=True)
+    return out[["entity", "id", "label", "account_id", "owner_id", "score", "issues", "dimensions", "what", "severity"]]

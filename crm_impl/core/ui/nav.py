@@ -239,6 +239,27 @@ PAGES: list[PageSpec] = [
         "section.training",
         "overview.read",
     ),
+    PageSpec(
+        "pages/data_quality/overview.py",
+        "page.data_quality_overview",
+        ":material/fact_check:",
+        "section.data_quality",
+        "dq.read",
+    ),
+    PageSpec(
+        "pages/data_quality/records.py",
+        "page.data_quality_records",
+        ":material/rule:",
+        "section.data_quality",
+        "dq.read",
+    ),
+    PageSpec(
+        "pages/data_quality/settings.py",
+        "page.data_quality_settings",
+        ":material/tune:",
+        "section.admin",
+        "dq.manage",
+    ),
     PageSpec("pages/admin/users.py", "page.admin_users", ":material/group:", "section.admin", "user.read"),
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]

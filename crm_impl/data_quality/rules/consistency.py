@@ -61,7 +61,14 @@ def _dangling(frame: pd.DataFrame, ctx: Context, column: str, target: str) -> Fi
     return Finding(missing, ref.astype("Int64"))
 
 
-@rule("deal.no_account", "consistency", "warning", "account_id", ("account_id",))
+@rule(
+    "deal.no_account",
+    "consistency",
+    "warning",
+    "account_id",
+    ("account_id", "stage_kind"),
+    lambda f, _c: f["stage_kind"] != "lost",
+)
 def deal_no_account(frame: pd.DataFrame, ctx: Context) -> Finding:
     return _dangling(frame, ctx, "account_id", "account")
 

@@ -126,7 +126,8 @@ def _burst(frame: pd.DataFrame, ctx: Context) -> Finding:
     count = pd.Series(0, index=frame.index)
     if known.sum() < ctx.settings.burst_count:
         return Finding(flagged, count)
-    sub = pd.DataFrame({"owner": owner[known], "t": at[known].astype("int64") // 1_000_000_000})
+    seconds = (at[known] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)  # any resolution
+    sub = pd.DataFrame({"owner": owner[known], "t": seconds.astype("int64")})
     sub = sub.sort_values(["owner", "t"], kind="stable")
     offset = float(sub["t"].max() - sub["t"].min() + 60 * ctx.settings.burst_minutes + 1)
     key = sub["owner"].rank(method="dense").to_numpy() * offset + (sub["t"] - sub["t"].min()).to_numpy()
