@@ -60,6 +60,7 @@ WRITE_ACTIONS = (
     "meeting.manage",  # edit anybody's meeting (PMs, management)
     "budget.edit",  # budget lines, cost postings, their import, EV snapshots (PMs, management)
     "dq.manage",  # data-quality settings (required fields, N days…) and snapshots
+    "dq.merge",  # merge two duplicate accounts/contacts, or dismiss a pair as "not a duplicate"
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
@@ -135,6 +136,10 @@ _DQ_GRANTS: dict[str, set[str]] = {
     "sales_manager": {"dq.read", "dq.manage"},
 }
 MATRIX.update({role: MATRIX[role] | grants for role, grants in _DQ_GRANTS.items()})
+# Merging duplicates rewrites the customer records: those who own them (sales managers) and the
+# client-side PM (the client's data, e.g. after the migration); not the vendor, not management.
+_DQ_MERGE = ("sales_manager", "pm_client")
+MATRIX.update({role: MATRIX[role] | {"dq.merge"} for role in _DQ_MERGE})
 
 
 @dataclass(frozen=True)

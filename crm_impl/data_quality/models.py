@@ -73,3 +73,36 @@ class DqSnapshot(SQLModel, table=True):
 
 
 # --- duplicates ---
+
+
+class DqDismissedPair(SQLModel, table=True):
+    """A pair a user marked "not a duplicate" (left_id < right_id): no longer flagged. Audited
+    when created and when withdrawn. No foreign keys: a merged record's id stays a plain number."""
+
+    __tablename__ = "dq_dismissed_pair"
+    __table_args__ = (UniqueConstraint("kind", "left_id", "right_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # "account" or "contact"
+    left_id: int
+    right_id: int
+    dismissed_at: datetime = Field(default_factory=utcnow)
+    dismissed_by: str = Field(default="", max_length=64)
+
+
+class DqMerge(SQLModel, table=True):
+    """A record merged into another and removed: its id stays resolvable (`merged_id` →
+    `kept_id`, chains followed) and its last state is kept, so old links and audit entries still
+    read. Written once per merge, never updated."""
+
+    __tablename__ = "dq_merge"
+    __table_args__ = (UniqueConstraint("kind", "merged_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    merged_id: int
+    kept_id: int = Field(index=True)
+    merged_at: datetime = Field(default_factory=utcnow)
+    merged_by: str = Field(default="", max_length=64)
+    snapshot: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    repointed: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

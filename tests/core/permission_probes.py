@@ -23,6 +23,7 @@ from crm_impl.budget.models import BudgetLineCreate
 from crm_impl.core import audit, users
 from crm_impl.core.models import Person, PersonCreate, ProjectCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor
+from crm_impl.data_quality.services import merge as _dq_merge
 from crm_impl.defects import services as defects
 from crm_impl.defects.models import (
     AcceptanceCreate,
@@ -165,6 +166,15 @@ def _test_run_setup(session: Session, actor: Actor) -> dict[str, int]:
     project_id = _project(session)
     _person_for(session, actor, "vendor")
     return {"project": project_id, "release": _release(session, project_id)}
+
+
+def _two_accounts(session: Session) -> tuple[int, int]:
+    from crm_impl.pipeline.models import Account
+
+    pair = (Account(name="Probe Dup"), Account(name="PROBE DUP"))
+    session.add_all(pair)
+    session.flush()
+    return (pair[0].id, pair[1].id)  # type: ignore[return-value]
 
 
 PROBES: dict[str, tuple[Setup, Act]] = {
@@ -341,6 +351,12 @@ PROBES: dict[str, tuple[Setup, Act]] = {
         lambda s, a: _meeting(s),
         lambda s, a, meeting_id: training.update_meeting(
             session=s, actor=a, meeting_id=meeting_id, expected_version=1, data=MeetingUpdate(notes="edited")
+        ),
+    ),
+    "dq.merge": (  # the smallest merge-side write: dismiss a pair as "not a duplicate"
+        lambda s, a: _two_accounts(s),
+        lambda s, a, pair: _dq_merge.dismiss_pair(
+            session=s, actor=a, kind="account", left_id=pair[0], right_id=pair[1]
         ),
     ),
 }

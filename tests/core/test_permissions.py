@@ -55,6 +55,7 @@ budget.read       x   x   x   x   x   x   .   .   x   .   .
 budget.edit       x   x   x   x   .   .   .   .   .   .   .
 dq.read           x   x   x   x   .   .   .   .   .   x   .
 dq.manage         x   .   x   x   .   .   .   .   .   x   .
+dq.merge          x   .   .   x   .   .   .   .   .   x   .
 """
 COLUMNS = {
     "adm": "admin",
