@@ -85,8 +85,8 @@ def deal_placeholder(frame: pd.DataFrame, _ctx: Context) -> Finding:
 @rule("contact.placeholder_email", "plausibility", "warning", "email", ("email",))
 def placeholder_email(frame: pd.DataFrame, _ctx: Context) -> Finding:
     value = text(frame["email"]).str.lower()
-    parts = value.str.rpartition("@")
-    local, domain = parts[0], parts[2]
+    parts = value.str.extract(r"^(?P<local>.*)@(?P<domain>[^@]*)$").fillna("")
+    local, domain = parts["local"], parts["domain"]
     fake_domain = domain.isin(PLACEHOLDER_DOMAINS) | domain.str.fullmatch(r"(?:test|example|asdf|xxx)\.(?:com|org|net)")
     fake_local = local.str.match(PLACEHOLDER_LOCAL)
     return Finding((value != "") & (fake_domain | fake_local), value)

@@ -12,7 +12,8 @@ from crm_impl.data_quality.rules.base import Context, Finding, as_utc, open_deal
 def untouched(frame: pd.DataFrame, ctx: Context) -> Finding:
     touched = as_utc(frame["last_touch_at"])
     if "stage_entered_at" in frame.columns:
-        touched = touched.combine(as_utc(frame["stage_entered_at"]), max)  # type: ignore[arg-type]
+        entered = as_utc(frame["stage_entered_at"])
+        touched = touched.where(touched.notna() & ~(entered > touched), entered)
     days = (ctx.now - touched).dt.days - 1
     return Finding(days > ctx.settings.stale_days, days.astype("Int64"))
 
