@@ -526,3 +526,22 @@ def drop_dismissed(pairs: pd.DataFrame, dismissed: pd.DataFrame) -> pd.DataFrame
     gone = pd.MultiIndex.from_arrays([lo, hi])
     here = pd.MultiIndex.from_arrays([pairs["left_id"], pairs["right_id"]])
     return pairs[~here.isin(gone)].reset_index(drop=True)
+
+
+# The fields shown side by side for a pair, per kind (the records' column names).
+SHOWN: dict[str, tuple[str, ...]] = {
+    "account": ("name", "nip", "city", "sector"),
+    "contact": ("name", "email", "phone", "account_id"),
+}
+
+
+def side_by_side(pairs: pd.DataFrame, records: pd.DataFrame, *, kind: str) -> pd.DataFrame:
+    """`pairs` with each record's shown fields beside it: left_<field>, right_<field>."""
+    fields = [f for f in SHOWN[kind] if f in records.columns]
+    table = records.drop_duplicates("id").set_index("id")[fields]
+    out = pairs.reset_index(drop=True).copy()
+    for side in ("left", "right"):
+        part = table.reindex(out[f"{side}_id"].to_numpy())
+        for name in fields:
+            out[f"{side}_{name}"] = part[name].to_numpy()
+    return out

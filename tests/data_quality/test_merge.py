@@ -175,7 +175,11 @@ def test_merge_accounts_keeps_every_relation_fills_and_audits(engine, make_user)
         merged = [e for e in entries if e.action == "merged"]
         assert len(merged) == 1 and merged[0].entity_id == str(ids["keep"])
         after = merged[0].after or {}
-        assert (after["merged_id"], after["merged_name"], after["kept_id"]) == (ids["gone"], "ZWIREX", ids["keep"])
+        assert (after["merged_id"], after["merged_name"], after["kept_id"]) == (
+            ids["gone"],
+            "ZWIREX",
+            ids["keep"],
+        )
         assert after["filled"] == ["external_ref", "nip", "sector"]
 
 

@@ -254,6 +254,13 @@ PAGES: list[PageSpec] = [
         "dq.read",
     ),
     PageSpec(
+        "pages/data_quality/duplicates.py",
+        "page.data_quality_duplicates",
+        ":material/join:",
+        "section.data_quality",
+        "dq.read",
+    ),
+    PageSpec(
         "pages/data_quality/settings.py",
         "page.data_quality_settings",
         ":material/tune:",

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Table, UniqueConstraint
 from sqlmodel import Session, SQLModel, select
 
 from crm_impl.core import audit, writes
 from crm_impl.core.errors import ValidationError
 from crm_impl.core.permissions import Actor, require
+from crm_impl.data_quality import duplicates
 from crm_impl.data_quality.models import DqDismissedPair, DqMerge
 from crm_impl.pipeline.models import Account, Contact, ErpBalance
 
@@ -320,3 +322,41 @@ def resolve(session: Session, kind: str, record_id: int) -> int:
             return current
         seen.add(hop)
         current = hop
+
+
+# ---- reads for the duplicates page and the CLI (no writes) -------------------------------------
+
+
+def records_for(session: Session, kind: str) -> pd.DataFrame:
+    """The records `find_duplicates` takes, read by the data-quality queries (one SQL each)."""
+    from crm_impl.data_quality import queries
+
+    if kind == "account":
+        frame = queries.read_accounts(session)
+        return frame[["id", "name", "nip", "city", "sector"]]
+    frame = queries.read_contacts(session).rename(columns={"full_name": "name"})
+    return frame[["id", "name", "email", "phone", "account_id"]]
+
+
+def dismissed(session: Session, kind: str) -> pd.DataFrame:
+    rows = session.exec(
+        select(DqDismissedPair.id, DqDismissedPair.left_id, DqDismissedPair.right_id).where(
+            DqDismissedPair.kind == kind
+        )
+    ).all()
+    return pd.DataFrame(rows, columns=["pair_id", "left_id", "right_id"])
+
+
+def candidates(session: Session, kind: str, *, threshold: float = 90.0) -> pd.DataFrame:
+    """Candidate pairs not dismissed, best first, with both records' shown fields side by side."""
+    records = records_for(session, kind)
+    found = duplicates.drop_dismissed(
+        duplicates.find_duplicates(records, kind=kind, threshold=threshold), dismissed(session, kind)
+    )
+    return duplicates.side_by_side(found, records, kind=kind)
+
+
+def versions(session: Session, kind: str, ids: list[int]) -> dict[int, int]:
+    model: Any = KINDS[kind]
+    rows = session.exec(select(model.id, model.version).where(model.id.in_(ids))).all()
+    return {int(i): int(v) for i, v in rows}
