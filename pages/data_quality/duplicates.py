@@ -71,12 +71,13 @@ def column_config(kind: str) -> dict[str, object]:
 def decide(actor: Actor, pairs: pd.DataFrame, kind: str) -> None:
     """Pick a pair, see both records side by side, keep one and merge, or dismiss the pair."""
     st.subheader(t("dq_duplicates.ui.decide"))
-    options = list(range(len(pairs)))
-    label = pairs["left_name"].map(_text) + " ↔ " + pairs["right_name"].map(_text)
+    # labels made here, in the page's language (a format_func may be called outside this run)
+    names = pairs["left_name"].map(_text) + " ↔ " + pairs["right_name"].map(_text)
+    labels = [f"{n} ({fmt_number(float(sc), 1)})" for n, sc in zip(names, pairs["score"], strict=True)]
     picked = st.selectbox(
         t("dq_duplicates.ui.pick_pair"),
-        options,
-        format_func=lambda i: f"{label.iloc[i]} ({fmt_number(float(pairs['score'].iloc[i]), 1)})",
+        list(range(len(pairs))),
+        format_func=lambda i: labels[i],
         key=f"dq_dup_pick_{kind}",
     )
     if picked is None:
@@ -96,14 +97,14 @@ def decide(actor: Actor, pairs: pd.DataFrame, kind: str) -> None:
             st.text(t("dq_duplicates.ui.record_id", id=record_id))
             for name in SHOWN[kind]:
                 st.text(f"{t(f'dq_duplicates.field.{name}')}: {_text(row.get(f'{side}_{name}'))}")
+    keep_labels = {
+        left_id: t("dq_duplicates.ui.keep_option", id=left_id, name=_text(row["left_name"])),
+        right_id: t("dq_duplicates.ui.keep_option", id=right_id, name=_text(row["right_name"])),
+    }
     keep = st.radio(
         t("dq_duplicates.ui.keep"),
         [left_id, right_id],
-        format_func=lambda i: t(
-            "dq_duplicates.ui.keep_option",
-            id=i,
-            name=_text(row["left_name" if i == left_id else "right_name"]),
-        ),
+        format_func=lambda i: keep_labels[i],
         horizontal=True,
         key=f"dq_dup_keep_{kind}_{left_id}_{right_id}",
     )

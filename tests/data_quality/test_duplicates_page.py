@@ -63,7 +63,7 @@ def test_page_for_role(app_as, demo_url, role) -> None:
 def _pick(at, left: int, right: int) -> None:
     box = at.selectbox(key="dq_dup_pick_account")
     index = next(i for i, label in enumerate(box.options) if NAME in label)
-    box.set_value(index).run()
+    box.select_index(index).run()
     assert not at.exception, at.exception
 
 
