@@ -71,7 +71,9 @@ def report_dq(
 @dq_app.command("snapshot")
 def snapshot(
     ctx: typer.Context,
-    day: str = typer.Option(None, "--day", help="The day YYYY-MM-DD the scores are stored for (default: today)."),
+    day: str = typer.Option(
+        None, "--day", help="The day YYYY-MM-DD the scores are stored for (default: today)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Scan the data and store the day's scores (idempotent: once per day)."""
@@ -86,7 +88,12 @@ def snapshot(
             uow.commit()
         except DomainError as err:
             fail(err)
-    data = {"day": result.day.isoformat(), "taken": result.taken, "overall": result.overall, "rows": len(result.rows)}
+    data = {
+        "day": result.day.isoformat(),
+        "taken": result.taken,
+        "overall": result.overall,
+        "rows": len(result.rows),
+    }
     text = (
         f"snapshot {data['day']}: overall {_score(result.overall)} ({len(result.rows)} scores)"
         if result.taken

@@ -65,14 +65,51 @@ def events(*, session: Session, actors: dict[str, Actor], today: date) -> list[E
         return run
 
     # Test entries a rep made while learning the system, never cleaned up (slide 11).
-    out.append((at(52, 9, 12), contact("sales_rep", 0, ContactCreate(account_id=0, full_name="Test Test", email="test@test.com", phone="111111111"))))
-    out.append((at(41, 14, 3), contact("rep2", 0, ContactCreate(account_id=0, full_name="asdf", email="asdf@example.com", phone="123456789"))))
-    out.append((at(23, 11, 40), contact("sales_rep", 1, ContactCreate(account_id=0, full_name="Anna Wiśniewska", email="test@example.com", phone="+48 600 000 000"))))
+    out.append(
+        (
+            at(52, 9, 12),
+            contact(
+                "sales_rep",
+                0,
+                ContactCreate(account_id=0, full_name="Test Test", email="test@test.com", phone="111111111"),
+            ),
+        )
+    )
+    out.append(
+        (
+            at(41, 14, 3),
+            contact(
+                "rep2",
+                0,
+                ContactCreate(account_id=0, full_name="asdf", email="asdf@example.com", phone="123456789"),
+            ),
+        )
+    )
+    out.append(
+        (
+            at(23, 11, 40),
+            contact(
+                "sales_rep",
+                1,
+                ContactCreate(
+                    account_id=0,
+                    full_name="Anna Wiśniewska",
+                    email="test@example.com",
+                    phone="+48 600 000 000",
+                ),
+            ),
+        )
+    )
     out.append((at(30, 16, 20), misspelt_sector))
     # Moved straight to Contract to get it off the list, without a value or a close date.
     out.append((at(18, 10, 5), deal("rep3", 0, DealCreate(title="Umowa ramowa 2027", stage_key="contract"))))
     # A value typed with too many zeros.
-    out.append((at(9, 13, 30), deal("rep4", 0, DealCreate(title="Dostawa cementu – hala", stage_key="offer", value="5000000"))))
+    out.append(
+        (
+            at(9, 13, 30),
+            deal("rep4", 0, DealCreate(title="Dostawa cementu – hala", stage_key="offer", value="5000000")),
+        )
+    )
 
     def snapshot() -> None:
         services.take_snapshot(session=session, actor=actors["sales_manager"])

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crm_impl.core.clock import now
 from crm_impl.core.i18n import t
@@ -140,7 +140,7 @@ def owners(session: Session) -> pd.DataFrame:
     """Every user: id, name (display name, else login), department (of their person, else "")."""
     rows = session.exec(
         select(UserAccount.id, UserAccount.display_name, UserAccount.username, Person.department).join(
-            Person, Person.id == UserAccount.person_id, isouter=True
+            Person, col(Person.id) == col(UserAccount.person_id), isouter=True
         )
     ).all()
     frame = pd.DataFrame(rows, columns=["id", "display_name", "username", "department"])
@@ -163,7 +163,11 @@ def dismissed_pairs(session: Session) -> dict[str, pd.DataFrame]:
 
 def load(session: Session, *, today: date | None = None) -> DqData:
     today = today or now().date()
-    frames = {"account": read_accounts(session), "contact": read_contacts(session), "deal": read_deals(session)}
+    frames = {
+        "account": read_accounts(session),
+        "contact": read_contacts(session),
+        "deal": read_deals(session),
+    }
     catalogue = tuple(str(n) for n in session.exec(select(Product.name)).all())
     ctx = Context(
         today=today,
@@ -266,9 +270,14 @@ def report_from_scan(found: Scan, data: DqData, *, top: int = 10) -> dict[str, A
 
 def snapshots(session: Session, *, days: int | None = None) -> pd.DataFrame:
     """Stored daily snapshots: day, entity, dimension, score, checked, failing."""
-    q = select(
-        DqSnapshot.day, DqSnapshot.entity, DqSnapshot.dimension, DqSnapshot.score, DqSnapshot.checked, DqSnapshot.failing
-    ).order_by(DqSnapshot.day)  # type: ignore[arg-type]
+    q = select(  # type: ignore[call-overload]
+        DqSnapshot.day,
+        DqSnapshot.entity,
+        DqSnapshot.dimension,
+        DqSnapshot.score,
+        DqSnapshot.checked,
+        DqSnapshot.failing,
+    ).order_by(col(DqSnapshot.day))
     rows = session.exec(q).all()
     frame = pd.DataFrame(rows, columns=["day", "entity", "dimension", "score", "checked", "failing"])
     frame["day"] = pd.to_datetime(frame["day"])
@@ -279,7 +288,10 @@ def snapshots(session: Session, *, days: int | None = None) -> pd.DataFrame:
 
 def trend_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     mine = frame[(frame["entity"] == metrics.ALL) & (frame["dimension"] == metrics.OVERALL)]
-    return [{"day": d.date().isoformat(), "overall": _json_number(s)} for d, s in zip(mine["day"], mine["score"], strict=True)]
+    return [
+        {"day": d.date().isoformat(), "overall": _json_number(s)}
+        for d, s in zip(mine["day"], mine["score"], strict=True)
+    ]
 
 
 __all__ = ["DIMENSIONS", "ENTITIES"]
@@ -306,7 +318,9 @@ def messages(issues: pd.DataFrame) -> pd.Series:
         if rule_id in ("account.sector_unknown", "deal.product_unknown"):
             shown_hint = t("dq.ui.did_you_mean", value=hint) if hint else ""
         texts[(rule_id, value, hint)] = t(f"dq.rule.{rule_id}", value=shown_value, hint=shown_hint).strip()
-    return pd.Series(list(zip(keys["rule"], keys["value"], keys["hint"], strict=True)), index=issues.index).map(texts)
+    return pd.Series(
+        list(zip(keys["rule"], keys["value"], keys["hint"], strict=True)), index=issues.index
+    ).map(texts)
 
 
 def record_issues(found: Scan, data: DqData) -> pd.DataFrame:
@@ -316,7 +330,18 @@ def record_issues(found: Scan, data: DqData) -> pd.DataFrame:
     issues = found.issues
     if issues.empty:
         return pd.DataFrame(
-            columns=["entity", "id", "label", "account_id", "owner_id", "score", "issues", "dimensions", "what", "severity"]
+            columns=[
+                "entity",
+                "id",
+                "label",
+                "account_id",
+                "owner_id",
+                "score",
+                "issues",
+                "dimensions",
+                "what",
+                "severity",
+            ]
         )
     shown = issues.assign(message=messages(issues))
     order = {"error": 0, "warning": 1, "info": 2}
@@ -334,4 +359,17 @@ def record_issues(found: Scan, data: DqData) -> pd.DataFrame:
         labels(data.frames), on=["entity", "id"], how="left"
     )
     out = out.sort_values(["score", "sev", "entity", "id"], kind="stable").reset_index(drop=True)
-    return out[["entity", "id", "label", "account_id", "owner_id", "score", "issues", "dimensions", "what", "severity"]]
+    return out[
+        [
+            "entity",
+            "id",
+            "label",
+            "account_id",
+            "owner_id",
+            "score",
+            "issues",
+            "dimensions",
+            "what",
+            "severity",
+        ]
+    ]

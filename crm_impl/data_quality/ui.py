@@ -117,7 +117,11 @@ def fix_form(actor: Actor, issues: pd.DataFrame) -> None:
         return
     entity, record_id = picked
     with read_session() as session:
-        row = session.get(Contact if entity == "contact" else Account, int(record_id))
+        row: Contact | Account | None = (
+            session.get(Contact, int(record_id))
+            if entity == "contact"
+            else session.get(Account, int(record_id))
+        )
     if row is None:
         return
     version = common.shown_version(f"dq_fix_{entity}_{record_id}", int(row.version))

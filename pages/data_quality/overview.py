@@ -83,7 +83,9 @@ with owner_col:
     st.subheader(t("dq.ui.by_owner"))
     names = {**people["name"].to_dict(), float("nan"): t("dq.ui.no_owner")}
     by_owner = metrics.group_scores(found)
-    by_owner["group"] = by_owner["group"].map(lambda g: t("dq.ui.no_owner") if pd.isna(g) else names.get(g, g))
+    by_owner["group"] = by_owner["group"].map(
+        lambda g: t("dq.ui.no_owner") if pd.isna(g) else names.get(g, g)
+    )
     st.dataframe(dq.score_table(by_owner, "group"), placeholder=common.EMPTY, width="stretch")
 with dept_col:
     st.subheader(t("dq.ui.by_department"))

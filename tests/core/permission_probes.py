@@ -23,6 +23,8 @@ from crm_impl.budget.models import BudgetLineCreate
 from crm_impl.core import audit, users
 from crm_impl.core.models import Person, PersonCreate, ProjectCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor
+from crm_impl.data_quality import queries as dq_queries
+from crm_impl.data_quality import services as dq_services
 from crm_impl.data_quality.services import merge as _dq_merge
 from crm_impl.defects import services as defects
 from crm_impl.defects.models import (
@@ -359,6 +361,7 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             session=s, actor=a, kind="account", left_id=pair[0], right_id=pair[1]
         ),
     ),
+    "dq.manage": (_nothing, lambda s, a, _: dq_services.take_snapshot(session=s, actor=a)),
 }
 
 
@@ -383,4 +386,5 @@ READ_PROBES: dict[str, tuple[Setup, Act]] = {
     ),
     "audit.read": (_nothing, lambda s, a, _: audit.list_entries(session=s, actor=a)),
     "user.read": (_nothing, lambda s, a, _: users.list_users(session=s, actor=a)),
+    "dq.read": (_nothing, lambda s, a, _: dq_queries.report(session=s, actor=a)),
 }

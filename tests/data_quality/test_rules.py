@@ -22,7 +22,13 @@ def ctx(**kw) -> Context:  # type: ignore[no-untyped-def]
 
 
 def account(**kw) -> dict:  # type: ignore[type-arg]
-    row = {"id": 1, "name": "Budex sp. z o.o.", "nip": "5260250274", "sector": "construction", "city": "Kraków"}
+    row = {
+        "id": 1,
+        "name": "Budex sp. z o.o.",
+        "nip": "5260250274",
+        "sector": "construction",
+        "city": "Kraków",
+    }
     return {**row, "owner_id": 1, "created_at": T0, **kw}
 
 
@@ -91,7 +97,14 @@ FAILING: dict[str, dict] = {  # type: ignore[type-arg]
     "deal.value_implausible": {"value": 5_000_000.0},
 }
 # rules that need more than one record to fail: tested below
-MULTI = {"account.duplicate", "contact.duplicate", "account.burst", "contact.burst", "deal.burst", "deal.date_far"}
+MULTI = {
+    "account.duplicate",
+    "contact.duplicate",
+    "account.burst",
+    "contact.burst",
+    "deal.burst",
+    "deal.date_far",
+}
 OPTIONAL = {"regon": "123456785", "iban": "PL61109010140000071219812874", "postal_code": "31-234"}
 
 
@@ -138,7 +151,13 @@ def test_the_good_records_fail_nothing():
 
 @pytest.mark.parametrize(
     ("number", "valid"),
-    [("5260250274", True), ("526-025-02-74", True), ("7740001454", True), ("5260250275", False), ("123", False)],
+    [
+        ("5260250274", True),
+        ("526-025-02-74", True),
+        ("7740001454", True),
+        ("5260250275", False),
+        ("123", False),
+    ],
 )
 def test_nip_checksum(number, valid):
     frame = pd.DataFrame([account(nip=number)])
@@ -171,7 +190,9 @@ def test_iban_checksum(number, valid):
 
 
 def test_empty_placeholders():
-    values = pd.Series(["", "  ", "N/A", "tbd", "NULL", "-", "brak", "None", None, "Kraków", "0"], dtype=object)
+    values = pd.Series(
+        ["", "  ", "N/A", "tbd", "NULL", "-", "brak", "None", None, "Kraków", "0"], dtype=object
+    )
     assert empty(values).tolist() == [True] * 9 + [False, False]
     assert empty(pd.Series([1.0, np.nan])).tolist() == [False, True]
 
@@ -198,7 +219,11 @@ def test_duplicates_fail_both_records_and_name_the_other():
     assert sorted(dup.index) == [1, 2]
     assert dup.loc[1, "value"] == "BUDEX Sp.z.o.o. (#2)" and dup.loc[2, "value"] == "Budex sp. z o.o. (#1)"
     contacts = pd.DataFrame(
-        [contact(id=1), contact(id=2, full_name="Nowak Anna"), contact(id=3, full_name="Piotr Zieliński", email="p@x.pl")]
+        [
+            contact(id=1),
+            contact(id=2, full_name="Nowak Anna"),
+            contact(id=3, full_name="Piotr Zieliński", email="p@x.pl"),
+        ]
     )
     found = rules.scan({"contact": contacts}, ctx())
     assert sorted(found.issues.query("rule == 'contact.duplicate'")["record_id"]) == [1, 2]
@@ -230,9 +255,14 @@ def test_date_far_and_huge_value_relative_to_the_data():
 def test_scores_by_hand():
     """Two accounts: #1 fails validity only, #2 passes all; one deal fails timeliness."""
     accounts = pd.DataFrame(
-        [account(id=1, nip="5260250275"), account(id=2, name="Kamex", nip="7740001454", city="Gdańsk", owner_id=2)]
+        [
+            account(id=1, nip="5260250275"),
+            account(id=2, name="Kamex", nip="7740001454", city="Gdańsk", owner_id=2),
+        ]
     )
-    deals = pd.DataFrame([deal(id=1, last_touch_at=T0 - pd.Timedelta(days=90), stage_entered_at=T0 - pd.Timedelta(days=90))])
+    deals = pd.DataFrame(
+        [deal(id=1, last_touch_at=T0 - pd.Timedelta(days=90), stage_entered_at=T0 - pd.Timedelta(days=90))]
+    )
     found = rules.scan({"account": accounts, "deal": deals}, ctx())
     s = metrics.dimension_scores(found).set_index(["entity", "dimension"])["score"]
     assert s["account", "validity"] == 50.0
@@ -244,7 +274,9 @@ def test_scores_by_hand():
     )
     assert s["account", "overall"] == pytest.approx(expected)
     rec = metrics.record_scores(found).set_index(["entity", "id"])["score"]
-    assert rec["account", 1] == pytest.approx(100 * (1 - WEIGHTS["validity"] / sum(WEIGHTS[d] for d in account_dims)))
+    assert rec["account", 1] == pytest.approx(
+        100 * (1 - WEIGHTS["validity"] / sum(WEIGHTS[d] for d in account_dims))
+    )
     assert rec["account", 2] == 100.0
     by_owner = metrics.group_scores(found).set_index(["group", "dimension"])
     assert by_owner.loc[(2, "overall"), "score"] == 100.0
@@ -253,3 +285,19 @@ def test_scores_by_hand():
     assert dept.loc[("Sales", "validity"), "score"] == pytest.approx(100 * 2 / 3)
     top = metrics.top_issues(found)
     assert set(top["rule"]) == {"account.nip_invalid", "deal.untouched"}
+
+
+def test_one_meaning_of_empty_nip_and_suggestion_with_the_importer_and_services():
+    from crm_impl.core.validation import nip_valid as service_nip
+    from crm_impl.data_quality.rules.base import EMPTY_TOKENS
+    from crm_impl.data_quality.rules.consistency import suggest
+    from crm_impl.data_quality.rules.validity import nip_valid
+    from crm_impl.importers import cleaning
+    from crm_impl.importers.mapping import DEFAULT_OPTIONS
+
+    assert {v.lower() for v in DEFAULT_OPTIONS["null_values"]} <= EMPTY_TOKENS
+    for number in ("5260250274", "526-025-02-74", "5260250275", "PL5260250274", "12", ""):
+        assert nip_valid(number) == service_nip(number), number
+    for value in ("technolgy", "GTXPro", "zzz"):
+        choices = ["technology", "retail", "GTX Pro"]
+        assert suggest(value, choices) == cleaning.suggest(value, choices)

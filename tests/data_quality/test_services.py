@@ -28,12 +28,16 @@ from tests.conftest import MAVEN, ROOT
 def _seed(engine, actor):  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
         acc = pipeline.create_account(
-            session=uow.session, actor=actor, data=AccountCreate(name="Budex", nip="5260250274", sector="retail", city="Kraków")
+            session=uow.session,
+            actor=actor,
+            data=AccountCreate(name="Budex", nip="5260250274", sector="retail", city="Kraków"),
         )
         pipeline.create_contact(
             session=uow.session,
             actor=actor,
-            data=ContactCreate(account_id=int(acc.id or 0), full_name="Test", email="test@example.com", phone="111111111"),
+            data=ContactCreate(
+                account_id=int(acc.id or 0), full_name="Test", email="test@example.com", phone="111111111"
+            ),
         )
         uow.commit()
 
@@ -61,7 +65,9 @@ def test_snapshot_and_settings_need_dq_manage(engine, session, make_user):
     with UnitOfWork(engine) as uow, pytest.raises(PermissionDenied):
         services.take_snapshot(session=uow.session, actor=rep)
     with UnitOfWork(engine) as uow, pytest.raises(PermissionDenied):
-        services.update_settings(session=uow.session, actor=rep, expected_version=1, data=DqSettingsUpdate(stale_days=5))
+        services.update_settings(
+            session=uow.session, actor=rep, expected_version=1, data=DqSettingsUpdate(stale_days=5)
+        )
     with UnitOfWork(engine) as uow, pytest.raises(PermissionDenied):
         queries.report(session=uow.session, actor=rep)
     assert session.exec(select(func.count()).select_from(DqSnapshot)).one() == 0
@@ -69,21 +75,35 @@ def test_snapshot_and_settings_need_dq_manage(engine, session, make_user):
 
 def test_settings_validated_version_checked_and_audited(engine, session, make_user):
     pm = make_user("pm", "pm_client")
-    for bad in (DqSettingsUpdate(stale_days=0), DqSettingsUpdate(required_deal=["nope"]), DqSettingsUpdate(sectors=" \n ")):
+    for bad in (
+        DqSettingsUpdate(stale_days=0),
+        DqSettingsUpdate(required_deal=["nope"]),
+        DqSettingsUpdate(sectors=" \n "),
+    ):
         with UnitOfWork(engine) as uow, pytest.raises(ValidationError):
             services.update_settings(session=uow.session, actor=pm, expected_version=1, data=bad)
     assert session.get(DqSettings, 1) is None  # nothing written
     with UnitOfWork(engine) as uow:
         row = services.update_settings(
-            session=uow.session, actor=pm, expected_version=1, data=DqSettingsUpdate(stale_days=7, sectors="Retail\nIT")
+            session=uow.session,
+            actor=pm,
+            expected_version=1,
+            data=DqSettingsUpdate(stale_days=7, sectors="Retail\nIT"),
         )
         uow.commit()
         assert (row.stale_days, row.sectors, row.version) == (7, ["retail", "it"], 2)
     with UnitOfWork(engine) as uow, pytest.raises(ConflictError):
-        services.update_settings(session=uow.session, actor=pm, expected_version=1, data=DqSettingsUpdate(stale_days=9))
+        services.update_settings(
+            session=uow.session, actor=pm, expected_version=1, data=DqSettingsUpdate(stale_days=9)
+        )
     with UnitOfWork(engine) as uow:
         assert queries.load(uow.session).context.settings.stale_days == 7
-    assert session.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "dq_settings")).one() == 2
+    assert (
+        session.exec(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "dq_settings")
+        ).one()
+        == 2
+    )
 
 
 def test_cli_report_and_snapshot_json(db_url, engine, make_user):
@@ -101,9 +121,16 @@ def test_cli_report_and_snapshot_json(db_url, engine, make_user):
     assert scores["contact", "plausibility"]["score"] == 0.0
     assert scores["account", "plausibility"]["score"] == 100.0
     assert data["records"] == 2 and data["failing_records"] == 1
-    assert {i["rule"] for i in data["top_issues"]} >= {"contact.placeholder_email", "contact.placeholder_name"}
-    snap = runner.invoke(build_app(), ["--database-url", db_url, "dq", "snapshot", "--json", "--day", "2025-01-02"])
-    again = runner.invoke(build_app(), ["--database-url", db_url, "dq", "snapshot", "--json", "--day", "2025-01-02"])
+    assert {i["rule"] for i in data["top_issues"]} >= {
+        "contact.placeholder_email",
+        "contact.placeholder_name",
+    }
+    snap = runner.invoke(
+        build_app(), ["--database-url", db_url, "dq", "snapshot", "--json", "--day", "2025-01-02"]
+    )
+    again = runner.invoke(
+        build_app(), ["--database-url", db_url, "dq", "snapshot", "--json", "--day", "2025-01-02"]
+    )
     assert json.loads(snap.output)["taken"] is True and json.loads(again.output)["taken"] is False
     bad = runner.invoke(build_app(), ["--database-url", db_url, "dq", "snapshot", "--day", "yesterday"])
     assert bad.exit_code == 1
@@ -121,9 +148,21 @@ def test_maven_scan_finds_what_is_really_there(engine, make_user):
     mapping = mapping_mod.load(MAPPING)
     del mapping.entities["accounts"].values["sector"]
     del mapping.entities["deals"].values["product"]
-    for entity, name in (("accounts", "accounts.csv"), ("products", "products.csv"), ("users", "sales_teams.csv"), ("deals", "sales_pipeline.csv")):
+    for entity, name in (
+        ("accounts", "accounts.csv"),
+        ("products", "products.csv"),
+        ("users", "sales_teams.csv"),
+        ("deals", "sales_pipeline.csv"),
+    ):
         with UnitOfWork(engine) as uow:
-            imports.run_import(session=uow.session, actor=actor, entity=entity, data=MAVEN / name, mapping=mapping, dry_run=False)
+            imports.run_import(
+                session=uow.session,
+                actor=actor,
+                entity=entity,
+                data=MAVEN / name,
+                mapping=mapping,
+                dry_run=False,
+            )
             uow.commit()
     raw_deals = pd.read_csv(MAVEN / "sales_pipeline.csv")
     raw_accounts = pd.read_csv(MAVEN / "accounts.csv")

@@ -72,9 +72,7 @@ def _text(values: pd.Series | None, index: pd.Index) -> pd.Series:
     return cleaned.astype(str)
 
 
-def scan(
-    frames: dict[str, pd.DataFrame], ctx: Context, *, rules: tuple[Rule, ...] = REGISTRY
-) -> Scan:
+def scan(frames: dict[str, pd.DataFrame], ctx: Context, *, rules: tuple[Rule, ...] = REGISTRY) -> Scan:
     """Run every rule whose entity has a frame and whose columns are in it."""
     ctx = Context(
         today=ctx.today,
@@ -129,10 +127,7 @@ def scan(
                 )
         owner = frame["owner_id"] if "owner_id" in frame.columns else pd.Series(pd.NA, index=frame.index)
         table = pd.DataFrame(
-            {
-                d: np.where(checked[d], np.where(failed[d], 0.0, 1.0), np.nan)
-                for d in DIMENSIONS
-            },
+            {d: np.where(checked[d], np.where(failed[d], 0.0, 1.0), np.nan) for d in DIMENSIONS},
             index=pd.Index(frame["id"].to_numpy(), name="id"),
         )
         table.insert(0, "owner_id", pd.array(owner.to_numpy(), dtype="Int64"))

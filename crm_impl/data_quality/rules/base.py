@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from crm_impl.data_quality import vocabulary as v
-from crm_impl.importers.mapping import DEFAULT_OPTIONS
 
 # "Empty" everywhere (completeness, and every rule that skips empty cells): blank after trimming,
-# or a placeholder people type instead of nothing. The importer's default null values are part of
-# it, so a value the importer would have stored as empty is empty here too.
+# or a placeholder people type instead of nothing. The importer's default null values
+# (importers.mapping.DEFAULT_OPTIONS, not imported: it pulls in the database) are part of it, so a
+# value the importer would have stored as empty is empty here too (tests/data_quality check it).
 EMPTY_TOKENS = frozenset(
-    {str(x).strip().lower() for x in DEFAULT_OPTIONS["null_values"]}
+    {"", "null", "none", "n/a", "#n/a"}
     | {"", "n/a", "na", "n.a.", "tbd", "tba", "null", "none", "nil", "nan", "-", "--", "---", "—", "–"}
     | {"?", "??", "???", ".", "x", "brak", "b/d", "bd", "brak danych", "nie dotyczy", "nd", "#n/a", "unknown"}
 )
@@ -157,4 +157,3 @@ def nan_to_empty(values: pd.Series | None) -> pd.Series | None:
     if values is None:
         return None
     return values.astype(object).where(values.notna(), "")
-

@@ -6,9 +6,9 @@ the nearest known one as "did you mean" (the importer's `suggest`, rapidfuzz).""
 from __future__ import annotations
 
 import pandas as pd
+from rapidfuzz import fuzz, process, utils
 
 from crm_impl.data_quality.rules.base import Context, Finding, empty, filled, per_value, rule, text
-from crm_impl.importers.cleaning import suggest
 
 
 def _stage(key: str):  # type: ignore[no-untyped-def]
@@ -76,6 +76,17 @@ def deal_no_account(frame: pd.DataFrame, ctx: Context) -> Finding:
 @rule("contact.no_account", "consistency", "warning", "account_id", ("account_id",))
 def contact_no_account(frame: pd.DataFrame, ctx: Context) -> Finding:
     return _dangling(frame, ctx, "account_id", "account")
+
+
+def suggest(value: str, choices: list[str], cutoff: float = 60) -> str | None:
+    """The closest known value ("technolgy" -> "technology"): the importer's suggestion
+    (`importers.cleaning.suggest`, same scorer and cutoff; not imported: it pulls in the database)."""
+    if not value or not choices:
+        return None
+    best = process.extractOne(
+        value, choices, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=cutoff
+    )
+    return best[0] if best else None
 
 
 def _unknown(values: pd.Series, known: tuple[str, ...]) -> Finding:

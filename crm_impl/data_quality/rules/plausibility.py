@@ -49,12 +49,12 @@ PLACEHOLDER_DOMAINS = (
     "xxx.com",
     "asdf.com",
 )
-PLACEHOLDER_LOCAL = r"(?i)^(?:test\d*|asdf|qwerty|xxx+|aaa+|abc|foo|bar|dummy|fake|noreply|no-reply|brak|nie|none|null|a)$"
+PLACEHOLDER_LOCAL = (
+    r"(?i)^(?:test\d*|asdf|qwerty|xxx+|aaa+|abc|foo|bar|dummy|fake|noreply|no-reply|brak|nie|none|null|a)$"
+)
 COUNTING = ("01234567890", "98765432109")
 # every run of at least six counting digits ("123456", "3456789", "987654321", ...)
-COUNTING_RUNS = frozenset(
-    c[i:j] for c in COUNTING for i in range(len(c)) for j in range(i + 6, len(c) + 1)
-)
+COUNTING_RUNS = frozenset(c[i:j] for c in COUNTING for i in range(len(c)) for j in range(i + 6, len(c) + 1))
 ROUND_MILLION = 1_000_000
 HUGE_FACTOR = 10  # a value above the 99th percentile × this is implausible
 MIN_FOR_PERCENTILE = 50  # with fewer positive values the percentile says nothing
@@ -87,7 +87,9 @@ def placeholder_email(frame: pd.DataFrame, _ctx: Context) -> Finding:
     value = text(frame["email"]).str.lower()
     parts = value.str.extract(r"^(?P<local>.*)@(?P<domain>[^@]*)$").fillna("")
     local, domain = parts["local"], parts["domain"]
-    fake_domain = domain.isin(PLACEHOLDER_DOMAINS) | domain.str.fullmatch(r"(?:test|example|asdf|xxx)\.(?:com|org|net)")
+    fake_domain = domain.isin(PLACEHOLDER_DOMAINS) | domain.str.fullmatch(
+        r"(?:test|example|asdf|xxx)\.(?:com|org|net)"
+    )
     fake_local = local.str.match(PLACEHOLDER_LOCAL)
     return Finding((value != "") & (fake_domain | fake_local), value)
 

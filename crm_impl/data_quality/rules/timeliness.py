@@ -18,7 +18,9 @@ def untouched(frame: pd.DataFrame, ctx: Context) -> Finding:
     return Finding(days > ctx.settings.stale_days, days.astype("Int64"))
 
 
-@rule("deal.close_overdue", "timeliness", "info", "expected_close", ("stage_kind", "expected_close"), open_deals)
+@rule(
+    "deal.close_overdue", "timeliness", "info", "expected_close", ("stage_kind", "expected_close"), open_deals
+)
 def close_overdue(frame: pd.DataFrame, ctx: Context) -> Finding:
     close = pd.to_datetime(frame["expected_close"], errors="coerce")
     today = pd.Timestamp(ctx.today)

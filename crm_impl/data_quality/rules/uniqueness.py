@@ -9,7 +9,10 @@ import pandas as pd
 from crm_impl.data_quality.duplicates import drop_dismissed, find_duplicates
 from crm_impl.data_quality.rules.base import Context, Finding, rule
 
-COLUMNS = {"account": ("id", "name", "nip", "city"), "contact": ("id", "name", "email", "phone", "account_id")}
+COLUMNS = {
+    "account": ("id", "name", "nip", "city"),
+    "contact": ("id", "name", "email", "phone", "account_id"),
+}
 
 
 def pairs(frame: pd.DataFrame, ctx: Context, kind: str) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Validity: e-mail and phone shapes, Polish postal codes (NN-NNN), NIP, REGON and IBAN checksums
 (python-stdnum; the NIP check is the one the services and the importer use,
-`crm_impl.core.validation.nip_valid`), dates in order, non-negative values. Empty cells are the
+`crm_impl.core.validation.nip_valid`: ten digits and stdnum's checksum, restated here because
+that module pulls in the database; a test keeps the two equal). Empty cells are the
 completeness rules' business and pass here."""
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ import re
 
 import pandas as pd
 from stdnum import iban as std_iban
+from stdnum.pl import nip as std_nip
 from stdnum.pl import regon as std_regon
 
-from crm_impl.core.validation import nip_valid
 from crm_impl.data_quality.rules.base import Context, Finding, as_utc, digits, filled, per_value, rule, text
 
 EMAIL = r"^[^@\s<>]+@[^@\s<>.][^@\s<>]*\.[A-Za-z]{2,}$"
 PHONE_CHARS = r"^\+?[\d\s().\-/]+$"
 POSTAL_CODE = r"^\d{2}-\d{3}$"
+
+
+def nip_valid(value: object) -> bool:
+    digits = _compact(value)
+    return bool(re.fullmatch(r"\d{10}", digits)) and bool(std_nip.is_valid(digits))
 
 
 def _compact(value: object) -> str:

@@ -36,7 +36,9 @@ def take_snapshot(*, session: Session, actor: Actor, day: date | None = None) ->
     """Scan now and store the scores as of `day` (default: today)."""
     require(actor, "dq.manage")
     as_of = day or now().date()
-    stored = list(session.exec(select(DqSnapshot).where(DqSnapshot.day == as_of).order_by(col(DqSnapshot.id))).all())
+    stored = list(
+        session.exec(select(DqSnapshot).where(DqSnapshot.day == as_of).order_by(col(DqSnapshot.id))).all()
+    )
     if stored:
         return SnapshotResult(as_of, False, stored)
     scores = metrics.snapshot_rows(metrics.dimension_scores(queries.run(queries.load(session, today=as_of))))
@@ -66,7 +68,9 @@ def take_snapshot(*, session: Session, actor: Actor, day: date | None = None) ->
             "day": as_of.isoformat(),
             "overall": result.overall,
             "rows": len(rows),
-            "records": next((r.checked for r in rows if r.entity == metrics.ALL and r.dimension == metrics.OVERALL), 0),
+            "records": next(
+                (r.checked for r in rows if r.entity == metrics.ALL and r.dimension == metrics.OVERALL), 0
+            ),
         },
     )
     return result
