@@ -50,7 +50,7 @@ REASONS = (
 )
 KINDS = ("account", "contact")
 
-BLOCK_CAP = 200
+BLOCK_CAP = 64
 FIRST_LETTERS = 2
 MAX_PREFIX = 10
 MIN_NAME_CHARS = 3
@@ -193,14 +193,20 @@ def normalise_name(names: pd.Series) -> pd.Series:
     return _series(arr).set_axis(names.index).rename(names.name)
 
 
-def _sorted_tokens(names: pd.Series) -> pd.Series:
-    """Each name's words in alphabetical order (sorted once per distinct name of several words)."""
+def _sorted_tokens(names: pd.Series, *, numbers_last: bool = False) -> pd.Series:
+    """Each name's words in alphabetical order (sorted once per distinct name of several words).
+    `numbers_last`: words starting with a digit go after the others (for blocking: "6167 ..."
+    would otherwise make the first letters a number)."""
     values = names.astype(object).to_numpy(dtype=object)
     out = values.copy()
     several = pc.match_substring(_arrow(names), " ").to_numpy(zero_copy_only=False)
     if several.any():
         codes, uniques = pd.factorize(pd.Series(values[several], dtype=object))
-        joined = np.array([" ".join(sorted(u.split(" "))) for u in uniques], dtype=object)
+
+        def key(word: str) -> tuple[bool, str]:
+            return (numbers_last and word[:1].isdigit(), word)
+
+        joined = np.array([" ".join(sorted(u.split(" "), key=key)) for u in uniques], dtype=object)
         out[several] = joined[codes]
     return pd.Series(out, index=names.index, dtype=object)
 
@@ -359,7 +365,8 @@ def _name_pairs(
     # first word is still met.
     typed = names.to_numpy(dtype=object)[rows]
     several = np.char.find(typed.astype(str), " ") >= 0
-    for letters, use in ((words[rows], np.ones(len(rows), dtype=bool)), (typed, several)):
+    blocking = _sorted_tokens(names, numbers_last=True).to_numpy(dtype=object)[rows]
+    for letters, use in ((blocking, np.ones(len(rows), dtype=bool)), (typed, several)):
         if use.sum() < 2:
             continue
         codes = _block_codes(sub_keys[use].reset_index(drop=True), pd.Series(letters[use]))
