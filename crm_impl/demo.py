@@ -26,6 +26,7 @@ from crm_impl.core import audit, clock, users
 from crm_impl.core.auth import actor_for
 from crm_impl.core.models import Person, PersonCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor, can, require
+from crm_impl.data_quality import demo as demo_dq
 from crm_impl.defects import demo as demo_defects
 from crm_impl.pipeline import demo as demo_pipeline
 from crm_impl.pipeline.services.stages import ensure_default_stages
@@ -195,7 +196,8 @@ def load(
     registers = demo_adoption_registers.events(  # issue 11: ADKAR rounds, legacy tools, benefits
         session=session, people=people, actors=actors, today=today
     )
-    history = [*steps, *sales, *rollout, *testing, *budget, *training, *adoption, *registers]
+    quality = demo_dq.events(session=session, actors=actors, today=today)  # issue 11
+    history = [*steps, *sales, *rollout, *testing, *budget, *training, *adoption, *registers, *quality]
     history.sort(key=lambda step: step[0])  # stable: same-moment steps keep their planned order
     for when, step in history:
         with clock.at(when):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from crm_impl.cli import adoption, backup, budget, core, defects, imports, pipeline, rollout, training
+from crm_impl.cli import adoption, backup, budget, core, defects, dq, imports, pipeline, rollout, training
 from crm_impl.cli.context import Cli
 from crm_impl.core.db import get_engine
 from crm_impl.core.i18n import set_locale
@@ -47,6 +47,7 @@ def build_app() -> typer.Typer:
     budget.register(app, report)  # report budget, budget snapshot (issue 10)
     training.register(app, report)  # report training (issue 10)
     adoption.register(app, report)  # report adoption (issue 11)
+    dq.register(app, report)  # report dq, dq snapshot (issue 11)
     imports.register(app)  # crm-impl import …, crm-impl export …
     backup.register(app)  # crm-impl backup -o FILE, crm-impl restore FILE
     app.add_typer(report, name="report")

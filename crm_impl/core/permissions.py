@@ -32,6 +32,7 @@ READ_ACTIONS = (
     "training.read",  # training sessions, coverage, effect, meetings (own record: everyone)
     "budget.read",  # budget lines, cost postings, earned value: the project's people
     "adoption.read",  # adoption: usage, ADKAR readiness, legacy tools, benefits (the project's people)
+    "dq.read",  # data-quality scores, issues per record, trend (management, PMs, sales managers)
 )
 WRITE_ACTIONS = (
     "user.manage",  # create, roles, reset password, unlock, deactivate
@@ -61,6 +62,8 @@ WRITE_ACTIONS = (
     "budget.edit",  # budget lines, cost postings, their import, EV snapshots (PMs, management)
     "adoption.manage",  # ADKAR survey rounds, the legacy tools and benefits registers (PMs, management)
     "adoption.import",  # usage logs of other systems (the administrator, who runs the imports)
+    "dq.manage",  # data-quality settings (required fields, N days…) and snapshots
+    "dq.merge",  # merge two duplicate accounts/contacts, or dismiss a pair as "not a duplicate"
 )
 ACTIONS = READ_ACTIONS + WRITE_ACTIONS
 
@@ -139,6 +142,19 @@ _ADOPTION_GRANTS: dict[str, set[str]] = {
     "sales_manager": {"adoption.read"},
 }
 MATRIX.update({role: MATRIX[role] | grants for role, grants in _ADOPTION_GRANTS.items()})
+# Data quality (issue 11): those who answer for the data read the scores; PMs and sales managers
+# also set the rules' settings and take snapshots.
+_DQ_GRANTS: dict[str, set[str]] = {
+    "management": {"dq.read"},
+    "pm_vendor": {"dq.read", "dq.manage"},
+    "pm_client": {"dq.read", "dq.manage"},
+    "sales_manager": {"dq.read", "dq.manage"},
+}
+MATRIX.update({role: MATRIX[role] | grants for role, grants in _DQ_GRANTS.items()})
+# Merging duplicates rewrites the customer records: those who own them (sales managers) and the
+# client-side PM (the client's data, e.g. after the migration); not the vendor, not management.
+_DQ_MERGE = ("sales_manager", "pm_client")
+MATRIX.update({role: MATRIX[role] | {"dq.merge"} for role in _DQ_MERGE})
 
 
 @dataclass(frozen=True)

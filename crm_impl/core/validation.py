@@ -184,13 +184,12 @@ def date_order(start: date | None, end: date | None, field: str) -> None:
 
 
 def nip_valid(value: str | None) -> bool:
-    """Polish tax id checksum (weights 6,5,7,2,3,4,5,6,7; mod 11)."""
+    """Polish tax id: ten digits (spaces and dashes aside) with a valid checksum, checked by
+    python-stdnum (`stdnum.pl.nip`). The one NIP rule: services, importer and data quality."""
+    from stdnum.pl import nip as std_nip
+
     digits = re.sub(r"[\s-]", "", value or "")
-    if not re.fullmatch(r"\d{10}", digits):
-        return False
-    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-    check = sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11
-    return check != 10 and check == int(digits[9])
+    return bool(re.fullmatch(r"\d{10}", digits)) and bool(std_nip.is_valid(digits))
 
 
 def nip(value: Any, field: str = "field.nip") -> str | None:

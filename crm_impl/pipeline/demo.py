@@ -13,6 +13,7 @@ moment the demo user did it.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -194,6 +195,12 @@ def person_name(rng: random.Random) -> str:
 def ascii_name(text: str) -> str:
     table = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
     return text.translate(table).lower()
+
+
+def _domain(company: str) -> str:
+    """A customer's made-up e-mail domain from its name ("Budex Kraków sp. z o.o." -> budex-krakow.pl)."""
+    words = re.findall(r"[a-z0-9]+", ascii_name(company.split(" sp.")[0].split(" S.A.")[0]))
+    return "-".join(words[:2] or ["firma"]) + ".pl"
 
 
 def nip_for(rng: random.Random) -> str:
@@ -395,7 +402,9 @@ def events(
                     ContactCreate(
                         account_id=0,
                         full_name=name,
-                        email=f"{ascii_name(name).replace(' ', '.')}@example.pl",
+                        # at the customer's own domain (a shared made-up domain would make
+                        # namesakes at two customers look like one person to the duplicate check)
+                        email=f"{ascii_name(name).replace(' ', '.')}@{_domain(acc.name)}",
                         phone=f"+48 {rng.randint(500, 799)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
                         position=rng.choice(["Purchasing", "Owner", "Site manager", "Procurement"]),
                     ),

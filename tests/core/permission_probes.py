@@ -26,6 +26,9 @@ from crm_impl.budget.models import BudgetLineCreate
 from crm_impl.core import audit, users
 from crm_impl.core.models import Person, PersonCreate, ProjectCreate, UserAccount, UserCreate
 from crm_impl.core.permissions import SYSTEM, Actor
+from crm_impl.data_quality import queries as dq_queries
+from crm_impl.data_quality import services as dq_services
+from crm_impl.data_quality.services import merge as _dq_merge
 from crm_impl.defects import services as defects
 from crm_impl.defects.models import (
     AcceptanceCreate,
@@ -168,6 +171,15 @@ def _test_run_setup(session: Session, actor: Actor) -> dict[str, int]:
     project_id = _project(session)
     _person_for(session, actor, "vendor")
     return {"project": project_id, "release": _release(session, project_id)}
+
+
+def _two_accounts(session: Session) -> tuple[int, int]:
+    from crm_impl.pipeline.models import Account
+
+    pair = (Account(name="Probe Dup"), Account(name="PROBE DUP"))
+    session.add_all(pair)
+    session.flush()
+    return (pair[0].id, pair[1].id)  # type: ignore[return-value]
 
 
 PROBES: dict[str, tuple[Setup, Act]] = {
@@ -361,6 +373,13 @@ PROBES: dict[str, tuple[Setup, Act]] = {
             session=s, actor=a, meeting_id=meeting_id, expected_version=1, data=MeetingUpdate(notes="edited")
         ),
     ),
+    "dq.merge": (  # the smallest merge-side write: dismiss a pair as "not a duplicate"
+        lambda s, a: _two_accounts(s),
+        lambda s, a, pair: _dq_merge.dismiss_pair(
+            session=s, actor=a, kind="account", left_id=pair[0], right_id=pair[1]
+        ),
+    ),
+    "dq.manage": (_nothing, lambda s, a, _: dq_services.take_snapshot(session=s, actor=a)),
 }
 
 
@@ -385,4 +404,5 @@ READ_PROBES: dict[str, tuple[Setup, Act]] = {
     ),
     "audit.read": (_nothing, lambda s, a, _: audit.list_entries(session=s, actor=a)),
     "user.read": (_nothing, lambda s, a, _: users.list_users(session=s, actor=a)),
+    "dq.read": (_nothing, lambda s, a, _: dq_queries.report(session=s, actor=a)),
 }

@@ -56,6 +56,9 @@ budget.edit       x   x   x   x   .   .   .   .   .   .   .
 adoption.read     x   x   x   x   x   x   .   .   x   x   .
 adoption.manage   x   x   x   x   .   .   .   .   .   .   .
 adoption.import   x   .   .   .   .   .   .   .   .   .   .
+dq.read           x   x   x   x   .   .   .   .   .   x   .
+dq.manage         x   .   x   x   .   .   .   .   .   x   .
+dq.merge          x   .   .   x   .   .   .   .   .   x   .
 """
 COLUMNS = {
     "adm": "admin",

@@ -1,0 +1,47 @@
+"""Every data-quality page for every role: renders without exception; forbidden pages refuse and
+show no data; allowed pages draw their charts; the overall figure is the scan's."""
+
+import pytest
+from sqlmodel import Session
+
+from crm_impl.core.db import get_engine
+from crm_impl.core.i18n import fmt_number
+from crm_impl.core.ui.nav import PAGES
+from crm_impl.data_quality import metrics, queries
+from tests.apptest import ROLE_LOGINS
+from tests.core.test_pages import metric
+from tests.core.test_permissions import EXPECTED
+
+DQ = [p for p in PAGES if p.path.startswith("pages/data_quality/") and "duplicates" not in p.path]
+CHARTS = {"pages/data_quality/overview.py": 2}  # dimension bars, trend of the demo's snapshots
+
+
+@pytest.mark.parametrize("role", list(ROLE_LOGINS))
+@pytest.mark.parametrize("spec", DQ, ids=lambda s: s.path)
+def test_dq_page_for_role(app_as, role, spec):
+    at = app_as(ROLE_LOGINS[role], spec.path)
+    assert not at.exception, at.exception
+    refused = any("permission" in e.value for e in at.error)
+    assert refused == (not EXPECTED[role, spec.action])
+    if refused:
+        assert not at.dataframe and not at.get("vega_lite_chart") and not at.metric
+    else:
+        assert len(at.get("vega_lite_chart")) == CHARTS.get(spec.path, 0)
+
+
+def test_overview_figures_are_the_scan(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        scores = metrics.dimension_scores(queries.run(queries.load(session)))
+    overall = scores.set_index(["entity", "dimension"]).loc[(metrics.ALL, metrics.OVERALL)]
+    at = app_as("management", "pages/data_quality/overview.py")
+    assert metric(at, "Overall score") == fmt_number(overall["score"], 1)
+    assert metric(at, "Records with an issue") == fmt_number(int(overall["failing"]))
+    pl = app_as("management", "pages/data_quality/overview.py", locale="pl")
+    assert metric(pl, "Ocena ogólna") == fmt_number(overall["score"], 1).replace(".", ",")
+
+
+def test_records_page_lists_the_demo_slips(app_as):
+    at = app_as("sales_manager", "pages/data_quality/records.py")
+    table = at.dataframe[0].value
+    assert (table["record"] == "Test Test").any() and (table["record"] == "Umowa ramowa 2027").any()
+    assert table["what"].str.contains("looks made up").any()
