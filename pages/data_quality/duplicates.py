@@ -98,8 +98,9 @@ def decide(actor: Actor, pairs: pd.DataFrame, kind: str) -> None:
             for name in SHOWN[kind]:
                 st.text(f"{t(f'dq_duplicates.field.{name}')}: {_text(row.get(f'{side}_{name}'))}")
     keep_labels = {
-        left_id: t("dq_duplicates.ui.keep_option", id=left_id, name=_text(row["left_name"])),
-        right_id: t("dq_duplicates.ui.keep_option", id=right_id, name=_text(row["right_name"])),
+        # a radio's labels render Markdown: the names are escaped (user text is data)
+        left_id: t("dq_duplicates.ui.keep_option", id=left_id, name=common.plain(_text(row["left_name"]))),
+        right_id: t("dq_duplicates.ui.keep_option", id=right_id, name=common.plain(_text(row["right_name"]))),
     }
     keep = st.radio(
         t("dq_duplicates.ui.keep"),

@@ -48,6 +48,8 @@ HOSTILE_COLUMNS = {
     "release": ["notes"],
     "budget_line": ["name"],
     "cost_posting": ["supplier", "description"],
+    "benefit": ["name"],
+    "benefit_measurement": ["note"],
 }
 PREFIXES = ("=", "+", "-", "@")
 HOSTILE = re.compile(r"""^'?[=+\-@]HYPERLINK\("http://evil""")
