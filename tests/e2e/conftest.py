@@ -69,16 +69,19 @@ def choose(page, widget, option: str) -> None:  # type: ignore[no-untyped-def]
     (CI once submitted a form with "Roles is required"), so the chip is checked and the pick
     retried, up to three times.
     """
+    chip = widget.get_by_text(option, exact=True)
     for _ in range(3):
+        if chip.count():  # landed meanwhile (a slow render): do not click it away again
+            break
         widget.click()
         page.get_by_role("option", name=option, exact=True).click()
         page.keyboard.press("Escape")
         try:
-            expect(widget.get_by_text(option, exact=True)).to_be_visible(timeout=3000)
+            expect(chip).to_be_visible(timeout=10000)
             return
         except AssertionError:
             continue
-    expect(widget.get_by_text(option, exact=True)).to_be_visible()
+    expect(chip).to_be_visible(timeout=10000)
 
 
 SignIn = Callable[[object, str], None]
