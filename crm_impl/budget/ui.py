@@ -16,8 +16,6 @@ import streamlit as st
 from crm_impl.budget import metrics, queries, services
 from crm_impl.budget import models as bm
 from crm_impl.budget.metrics import EarnedValue, Finding
-from crm_impl.core import audit
-from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_money, fmt_number, fmt_pct, t
 from crm_impl.core.models import utcnow
@@ -33,17 +31,11 @@ NONE = common.EMPTY
 
 def project_id() -> int:
     """The active project's id; stops the page with a hint when there is none."""
-    user = ui_session.current_user()
-    pid = sidebar.active_project_id(user) if user else None
-    if pid is None:
-        st.info(t("budget.ui.no_project"), icon=":material/info:")
-        st.stop()
-    return int(pid)
+    return sidebar.require_active_project("budget.ui.no_project")
 
 
 def _key() -> tuple[int, str]:
-    with read_session() as session:
-        return audit.data_version(session=session), get_settings().database_url
+    return ui_session.data_key()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

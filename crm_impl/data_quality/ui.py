@@ -9,12 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from crm_impl.core import audit
-from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import get_locale, t
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.data_quality import metrics, queries
 from crm_impl.data_quality.rules import Scan
 from crm_impl.data_quality.vocabulary import DIMENSIONS, ENTITIES
@@ -25,8 +24,7 @@ PAGE_OF = {"deal": "pipeline_deal", "account": "pipeline_client", "contact": "pi
 
 
 def _key() -> tuple[int, str]:
-    with read_session() as session:
-        return audit.data_version(session=session), get_settings().database_url
+    return ui_session.data_key()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -21,7 +21,6 @@ from crm_impl.core.i18n import get_locale, t, tn
 from crm_impl.core.models import Person, UserAccount, utcnow
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common, sidebar
-from crm_impl.core.ui import session as ui_session
 from crm_impl.defects import models as dm
 from crm_impl.defects import queries, services
 from crm_impl.rollout.models import Requirement
@@ -35,12 +34,7 @@ FILTER_KEYS = ("status", "severity", "module", "release", "assignee", "mine", "t
 
 def project_id() -> int:
     """The active project's id; stops the page with a hint when there is none."""
-    user = ui_session.current_user()
-    pid = sidebar.active_project_id(user) if user else None
-    if pid is None:
-        st.info(t("defects.ui.no_project"), icon=":material/info:")
-        st.stop()
-    return int(pid)
+    return sidebar.require_active_project("defects.ui.no_project")
 
 
 def data_version() -> int:

@@ -15,8 +15,6 @@ import streamlit as st
 from sqlmodel import select
 
 from crm_impl.adoption.queries import registers as adoption_registers
-from crm_impl.core import audit
-from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_date, t
 from crm_impl.core.models import UserAccount
@@ -30,17 +28,11 @@ from crm_impl.training import models as tm
 
 
 def project_id() -> int:
-    user = ui_session.current_user()
-    pid = sidebar.active_project_id(user) if user else None
-    if pid is None:
-        st.info(t("training.ui.no_project"), icon=":material/info:")
-        st.stop()
-    return int(pid)
+    return sidebar.require_active_project("training.ui.no_project")
 
 
 def _key() -> tuple[int, str]:
-    with read_session() as session:
-        return audit.data_version(session=session), get_settings().database_url
+    return ui_session.data_key()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

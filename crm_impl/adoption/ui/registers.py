@@ -19,19 +19,17 @@ from crm_impl.adoption.registers_vocabulary import ADKAR_ELEMENTS, ADKAR_SCORES
 from crm_impl.adoption.services import adkar as adkar_services
 from crm_impl.adoption.services import registers as services
 from crm_impl.adoption.ui.usage import project_id  # noqa: F401  (the pages' one project picker)
-from crm_impl.core import audit
-from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_number, fmt_pct, t
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.importers import ui as import_widgets
 
 # ---- cached reads ----------------------------------------------------------------------------------
 
 
 def _key() -> tuple[int, str]:
-    with read_session() as session:
-        return audit.data_version(session=session), get_settings().database_url
+    return ui_session.data_key()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

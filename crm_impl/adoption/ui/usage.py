@@ -11,8 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.adoption.queries import usage as queries
-from crm_impl.core import audit
-from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import t
 from crm_impl.core.ui import common, sidebar
@@ -20,17 +18,11 @@ from crm_impl.core.ui import session as ui_session
 
 
 def project_id() -> int:
-    user = ui_session.current_user()
-    pid = sidebar.active_project_id(user) if user else None
-    if pid is None:
-        st.info(t("adoption.usage.no_project"), icon=":material/info:")
-        st.stop()
-    return int(pid)
+    return sidebar.require_active_project("adoption.usage.no_project")
 
 
 def _key() -> tuple[int, str]:
-    with read_session() as session:
-        return audit.data_version(session=session), get_settings().database_url
+    return ui_session.data_key()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -112,6 +112,11 @@ def _data_version() -> int:
         return audit.data_version(session=session)
 
 
+def data_key() -> tuple[int, str]:
+    """The data version and the database: what every domain's cached read models are keyed by."""
+    return _data_version(), get_settings().database_url
+
+
 def live_fragment(run_every: int | None) -> Callable[[Callable[P, None]], Callable[P, None]]:
     """A fragment for a live page (board, dashboard): it redraws on its own actions (a move
     reruns only it), and a small watcher fragment inside it wakes every `run_every` seconds and

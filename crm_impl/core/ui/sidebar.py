@@ -21,6 +21,17 @@ def active_project_id(user: UserAccount) -> int | None:
     return ids[0] if ids else None
 
 
+def require_active_project(no_project_key: str) -> int:
+    """The signed-in user's active project's id; stops the page with the domain's hint
+    (`no_project_key`) when there is none."""
+    user = ui_session.current_user()
+    pid = active_project_id(user) if user else None
+    if pid is None:
+        st.info(t(no_project_key), icon=":material/info:")
+        st.stop()
+    return int(pid)
+
+
 def _language_changed() -> None:
     lang = st.session_state["sidebar_language"]
     st.session_state["locale"] = lang

@@ -13,7 +13,6 @@ import streamlit as st
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import t, tn
 from crm_impl.core.ui import common, sidebar
-from crm_impl.core.ui import session as ui_session
 from crm_impl.rollout.services import grid, projects
 from crm_impl.rollout.services.checks import Fields
 from crm_impl.rollout.services.grid import GridRow
@@ -32,12 +31,7 @@ def save_form(fn: Callable[..., Any], success_key: str, /, **kwargs: Any) -> Any
 
 def project_id() -> int:
     """The active project's id; stops the page with a hint when there is none."""
-    user = ui_session.current_user()
-    pid = sidebar.active_project_id(user) if user else None
-    if pid is None:
-        st.info(t("plan.no_project"), icon=":material/info:")
-        st.stop()
-    return int(pid)
+    return sidebar.require_active_project("plan.no_project")
 
 
 def project(pid: int) -> Any:
