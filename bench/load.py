@@ -160,7 +160,9 @@ async def round_of_work(page: Any, runs: Runs, results: Results, rng: random.Ran
     label = rng.choice(["Won stages", "Stale only"])
     toggle = page.locator('[data-testid="stCheckbox"]').filter(has_text=label)
     await interact(page, runs, results, "board filter", toggle.locator("label").first.click)
-    moves = page.locator('[class*="st-key-next_"] button, [class*="st-key-prev_"] button')
+    # a button with help= is drawn twice (the second copy hidden, for Streamlit's tooltip
+    # layout): pick among the visible ones only
+    moves = page.locator('[class*="st-key-next_"] button:visible, [class*="st-key-prev_"] button:visible')
     count = await moves.count()
     if count:  # one of the first cards (the live board may redraw the ones further down)
         move = moves.nth(rng.randrange(min(count, 12)))
