@@ -487,10 +487,10 @@ def events(
 
     # -- ERP stock levels: the admin imports yesterday's and this morning's stock report
     stock = stock_plan(seed, deal_plan, kinds, today)
-    for day, rows in stock.items():
+    for day, levels in stock.items():
         when = min(datetime.combine(day, time(6, 45), UTC), now)
-        out.append((when, _stock(session, admin, rows, f"stock-{day:%Y-%m-%d}.csv")))
-        counts.extras["stock_levels"] = counts.extras.get("stock_levels", 0) + len(rows)
+        out.append((when, _stock(session, admin, levels, f"stock-{day:%Y-%m-%d}.csv")))
+        counts.extras["stock_levels"] = counts.extras.get("stock_levels", 0) + len(levels)
     return out, counts
 
 

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from crm_impl.cli import app
 from crm_impl.core import clock
 from crm_impl.core.db import UnitOfWork, get_engine
-from crm_impl.core.i18n import set_locale
+from crm_impl.core.i18n import fmt_date, fmt_number, set_locale, t
 from crm_impl.core.models import AuditEntry
 from crm_impl.core.permissions import SYSTEM
 from crm_impl.importers import mapping as mapping_mod
@@ -287,8 +287,22 @@ def test_the_deal_page_shows_what_is_available_and_warns_about_the_short_product
     at.query_params["deal"] = str(deal_id)
     at.run()
     assert not at.exception, at.exception
+    with Session(get_engine(demo_url)) as s:
+        lines = stock_queries.deal_stock(session=s, actor=SYSTEM, deal_id=deal_id)
+    set_locale(locale)
+    try:  # what the user reads in the Available column: the ERP's figure, or "no data"
+        expected = {
+            int(r.product_id): t("stock.no_data") if np.isnan(r.available) else fmt_number(r.available)
+            for r in lines.itertuples()
+        }
+        as_of = {int(r.product_id): fmt_date(r.as_of) for r in lines.itertuples() if r.known}
+    finally:
+        set_locale("en")
     grid = _products_grid(at)
-    assert grid["available"].notna().all() and grid["stock_as_of"].notna().all()
+    assert dict(zip(grid["product_id"].astype(int), grid["available"], strict=True)) == expected
+    assert {
+        int(p): d for p, d in zip(grid["product_id"], grid["stock_as_of"], strict=True) if p in as_of
+    } == as_of
     short_word = "More is offered than the ERP has available" if locale == "en" else "W ofercie jest więcej"
     warnings = [w.value for w in at.warning if short_word in w.value]
     assert warnings and product in warnings[0].replace("\\", "")
@@ -321,10 +335,13 @@ def _one_stage_before_offer(url: str) -> tuple[int, str]:
         ).first()
         line = s.exec(select(DealProduct).where(DealProduct.deal_id == deal.id)).first()
         product = s.get(Product, line.product_id)
-        s.add(StockLevel(product_id=product.id, warehouse="ZZZ", as_of=date.today(), on_hand=0, reserved=0))
         for row in s.exec(select(StockLevel).where(StockLevel.product_id == product.id)).all():
-            row.on_hand, row.reserved = line.quantity / 2, 0
-            s.add(row)
+            s.delete(row)
+        s.flush()
+        half = line.quantity / 2
+        s.add(
+            StockLevel(product_id=product.id, warehouse="WAW", as_of=date.today(), on_hand=half, reserved=0)
+        )
         s.commit()
         return int(deal.id or 0), product.name
 
