@@ -27,6 +27,7 @@ class Entity(StrEnum):
     users = "users"
     deals = "deals"
     settlements = "settlements"
+    stock = "stock"
     defects = "defects"
     cost_postings = "cost_postings"
     usage = "usage"
@@ -53,8 +54,8 @@ def import_command(
     strict: bool = typer.Option(False, "--strict", help="Write nothing if any row is bad."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Import accounts, contacts, products, users (sales teams), deals, ERP settlements, defects, cost
-    postings or usage logs."""
+    """Import accounts, contacts, products, users (sales teams), deals, ERP settlements, ERP stock
+    levels, defects, cost postings or usage logs."""
     from crm_impl.adoption import importing as _adoption  # noqa: F401  (registers "usage")
     from crm_impl.budget import importing as _budget  # noqa: F401  (registers "cost_postings")
     from crm_impl.defects import importing as _defects  # noqa: F401  (registers "defects")

@@ -2,7 +2,8 @@
 sales manager imports the product catalogue and sets the monthly budget; reps enter their
 customers and contacts, open deals, put products on them, move them through the stages (with
 skips, moves back and losses with reasons), log follow-ups and tick them off; the admin imports
-the ERP settlements every month (slide 7: some accounts overdue or in the red).
+the ERP settlements every month (slide 7: some accounts overdue or in the red) and the ERP's
+stock report on the last two mornings (one product short for a deal in Offer).
 
 Nothing is written here: `events` plans the year (deterministic for a seed and a reference date)
 and returns dated steps; `crm_impl.demo.load` runs every domain's steps in time order, each
@@ -483,7 +484,58 @@ def events(
         known = [row for row in rows if row[0].at < when]
         out.append((when, _settlements(session, admin, known, f"erp-{month_start(today, back):%Y-%m}.csv")))
         counts.extras["erp_balances"] = counts.extras.get("erp_balances", 0) + len(known)
+
+    # -- ERP stock levels: the admin imports yesterday's and this morning's stock report
+    stock = stock_plan(seed, deal_plan, kinds, today)
+    for day, levels in stock.items():
+        when = min(datetime.combine(day, time(6, 45), UTC), now)
+        out.append((when, _stock(session, admin, levels, f"stock-{day:%Y-%m-%d}.csv")))
+        counts.extras["stock_levels"] = counts.extras.get("stock_levels", 0) + len(levels)
     return out, counts
+
+
+WAREHOUSES = ("WAW", "KRK")
+StockRow = tuple[str, str, date, Decimal, Decimal]  # product, warehouse, day, on hand, reserved
+
+
+def stock_plan(
+    seed: int, deal_plan: list[_Deal], kinds: dict[str, str], today: date
+) -> dict[date, list[StockRow]]:
+    """Yesterday's and today's stock per catalogue product and warehouse: plenty for the open
+    deals, except the first product of the deal that entered Offer last (it stays in Offer):
+    today only half of what that deal offers is available, so the deal shows the warning. The
+    last catalogue product has no stock figures at all ("no data"). Its own random stream, so
+    the rest of the demo does not change."""
+    rng = random.Random(f"{seed}-stock")
+    demand: dict[int, Decimal] = {}
+    for deal in deal_plan:
+        if kinds[deal.path[-1][0]] == "open":
+            for product, share in deal.products:
+                wanted = line_quantity(deal.value, share, Decimal(CATALOGUE[product][2]))
+                demand[product] = max(demand.get(product, Decimal(0)), wanted)
+    in_offer = [d for d in deal_plan if d.path[-1][0] == "offer"]
+    short: tuple[int, Decimal] | None = None
+    if in_offer:
+        deal = max(in_offer, key=lambda d: d.path[-1][1])
+        product, share = deal.products[0]
+        short = (product, line_quantity(deal.value, share, Decimal(CATALOGUE[product][2])))
+    days = (today - timedelta(days=1), today)
+    plan: dict[date, list[StockRow]] = {day: [] for day in days}
+    for index, (name, _series, _price) in enumerate(CATALOGUE[:-1]):
+        need = demand.get(index, Decimal(10))
+        for n, warehouse in enumerate(WAREHOUSES):
+            on_hand = (need * Decimal(rng.uniform(1.5, 3.0))).quantize(Decimal("1"))
+            reserved = (on_hand * Decimal(rng.uniform(0, 0.3))).quantize(Decimal("1"))
+            for day in days:
+                if short is not None and index == short[0] and day == today:
+                    # today: the ERP's first warehouse holds half the offer, the second is empty
+                    on_hand, reserved = (
+                        (short[1] / 2).quantize(Decimal("1")) if n == 0 else Decimal(0),
+                        Decimal(0),
+                    )
+                plan[day].append((name, warehouse, day, on_hand, reserved))
+                on_hand = max(Decimal(0), on_hand - Decimal(rng.randrange(0, 5)))  # sold since
+    return plan
 
 
 def _budget(session: Session, actor: Actor, month: date, amount: Decimal) -> Callable[[], None]:
@@ -538,6 +590,11 @@ def _create_deal(session: Session, actor: Actor, deal: _Deal, ids: _Ids) -> Call
     return run
 
 
+def line_quantity(value: Decimal, share: float, price: Decimal) -> Decimal:
+    """How many units of a product a demo deal offers: its share of the deal's value."""
+    return max(Decimal("1"), (value * Decimal(share) / price).quantize(Decimal("1")))
+
+
 def _products(
     session: Session,
     actor: Actor,
@@ -553,7 +610,7 @@ def _products(
         lines = []
         for product, share in deal.products:
             product_id, price = catalogue[product]
-            quantity = max(Decimal("1"), (deal.value * Decimal(share) / price).quantize(Decimal("1")))
+            quantity = line_quantity(deal.value, share, price)
             lines.append(DealProductLine(product_id=product_id, quantity=quantity, unit_price=price))
         deal_service.set_deal_products(
             session=session, actor=actor, deal_id=ids.deal[deal.index], expected_version=None, items=lines
@@ -640,6 +697,24 @@ def _settlements(
             session=session,
             actor=actor,
             entity="settlements",
+            data="\n".join(lines).encode(),
+            dry_run=False,
+            filename=filename,
+        )
+
+    return run
+
+
+def _stock(session: Session, actor: Actor, rows: list[StockRow], filename: str) -> Callable[[], None]:
+    def run() -> None:
+        lines = ["product,warehouse,as_of,on_hand,reserved"]
+        lines += [
+            f"{p},{w},{d.isoformat()},{on_hand:.2f},{reserved:.2f}" for p, w, d, on_hand, reserved in rows
+        ]
+        importing.run_import(
+            session=session,
+            actor=actor,
+            entity="stock",
             data="\n".join(lines).encode(),
             dry_run=False,
             filename=filename,

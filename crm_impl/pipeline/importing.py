@@ -1,10 +1,10 @@
 """The pipeline's imports: accounts, contacts, products, users (sales teams), deals with their
-stage history, and ERP settlements — field specs and handlers registered with the shared engine
-(`crm_impl.importers`), which reads, maps, cleans and reports; the handlers here resolve the
-pipeline's references, check the rows, and queue their writes (`Run.later`: the engine runs
-them only after the whole file is checked). An update of an existing account, contact, product
-or settlement keeps its before/after in the audit (`Run.changed`); new rows are counted in the
-run's entry.
+stage history, ERP settlements and ERP stock levels (`importing_stock`) — field specs and
+handlers registered with the shared engine (`crm_impl.importers`), which reads, maps, cleans
+and reports; the handlers here resolve the pipeline's references, check the rows, and queue
+their writes (`Run.later`: the engine runs them only after the whole file is checked). An
+update of an existing account, contact, product or settlement keeps its before/after in the
+audit (`Run.changed`); new rows are counted in the run's entry.
 
 Import this module (not the engine) to run a pipeline import: `run_import` and `inspect_file`
 are the engine's, with the entities below registered.
@@ -707,6 +707,8 @@ HANDLERS = {
 }
 for _entity, _handler in HANDLERS.items():
     register(_entity, EntitySpec(fields=SPECS[_entity], handler=_handler, lookups=Lookups, deferred=True))
+
+from crm_impl.pipeline import importing_stock as _stock  # noqa: E402,F401  (registers "stock")
 
 ENTITIES = tuple(SPECS)
 

@@ -162,6 +162,26 @@ class ErpBalance(SQLModel, table=True):
     imported_at: datetime = Field(default_factory=utcnow)
 
 
+class StockLevel(SQLModel, table=True):
+    """Stock levels imported from the ERP (slide 7): one row per product, warehouse and as-of
+    date (a re-import of the same day replaces that day's figures, an older day stays as
+    history). The newest day per product and warehouse is the current figure
+    (`crm_impl.pipeline.queries.stock`)."""
+
+    __tablename__ = "stock_level"
+    __table_args__ = (
+        Index("ix_stock_level_product_warehouse_asof", "product_id", "warehouse", "as_of", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id")
+    warehouse: str = Field(default="", max_length=60)  # "": the ERP reports one stock only
+    as_of: date
+    on_hand: Decimal = money_field()
+    reserved: Decimal = money_field()
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
 class SalesBudget(Versioned, table=True):
     """The sales budget per month, against which stage costs are compared (slide 5)."""
 

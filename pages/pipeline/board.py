@@ -14,6 +14,7 @@ from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import rules
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.ui import stock as stock_ui
 
 PAGE_SIZE = 10
 actor = common.page("pages/pipeline/board.py")
@@ -71,6 +72,7 @@ def _move(card, to_key: str) -> None:  # type: ignore[no-untyped-def]
         expected_version=int(card.version),
         to_stage_key=to_key,
         rerun_scope="fragment",  # the board redraws without reloading the page
+        before_rerun=stock_ui.offer_check(actor),  # into Offer with products short: warn
     )
 
 
@@ -187,6 +189,7 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
 @ui_session.live_fragment(ui.live_every())  # every refresh checks the session first
 def board_view() -> None:
     common.flash()  # a move reruns only this fragment: its success message is shown here
+    stock_ui.moved_warning(names)
     version = ui.data_version()
     filters = (
         ("stage_ids", tuple(int(i) for i in shown["id"])),

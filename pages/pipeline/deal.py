@@ -14,6 +14,7 @@ from crm_impl.pipeline.models import DEAL_FIELDS, DealCreate, DealPublic, DealUp
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements
 from crm_impl.pipeline.ui import deal_panels
+from crm_impl.pipeline.ui import stock as stock_ui
 
 actor = common.page("pages/pipeline/deal.py")
 look = ui.current_lookups()
@@ -24,13 +25,6 @@ may_write = actor.can("deal.write")
 
 with read_session() as session:
     accounts = dict(pipeline.pick_accounts(session=session, actor=actor))
-
-
-def _open_new(deal: object) -> None:
-    """After a deal is created: open it, and every form starts empty (no second deal by a
-    second click)."""
-    st.query_params["deal"] = str(getattr(deal, "id", ""))
-    common.forms_saved()
 
 
 if may_write:
@@ -62,7 +56,7 @@ if may_write:
                     value=value,
                     expected_close=expected,
                 ),
-                before_rerun=_open_new,  # show the new deal; the form starts empty
+                before_rerun=deal_panels.open_new,  # show the new deal; the form starts empty
             )
 
 search = st.text_input(t("pipeline.deal.search"), key="deal_search")
@@ -94,6 +88,7 @@ with read_session() as session:
 deal: DealPublic = detail["deal"]
 stage = stages[stages["id"] == deal.stage_id].iloc[0]
 erp_flag = flags.get(deal.account_id) if deal.account_id is not None else None
+stock = stock_ui.deal_stock(actor, deal.id)
 
 head = st.columns(4)
 head[0].metric(t("field.stage"), common.plain(names[deal.stage_id]))
@@ -112,6 +107,7 @@ if erp_flag:
         t("pipeline.erp.warning", details=ui.erp_badge(erp_flag)),
         icon=":material/account_balance:",
     )
+stock_ui.moved_warning(names)  # just moved into Offer with products short
 if deal.lost_reason:
     st.caption(
         t(
@@ -187,69 +183,10 @@ with details, st.form(f"edit_{deal.id}"):
         )
 
 with move:
-    move_version = common.shown_version(f"deal_move_{deal.id}", deal.version)
-    targets = [
-        k for k in by_key.index if int(by_key.loc[k, "id"]) != deal.stage_id and bool(by_key.loc[k, "active"])
-    ]
-    to_key = st.selectbox(
-        t("pipeline.deal.move_to"),
-        targets,
-        format_func=lambda k: names[int(by_key.loc[k, "id"])],
-        key=f"move_to_{deal.id}",
-        placeholder=t("common.choose"),
-    )
-    reason = None
-    if to_key and by_key.loc[to_key, "kind"] == "lost":
-        reason = st.selectbox(
-            t("pipeline.field.lost_reason"),
-            list(look["reasons"]),
-            index=None,
-            format_func=look["reasons"].get,
-            key=f"reason_{deal.id}",
-            placeholder=t("common.choose"),
-        )
-    if erp_flag and to_key in settlements.FLAG_STAGES:
-        st.warning(
-            t(
-                "pipeline.erp.move_warning",
-                stage=common.plain(names[int(by_key.loc[to_key, "id"])]),
-                details=ui.erp_badge(erp_flag),
-            ),
-            icon=":material/warning:",
-        )
-    if st.button(
-        t("pipeline.deal.move"),
-        type="primary",
-        icon=":material/arrow_forward:",
-        disabled=not may_write,
-        key=f"move_{deal.id}",
-    ):
-        common.save(
-            pipeline.move_deal,
-            "pipeline.moved",
-            deal_id=deal.id,
-            expected_version=move_version,
-            to_stage_key=to_key,
-            lost_reason=reason,
-        )
-    if stage["kind"] == "won":
-        st.divider()
-        st.caption(t("pipeline.deal.repeat_help"))
-        if st.button(
-            t("pipeline.deal.repeat"),
-            icon=":material/autorenew:",
-            disabled=not may_write,
-            key=f"repeat_{deal.id}",
-        ):
-            common.save(
-                pipeline.repeat_business,
-                "pipeline.deal.repeat_created",
-                deal_id=deal.id,
-                before_rerun=_open_new,
-            )
+    deal_panels.move(actor, deal, stage, look, erp_flag, stock, may_write)
 
 with products:
-    deal_panels.products(deal, detail, look, may_write)
+    deal_panels.products(deal, detail, look, stock, may_write)
 
 with activities:
     deal_panels.activities(deal, detail, may_write)

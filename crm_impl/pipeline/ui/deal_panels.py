@@ -1,4 +1,5 @@
-"""The deal page's products and activities panels (pages/pipeline/deal.py stays a storyboard)."""
+"""The deal page's move, products and activities panels (pages/pipeline/deal.py stays a
+storyboard)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,95 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.i18n import fmt_datetime, t
+from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common
+from crm_impl.pipeline import ui
 from crm_impl.pipeline.models import ACTIVITY_KINDS, ActivityCreate, DealProductLine, DealPublic
 from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.services import settlements
+from crm_impl.pipeline.ui import stock as stock_ui
+
+
+def open_new(deal: object) -> None:
+    """After a deal is created: open it, and every form starts empty (no second deal by a
+    second click)."""
+    st.query_params["deal"] = str(getattr(deal, "id", ""))
+    common.forms_saved()
+
+
+def move(
+    actor: Actor,
+    deal: DealPublic,
+    stage: pd.Series,
+    look: dict[str, Any],
+    erp_flag: dict[str, Any] | None,
+    stock: pd.DataFrame,
+    may_write: bool,
+) -> None:
+    """Move the deal to another stage (lost: with a reason), with the ERP's warnings about the
+    account and, for Offer, the stock; a won deal can open repeat business."""
+    stages = look["stages"]
+    names = ui.stage_name_map(stages)
+    by_key = stages.set_index("key")
+    move_version = common.shown_version(f"deal_move_{deal.id}", deal.version)
+    targets = [
+        k for k in by_key.index if int(by_key.loc[k, "id"]) != deal.stage_id and bool(by_key.loc[k, "active"])
+    ]
+    to_key = st.selectbox(
+        t("pipeline.deal.move_to"),
+        targets,
+        format_func=lambda k: names[int(by_key.loc[k, "id"])],
+        key=f"move_to_{deal.id}",
+        placeholder=t("common.choose"),
+    )
+    reason = None
+    if to_key and by_key.loc[to_key, "kind"] == "lost":
+        reason = st.selectbox(
+            t("pipeline.field.lost_reason"),
+            list(look["reasons"]),
+            index=None,
+            format_func=look["reasons"].get,
+            key=f"reason_{deal.id}",
+            placeholder=t("common.choose"),
+        )
+    to_name = names[int(by_key.loc[to_key, "id"])] if to_key else ""
+    if erp_flag and to_key in settlements.FLAG_STAGES:
+        st.warning(
+            t("pipeline.erp.move_warning", stage=common.plain(to_name), details=ui.erp_badge(erp_flag)),
+            icon=":material/warning:",
+        )
+    stock_ui.move_preview(stock, to_key, to_name)
+    if st.button(
+        t("pipeline.deal.move"),
+        type="primary",
+        icon=":material/arrow_forward:",
+        disabled=not may_write,
+        key=f"move_{deal.id}",
+    ):
+        common.save(
+            pipeline.move_deal,
+            "pipeline.moved",
+            deal_id=deal.id,
+            expected_version=move_version,
+            to_stage_key=to_key,
+            lost_reason=reason,
+            before_rerun=stock_ui.offer_check(actor),  # into Offer with products short: warn
+        )
+    if stage["kind"] == "won":
+        st.divider()
+        st.caption(t("pipeline.deal.repeat_help"))
+        if st.button(
+            t("pipeline.deal.repeat"),
+            icon=":material/autorenew:",
+            disabled=not may_write,
+            key=f"repeat_{deal.id}",
+        ):
+            common.save(
+                pipeline.repeat_business,
+                "pipeline.deal.repeat_created",
+                deal_id=deal.id,
+                before_rerun=open_new,
+            )
 
 
 def _loaded_version(deal: DealPublic, editor_key: str) -> int:
@@ -25,20 +112,25 @@ def _reload_products(base_key: str) -> None:
     st.session_state[f"{base_key}_gen"] = st.session_state.get(f"{base_key}_gen", 0) + 1
 
 
-def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may_write: bool) -> None:
-    items = detail["products"]
+def products(
+    deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], stock: pd.DataFrame, may_write: bool
+) -> None:
+    """The deal's products grid, with what the ERP has available of each (read-only columns),
+    and the warning when more is offered than is available."""
+    items = stock_ui.grid_columns(detail["products"], stock)
     catalogue = look["products"]
     editor_key = f"products_{deal.id}_{st.session_state.get(f'products_{deal.id}_gen', 0)}"
     loaded_version = _loaded_version(deal, editor_key)
     edited = st.data_editor(
-        items[["product_id", "quantity", "unit_price"]],
+        items[["product_id", "quantity", "unit_price", "available", "stock_as_of"]],
         num_rows="dynamic",
         placeholder=common.EMPTY,
         hide_index=True,
         width="stretch",
         key=editor_key,
-        disabled=not may_write,
+        disabled=["available", "stock_as_of"] if may_write else True,
         column_config={
+            **stock_ui.column_config(),
             "product_id": st.column_config.SelectboxColumn(
                 t("pipeline.field.product"), options=list(catalogue), format_func=catalogue.get, required=True
             ),
@@ -50,6 +142,7 @@ def products(deal: DealPublic, detail: dict[str, Any], look: dict[str, Any], may
             ),
         },
     )
+    stock_ui.shortage_warning(stock)
     update_value = st.checkbox(t("pipeline.deal.value_from_products"), key=f"upd_{deal.id}")
     if st.button(
         t("common.save"), icon=":material/save:", disabled=not may_write, key=f"save_products_{deal.id}"
