@@ -24,6 +24,7 @@ from crm_impl.pipeline.services import deals as pipeline
 from tests.conftest import ROOT
 
 GOOD_REGON, GOOD_IBAN = "123456785", "PL61109010140000071219812874"
+REGISTRY_RULES = {"account.regon_invalid", "account.iban_invalid", "account.postal_code_invalid"}
 SAMPLE = ROOT / "examples" / "data" / "accounting" / "kontrahenci.csv"
 MAPPING = ROOT / "examples" / "mappings" / "kontrahenci-pl.toml"
 
@@ -222,7 +223,7 @@ def test_import_with_the_new_columns_and_the_scan_flags_the_bad_ones(engine, ses
         (rule, name)
         for rule, rid in zip(found.issues["rule"], found.issues["record_id"], strict=True)
         for name, a in rows.items()
-        if a.id == rid and rule in {"account.regon_invalid", "account.iban_invalid", "account.postal_code_invalid"}
+        if a.id == rid and rule in REGISTRY_RULES
     }
     assert flagged == {
         ("account.regon_invalid", "Dachpol sp.j."),
@@ -230,7 +231,7 @@ def test_import_with_the_new_columns_and_the_scan_flags_the_bad_ones(engine, ses
         ("account.postal_code_invalid", "Instalex s.c."),
     }
     checked = found.rules.set_index("rule")
-    for rule in ("account.regon_invalid", "account.iban_invalid", "account.postal_code_invalid"):
+    for rule in REGISTRY_RULES:
         assert checked.loc[rule, ["checked", "failing"]].tolist() == [5, 1], rule
     records = queries.record_issues(found, queries.load(session))
     instalex = records[records["label"].astype(str) == "Instalex s.c."]
@@ -239,7 +240,7 @@ def test_import_with_the_new_columns_and_the_scan_flags_the_bad_ones(engine, ses
 
 def test_import_refuses_a_value_too_long_for_the_column(engine, session, make_user):
     manager = make_user("manager", "sales_manager")
-    data = "name,iban\nBudex,PL61 1090 1014 0000 0712 1981 2874 0000 0000 0000\n".encode()
+    data = b"name,iban\nBudex,PL61 1090 1014 0000 0712 1981 2874 0000 0000 0000\n"
     with UnitOfWork(engine) as uow:
         report = imports.run_import(
             session=uow.session, actor=manager, entity="accounts", data=data, dry_run=False
