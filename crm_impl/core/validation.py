@@ -201,6 +201,42 @@ def nip(value: Any, field: str = "field.nip") -> str | None:
     return cleaned
 
 
+def regon(value: Any, field: str = "field.regon") -> str | None:
+    """A REGON as stored (digits only), None when empty; a wrong checksum is refused."""
+    from crm_impl.core import registry_ids
+
+    cleaned = registry_ids.normal_regon(value)
+    if not cleaned:
+        return None
+    if not registry_ids.regon_valid(cleaned):
+        raise ValidationError("error.regon", field=field, value=value)
+    return cleaned
+
+
+def iban(value: Any, field: str = "field.iban") -> str | None:
+    """A bank account as stored (IBAN in capitals without spaces; 26 digits get "PL")."""
+    from crm_impl.core import registry_ids
+
+    cleaned = registry_ids.normal_iban(value)
+    if not cleaned:
+        return None
+    if not registry_ids.iban_valid(cleaned):
+        raise ValidationError("error.iban", field=field, value=value)
+    return cleaned
+
+
+def postal_code(value: Any, field: str) -> str | None:
+    """A Polish postal code as stored, NN-NNN ("00950" and "00 950" are accepted as 00-950)."""
+    from crm_impl.core import registry_ids
+
+    cleaned = registry_ids.normal_postal_code(value)
+    if not cleaned:
+        return None
+    if not registry_ids.postal_code_valid(cleaned):
+        raise ValidationError("error.postal_code", field=field, value=value)
+    return cleaned
+
+
 def expect_version(current: int, expected: int | None) -> None:
     """The form was loaded at `expected`; anything else means somebody saved in between.
     (Kept for callers not yet moved; the one implementation is `crm_impl.core.writes`.)"""

@@ -61,8 +61,11 @@ def _ids(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
 
 def read_accounts(session: Session) -> pd.DataFrame:
     d = session.connection().dialect.name
-    cols = ["id", "name", "nip", "sector", "city", "owner_id", "created_at"]
-    sql = f"SELECT id, name, nip, sector, city, owner_id, {_epoch('created_at', d)} FROM account"
+    cols = ["id", "name", "nip", "regon", "iban", "postal_code", "sector", "city", "owner_id", "created_at"]
+    sql = (
+        "SELECT id, name, nip, regon, iban, postal_code, sector, city, owner_id, "
+        f"{_epoch('created_at', d)} FROM account"
+    )
     frame = _frame(session, sql, cols)
     _ids(frame, ("owner_id",))
     _times(frame, ACCOUNT_TIMES)

@@ -17,8 +17,9 @@ from crm_impl.core.ui import session as ui_session
 from crm_impl.data_quality import metrics, queries
 from crm_impl.data_quality.rules import Scan
 from crm_impl.data_quality.vocabulary import DIMENSIONS, ENTITIES
-from crm_impl.pipeline.models import Account, AccountUpdate, Contact, ContactUpdate
+from crm_impl.pipeline.models import Account, Contact, ContactUpdate
 from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.ui import account_panel
 
 PAGE_OF = {"deal": "pipeline_deal", "account": "pipeline_client", "contact": "pipeline_client"}
 
@@ -122,33 +123,22 @@ def fix_form(actor: Actor, issues: pd.DataFrame) -> None:
         )
     if row is None:
         return
+    if isinstance(row, Account):  # the client page's own form: registry numbers and address too
+        account_panel.edit_form(actor, row, key="dq_fix_account", success_key="dq.ui.saved")
+        return
     version = common.shown_version(f"dq_fix_{entity}_{record_id}", int(row.version))
     with common.form(f"dq_fix_{entity}_{record_id}"):
-        if isinstance(row, Contact):
-            name = st.text_input(t("dq.field.full_name"), row.full_name)
-            email = st.text_input(t("dq.field.email"), row.email or "")
-            phone = st.text_input(t("dq.field.phone"), row.phone or "")
-            if st.form_submit_button(t("common.save"), type="primary"):
-                common.save(
-                    pipeline.update_contact,
-                    "dq.ui.saved",
-                    contact_id=int(record_id),
-                    expected_version=version,
-                    data=ContactUpdate(full_name=name, email=email, phone=phone),
-                )
-        else:
-            name = st.text_input(t("dq.field.name"), row.name)
-            nip = st.text_input(t("dq.field.nip"), row.nip or "")
-            sector = st.text_input(t("dq.field.sector"), row.sector)
-            city = st.text_input(t("dq.field.city"), row.city)
-            if st.form_submit_button(t("common.save"), type="primary"):
-                common.save(
-                    pipeline.update_account,
-                    "dq.ui.saved",
-                    account_id=int(record_id),
-                    expected_version=version,
-                    data=AccountUpdate(name=name, nip=nip, sector=sector, city=city),
-                )
+        name = st.text_input(t("dq.field.full_name"), row.full_name)
+        email = st.text_input(t("dq.field.email"), row.email or "")
+        phone = st.text_input(t("dq.field.phone"), row.phone or "")
+        if st.form_submit_button(t("common.save"), type="primary"):
+            common.save(
+                pipeline.update_contact,
+                "dq.ui.saved",
+                contact_id=int(record_id),
+                expected_version=version,
+                data=ContactUpdate(full_name=name, email=email, phone=phone),
+            )
 
 
 __all__ = ["ENTITIES"]

@@ -18,7 +18,7 @@ WEIGHTS: dict[str, float] = {
 }
 # Fields a user may require per entity (settings) and the defaults.
 REQUIRABLE: dict[str, tuple[str, ...]] = {
-    "account": ("name", "nip", "sector", "city", "owner_id"),
+    "account": ("name", "nip", "regon", "iban", "postal_code", "sector", "city", "owner_id"),
     "contact": ("full_name", "email", "phone", "position", "account_id"),
     "deal": ("title", "value", "expected_close", "owner_id", "account_id", "contact_id"),
 }

@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
+from stdnum import iban as std_iban
+from stdnum.pl import regon as std_regon
 
 from crm_impl.core.permissions import Actor
 from crm_impl.pipeline import importing
@@ -122,6 +124,38 @@ CITIES = (
     "Opole",
     "Toruń",
 )
+# the first two digits of each city's postal codes (Poczta Polska's districts)
+POSTAL_PREFIX = {
+    "Warszawa": ("00", "01", "02", "03", "04"),
+    "Kraków": ("30", "31"),
+    "Łódź": ("90", "91", "92", "93"),
+    "Wrocław": ("50", "51", "52", "53", "54"),
+    "Poznań": ("60", "61"),
+    "Gdańsk": ("80",),
+    "Szczecin": ("70", "71"),
+    "Bydgoszcz": ("85",),
+    "Lublin": ("20",),
+    "Katowice": ("40",),
+    "Białystok": ("15",),
+    "Rzeszów": ("35",),
+    "Kielce": ("25",),
+    "Olsztyn": ("10",),
+    "Opole": ("45",),
+    "Toruń": ("87",),
+}
+STREETS = (
+    "ul. Przemysłowa",
+    "ul. Składowa",
+    "ul. Kolejowa",
+    "ul. Fabryczna",
+    "ul. Magazynowa",
+    "ul. Budowlanych",
+    "ul. Polna",
+    "al. Jana Pawła II",
+    "ul. Handlowa",
+    "ul. Szkolna",
+)
+BANKS = ("10901014", "10202892", "11402004", "12401037", "10501012", "11602202")  # sort codes
 SECTORS = ("construction", "developer", "retail", "installation", "roofing", "public", "industry")
 NAME_A = (
     "Bud",
@@ -213,6 +247,22 @@ def nip_for(rng: random.Random) -> str:
             return "".join(map(str, digits)) + str(check)
 
 
+def registry_for(rng: random.Random, city: str) -> dict[str, str | None]:
+    """A customer's REGON (9 digits, stdnum's check digit), bank account (a Polish IBAN with
+    its ISO check digits; two in five customers have none on file), street and postal code."""
+    body = str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(7))
+    regon = body + str(std_regon.calc_check_digit(body))
+    bban = rng.choice(BANKS) + "".join(str(rng.randint(0, 9)) for _ in range(16))
+    iban = f"PL{std_iban.calc_check_digits('PL00' + bban)}{bban}" if rng.random() < 0.6 else None
+    postal = f"{rng.choice(POSTAL_PREFIX.get(city, ('00',)))}-{rng.randint(0, 999):03d}"
+    return {
+        "regon": regon,
+        "iban": iban,
+        "postal_code": postal,
+        "street": f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+    }
+
+
 def month_start(today: date, back: int) -> date:
     index = today.year * 12 + today.month - 1 - back
     return date(index // 12, index % 12 + 1, 1)
@@ -247,6 +297,7 @@ class _Account:
     city: str
     owner: int
     at: datetime  # when its owner enters it
+    registry: dict[str, str | None] = field(default_factory=dict)  # regon, iban, postal_code, street
 
 
 @dataclass
@@ -365,6 +416,8 @@ def events(
     names: set[str] = set()
     nips: set[str] = set()
     account_plan: list[_Account] = []
+    # the registry numbers draw from a stream of their own: the plan's draws stay as they were
+    registry_rng = random.Random(f"registry-{seed}")
     for i in range(accounts):
         name = f"{rng.choice(NAME_A)}{rng.choice(NAME_B)} {rng.choice(FORMS)}"
         if name.lower() in names:
@@ -384,6 +437,7 @@ def events(
                 at=start + timedelta(days=rng.uniform(1, 340)),
             )
         )
+        account_plan[-1].registry = registry_for(registry_rng, account_plan[-1].city)
     deal_plan = [_plan_deal(rng, i, rot, kinds, owners, now) for i in range(deals)]
     for deal in deal_plan:
         if deal.account == -1:
@@ -552,7 +606,9 @@ def _account(session: Session, actor: Actor, acc: _Account, index: int, ids: _Id
         account = deal_service.create_account(
             session=session,
             actor=actor,
-            data=AccountCreate(name=acc.name, nip=acc.nip, sector=acc.sector, city=acc.city),
+            data=AccountCreate.model_validate(
+                {"name": acc.name, "nip": acc.nip, "sector": acc.sector, "city": acc.city, **acc.registry}
+            ),
         )
         ids.account[index] = int(account.id or 0)
         ids.rows.append(account)

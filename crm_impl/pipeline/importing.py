@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Table, func
 from sqlmodel import Session, col, select
 
+from crm_impl.core import registry_ids
 from crm_impl.core.config import get_settings, local_tz
 from crm_impl.core.errors import ConflictError
 from crm_impl.core.models import UserAccount, utcnow
@@ -42,6 +43,20 @@ from crm_impl.pipeline.models import (
 )
 from crm_impl.pipeline.rules import account_required
 
+# the registry numbers as the account service stores them (a wrong checksum is kept here)
+REGISTRY_NORMAL = {
+    "regon": registry_ids.normal_regon,
+    "iban": registry_ids.normal_iban,
+    "postal_code": registry_ids.normal_postal_code,
+}
+
+
+def _per_value(values: pd.Series, fn: Any) -> pd.Series:
+    """`fn` once per distinct value, mapped back over the column."""
+    lookup = {v: fn(v) for v in values.unique()}
+    return values.map(lookup)
+
+
 IMPORT_ROLES = ("sales_rep", "sales_manager")  # an import may create only these accounts
 
 SPECS: dict[str, tuple[FieldSpec, ...]] = {
@@ -51,6 +66,12 @@ SPECS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("nip", "nip", False, 13),
         FieldSpec("sector", "text", False, 80),
         FieldSpec("city", "text", False, 80),
+        # optional; stored normalised even with a wrong checksum or form, for data quality to
+        # flag (a form refuses them: docs/data_quality.md); too long a value is still refused
+        FieldSpec("regon", "text", False, 20),
+        FieldSpec("iban", "text", False, 42),
+        FieldSpec("postal_code", "text", False, 10),
+        FieldSpec("street", "text", False, 120),
         FieldSpec("owner", "ref", False, 120),
     ),
     "contacts": (
@@ -265,6 +286,11 @@ def _accounts(run: PipelineRun, c: Cleaned, write: bool) -> None:
     valid = ~c.sink.bad
     existing_ids = key.map(run.lookups.accounts)
     current = _loaded(run, Account, [int(a) for a in existing_ids[valid].dropna().unique()])
+    registry = {
+        column: _per_value(c.values[column], normal)
+        for column, normal in REGISTRY_NORMAL.items()
+        if column in c.values
+    }
     new: list[dict[str, Any]] = []
     updates: Updates = []
     for idx in valid[valid].index:
@@ -275,6 +301,8 @@ def _accounts(run: PipelineRun, c: Cleaned, write: bool) -> None:
             "nip": c.values["nip"][idx] if "nip" in c.values else None,
             "sector": c.values["sector"][idx] if "sector" in c.values else None,
             "city": c.values["city"][idx] if "city" in c.values else None,
+            **{column: normal[idx] for column, normal in registry.items()},
+            "street": c.values["street"][idx] if "street" in c.values else None,
             "owner_id": None if pd.isna(owners[idx]) else int(owners[idx]),
         }
         values = {k: v for k, v in values.items() if v not in (None, "")}

@@ -52,6 +52,12 @@ class Account(Versioned, table=True):
     nip: str | None = Field(default=None, max_length=13, index=True)
     sector: str = Field(default="", max_length=80)
     city: str = Field(default="", max_length=80)
+    # the registry numbers and the address (migration 0015): checked when typed (services), kept
+    # as imported when the checksum fails, for data quality to flag (docs/data_quality.md)
+    regon: str | None = Field(default=None, max_length=20)
+    iban: str | None = Field(default=None, max_length=42)
+    postal_code: str | None = Field(default=None, max_length=10)
+    street: str | None = Field(default=None, max_length=120)
     owner_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     external_ref: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -245,6 +251,10 @@ class AccountCreate(SQLModel):
     nip: str | None = None
     sector: str = ""
     city: str = ""
+    regon: str | None = None
+    iban: str | None = None
+    postal_code: str | None = None
+    street: str | None = None
     owner_id: int | None = None  # the creating user when not given
 
 
@@ -253,6 +263,10 @@ class AccountUpdate(Update):
     nip: str | None = None
     sector: str | None = None
     city: str | None = None
+    regon: str | None = None
+    iban: str | None = None
+    postal_code: str | None = None
+    street: str | None = None
     owner_id: int | None = None
 
 
@@ -262,6 +276,10 @@ class AccountPublic(SQLModel):
     nip: str | None
     sector: str
     city: str
+    regon: str | None
+    iban: str | None
+    postal_code: str | None
+    street: str | None
     owner_id: int | None
     created_at: datetime
     version: int

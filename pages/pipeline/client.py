@@ -14,6 +14,7 @@ from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements
 from crm_impl.pipeline.services.deals import today_utc
+from crm_impl.pipeline.ui import account_panel
 
 actor = common.page("pages/pipeline/client.py")
 look = ui.current_lookups()
@@ -52,18 +53,10 @@ deals["kind"] = deals["stage_id"].map(kinds)
 deals["stage"] = deals["stage_id"].map(names)
 
 st.subheader(common.plain(account.name), anchor=False)
-st.caption(
-    " · ".join(
-        common.plain(x)
-        for x in [
-            account.nip and f"NIP {account.nip}",
-            account.city,
-            account.sector,
-            look["owners"].get(account.owner_id, ""),
-        ]
-        if x
-    )
-)
+st.caption(account_panel.details_line(account, look["owners"].get(account.owner_id, "")))
+if pipeline.may_edit_account(actor, account.owner_id):
+    with st.expander(t("pipeline.client.edit"), icon=":material/edit:"):
+        account_panel.edit_form(actor, account, key="client_edit", success_key="pipeline.client.saved")
 if flags:
     st.error(
         t("pipeline.erp.warning", details=ui.erp_badge(flags[account_id])), icon=":material/account_balance:"

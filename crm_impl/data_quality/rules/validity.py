@@ -1,23 +1,23 @@
 """Validity: e-mail and phone shapes, Polish postal codes (NN-NNN), NIP, REGON and IBAN checksums
-(python-stdnum; the NIP check is the one the services and the importer use,
-`crm_impl.core.validation.nip_valid`: ten digits and stdnum's checksum, restated here because
-that module pulls in the database; a test keeps the two equal). Empty cells are the
-completeness rules' business and pass here."""
+(python-stdnum). REGON, IBAN and the postal code are `crm_impl.core.registry_ids`, the checks the
+account service refuses with and the import stores anyway (for these rules to flag). The NIP
+check is the one the services and the importer use, `crm_impl.core.validation.nip_valid`: ten
+digits and stdnum's checksum, restated here because that module pulls in the database; a test
+keeps the two equal. Empty cells are the completeness rules' business and pass here."""
 
 from __future__ import annotations
 
 import re
 
 import pandas as pd
-from stdnum import iban as std_iban
 from stdnum.pl import nip as std_nip
-from stdnum.pl import regon as std_regon
 
+from crm_impl.core import registry_ids as ids
 from crm_impl.data_quality.rules.base import Context, Finding, as_utc, digits, filled, per_value, rule, text
 
 EMAIL = r"^[^@\s<>]+@[^@\s<>.][^@\s<>]*\.[A-Za-z]{2,}$"
 PHONE_CHARS = r"^\+?[\d\s().\-/]+$"
-POSTAL_CODE = r"^\d{2}-\d{3}$"
+POSTAL_CODE = ids.POSTAL_CODE  # the stored form (the account service and the import normalise to it)
 
 
 def nip_valid(value: object) -> bool:
@@ -41,20 +41,12 @@ def nip_invalid(frame: pd.DataFrame, _ctx: Context) -> Finding:
 
 @rule("account.regon_invalid", "validity", "error", "regon", ("regon",))
 def regon_invalid(frame: pd.DataFrame, _ctx: Context) -> Finding:
-    valid = per_value(text(frame["regon"]), lambda x: bool(std_regon.is_valid(_compact(x))))
-    return _text_check(frame, "regon", valid)
+    return _text_check(frame, "regon", per_value(text(frame["regon"]), ids.regon_valid))
 
 
 @rule("account.iban_invalid", "validity", "error", "iban", ("iban",))
 def iban_invalid(frame: pd.DataFrame, _ctx: Context) -> Finding:
-    def ok(x: object) -> bool:
-        compact = _compact(x).upper()
-        # a Polish account number is often written without its country code: 26 digits
-        if re.fullmatch(r"\d{26}", compact):
-            compact = "PL" + compact
-        return bool(std_iban.is_valid(compact))
-
-    return _text_check(frame, "iban", per_value(text(frame["iban"]), ok))
+    return _text_check(frame, "iban", per_value(text(frame["iban"]), ids.iban_valid))
 
 
 @rule("account.postal_code_invalid", "validity", "warning", "postal_code", ("postal_code",))

@@ -81,6 +81,16 @@ def _may_work_account(actor: Actor, account: Account) -> None:
     _may_work(actor, account.owner_id, "pipeline.error.not_own_account")
 
 
+def may_edit_account(actor: Actor, owner_id: int | None) -> bool:
+    """Whether `actor` may edit an account of this owner (for a page to offer the form; the
+    services check it again on save)."""
+    try:
+        _may_work(actor, owner_id)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def _may_give_to(actor: Actor, owner_id: int | None) -> None:
     """Only a manager gives a row to another owner (or to nobody)."""
     if owner_id != actor.id and not actor.can("deal.write_any"):
@@ -515,6 +525,17 @@ def _account_values(
     for name, key in (("sector", "pipeline.field.sector"), ("city", "pipeline.field.city")):
         if name in fields:
             out[name] = validation.text(fields[name], key, max_len=80, required=False)
+    # typed in a form: a wrong checksum or form is refused here (an import keeps it for data
+    # quality to flag); stored normalised (digits, the IBAN with its country code, NN-NNN)
+    if "regon" in fields:
+        out["regon"] = validation.regon(fields["regon"])
+    if "iban" in fields:
+        out["iban"] = validation.iban(fields["iban"])
+    if "postal_code" in fields:
+        out["postal_code"] = validation.postal_code(fields["postal_code"], "pipeline.field.postal_code")
+    if "street" in fields:
+        street = validation.text(fields["street"], "pipeline.field.street", max_len=120, required=False)
+        out["street"] = street or None
     if "owner_id" in fields:
         out["owner_id"] = _user_id(session, fields["owner_id"], "pipeline.field.owner")
     return out
