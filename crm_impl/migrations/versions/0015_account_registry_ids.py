@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
