@@ -72,22 +72,25 @@ COLUMNS = [
 def from_saved(
     criteria: Mapping[str, Any], *, stage_ids: Collection[int], owner_ids: Collection[int]
 ) -> DealListFilter:
-    """A saved filter's values as filters: stages and owners that no longer exist are dropped,
-    a value of the wrong type (an old or hand-edited filter) is left out; never an error."""
+    """A saved filter's values as filters: stages, owners and statuses that no longer exist are
+    dropped one by one, a value of the wrong type (an old or hand-edited filter) is left out;
+    never an error."""
+    known: dict[str, Collection[Any]] = {
+        "stage_ids": set(stage_ids),
+        "owner_ids": set(owner_ids),
+        "statuses": STATUSES,
+    }
     kept: dict[str, Any] = {}
     for name in DealListFilter.model_fields:
         if name not in criteria:
             continue
+        value = keep_known(criteria[name], known[name]) if name in known else criteria[name]
         try:
-            DealListFilter.model_validate({name: criteria[name]})
+            DealListFilter.model_validate({name: value})
         except PydanticError:
             continue
-        kept[name] = criteria[name]
-    out = DealListFilter.model_validate(kept)
-    out.stage_ids = keep_known(out.stage_ids, set(stage_ids))
-    out.owner_ids = keep_known(out.owner_ids, set(owner_ids))
-    out.statuses = keep_known(out.statuses, STATUSES)
-    return out
+        kept[name] = value
+    return DealListFilter.model_validate(kept)
 
 
 def to_saved(filters: DealListFilter) -> dict[str, Any]:
