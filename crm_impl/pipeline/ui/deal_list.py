@@ -42,6 +42,12 @@ def load(actor: Actor, filters: q.DealListFilter) -> tuple[pd.DataFrame, int]:
     return _load(data_version(), get_settings().database_url, actor, filters, pipeline.today_utc())
 
 
+def _current() -> dict[str, Any]:
+    """The filters as the user set them (the widgets' state: the bar is drawn above them)."""
+    shown = {n: st.session_state[P + n] for n in q.DealListFilter.model_fields if P + n in st.session_state}
+    return q.to_saved(q.DealListFilter.model_validate(shown))
+
+
 def filter_bar(actor: Actor, look: dict[str, Any], names: dict[int, str]) -> q.DealListFilter:
     """The saved filters, then stage (several), owner (several), client, value range, expected
     close range, status and overdue only. A rep who owns deals starts on their own (the board's
@@ -61,7 +67,7 @@ def filter_bar(actor: Actor, look: dict[str, Any], names: dict[int, str]) -> q.D
         actor=actor,
         page=q.DEAL_FILTERS,
         key="deals_saved",
-        current=lambda: q.to_saved(q.DealListFilter.model_validate(widgets)),
+        current=_current,
         apply=_apply,
         owners=owners,
     )
