@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from crm_impl.core.config import get_settings
-from crm_impl.core.i18n import fmt_money, fmt_number, t
+from crm_impl.core.i18n import fmt_money_short, fmt_number, t
 from crm_impl.core.ui import common
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.queries.deal_list import summary
@@ -27,8 +27,8 @@ frame, total = deal_list.load(actor, filters)
 figures = summary(frame, base_currency(), today_utc())
 c = st.columns(4)
 c[0].metric(t("pipeline.deals.shown"), fmt_number(total))
-c[1].metric(t("pipeline.deals.open_value"), fmt_money(figures["open_value"], base_currency()))
-c[2].metric(t("pipeline.deals.weighted"), fmt_money(figures["weighted"], base_currency()))
+c[1].metric(t("pipeline.deals.open_value"), fmt_money_short(figures["open_value"], base_currency()))
+c[2].metric(t("pipeline.deals.weighted"), fmt_money_short(figures["weighted"], base_currency()))
 c[3].metric(t("pipeline.deals.overdue_count"), fmt_number(figures["overdue"]))
 if total > len(frame):
     st.caption(t("pipeline.deals.truncated", shown=fmt_number(len(frame)), total=fmt_number(total)))

@@ -102,8 +102,13 @@ def filter_bar(actor: Actor, look: dict[str, Any], names: dict[int, str]) -> q.D
         key=P + "statuses",
         placeholder=t("common.all"),
     )
-    widgets["close_from"] = c[0].date_input(t("pipeline.deals.close_from"), value=None, key=P + "close_from")
-    widgets["close_to"] = c[1].date_input(t("pipeline.deals.close_to"), value=None, key=P + "close_to")
+    day = "DD.MM.YYYY" if get_locale() == "pl" else "YYYY-MM-DD"
+    widgets["close_from"] = c[0].date_input(
+        t("pipeline.deals.close_from"), value=None, key=P + "close_from", format=day
+    )
+    widgets["close_to"] = c[1].date_input(
+        t("pipeline.deals.close_to"), value=None, key=P + "close_to", format=day
+    )
     with c[2]:
         st.space("small")
         widgets["overdue"] = st.toggle(
@@ -245,7 +250,11 @@ def bulk_change(frame: pd.DataFrame, ids: list[int], look: dict[str, Any], names
             format_func=lambda k: str(look["reasons"].get(k, k)),
             placeholder=t("pipeline.deals.lost_only"),
         )
-        close = c[2].date_input(t("pipeline.deals.new_close"), value=None)
+        close = c[2].date_input(
+            t("pipeline.deals.new_close"),
+            value=None,
+            format="DD.MM.YYYY" if get_locale() == "pl" else "YYYY-MM-DD",
+        )
         clear_close = c[2].checkbox(t("pipeline.deals.clear_close"))
         confirm = st.checkbox(t("pipeline.deals.confirm_outcome"), help=t("pipeline.deals.confirm_help"))
         if st.form_submit_button(t("pipeline.deals.bulk_apply"), type="primary", icon=":material/done_all:"):
