@@ -40,6 +40,24 @@ def email(value: Any, field: str = "field.email", *, required: bool = False) -> 
     return cleaned.lower()
 
 
+_PHONE = re.compile(r"^\+?[\d\s().\-/]+$")  # the importer's rule for a phone cell (importers.cleaning)
+
+
+def phone(value: Any, field: str, *, max_len: int = 40) -> str | None:
+    """A phone number as typed ("+48 601 234 567", "(22) 123-45-67"): digits with spaces,
+    dashes, dots, slashes or brackets, an optional leading +, 6 to 15 digits (E.164). Empty is
+    None; anything else is a translated ValidationError naming the field."""
+    cleaned = str(value or "").strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > max_len:
+        raise ValidationError("error.too_long", field=field, max=max_len)
+    digits = sum(ch.isdigit() for ch in cleaned)
+    if not _PHONE.match(cleaned) or not 6 <= digits <= 15:
+        raise ValidationError("error.phone", field=field, value=cleaned)
+    return cleaned
+
+
 def username(value: Any) -> str:
     cleaned = str(value or "").strip().lower()
     if not _USERNAME.match(cleaned):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from crm_impl.core.models import Update, Versioned, utcnow
+from crm_impl.core.saved_filters import SavedFilter  # noqa: F401  (the defect list's saved filters)
 from crm_impl.defects.vocabulary import (  # noqa: F401  (re-exported: the vocabularies live in a pure module)
     ACCEPTANCE_DECISIONS,
     ENVIRONMENTS,
@@ -134,18 +135,6 @@ class Acceptance(Versioned, table=True):
     remarks: str = Field(default="")
     by_id: int | None = Field(default=None, foreign_key="user_account.id")
     at: datetime = Field(default_factory=utcnow)
-
-
-class SavedFilter(Versioned, table=True):
-    """A user's named defect-list filter (status, severity, module, release, assignee, mine…)."""
-
-    __tablename__ = "saved_filter"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user_account.id", index=True)
-    name: str = Field(max_length=80)
-    criteria: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
 
 
 # ---- the typed inputs of the services -------------------------------------------------------

@@ -239,7 +239,7 @@ def _saved_filters(user_id: int | None) -> dict[int, tuple[str, dict[str, Any]]]
     with read_session() as session:
         rows = session.exec(
             select(dm.SavedFilter)
-            .where(col(dm.SavedFilter.user_id) == user_id)
+            .where(col(dm.SavedFilter.user_id) == user_id, col(dm.SavedFilter.page_key) == "defects.list")
             .order_by(col(dm.SavedFilter.name))
         ).all()
     return {int(r.id): (r.name, dict(r.criteria)) for r in rows if r.id is not None}

@@ -359,6 +359,17 @@ class DealPublic(SQLModel):
     version: int
 
 
+class DealBulkChange(Update):
+    """What a manager changes on many deals at once (the deal list): a new owner, a stage to
+    move them to (Lost with its reason) and / or an expected close date. Only the fields set
+    count; `expected_close` set to None clears it."""
+
+    owner_id: int | None = None
+    stage_key: str | None = None
+    lost_reason: str | None = None
+    expected_close: Day | None = None
+
+
 class DealProductLine(SQLModel):
     """One product on a deal as the products grid gives it (unit price None: the list price)."""
 

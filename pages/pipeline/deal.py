@@ -3,17 +3,16 @@ or open repeat business once it is won. New deals start here too."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, t
+from crm_impl.core.i18n import fmt_date, fmt_money, t
 from crm_impl.core.ui import common
 from crm_impl.pipeline import ui as ui
-from crm_impl.pipeline.models import DEAL_FIELDS, DealCreate, DealPublic, DealUpdate
+from crm_impl.pipeline.models import DEAL_FIELDS, DealPublic, DealUpdate
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements
-from crm_impl.pipeline.ui import deal_panels
+from crm_impl.pipeline.ui import deal_contact, deal_panels
 from crm_impl.pipeline.ui import stock as stock_ui
 
 actor = common.page("pages/pipeline/deal.py")
@@ -26,38 +25,8 @@ may_write = actor.can("deal.write")
 with read_session() as session:
     accounts = dict(pipeline.pick_accounts(session=session, actor=actor))
 
-
 if may_write:
-    with st.expander(t("pipeline.deal.new"), icon=":material/add:"), common.form("new_deal"):
-        c = st.columns(3)
-        title = c[0].text_input(t("pipeline.field.title"))
-        stage_key = c[1].selectbox(
-            t("field.stage"),
-            [k for k in by_key.index if by_key.loc[k, "kind"] == "open"],
-            format_func=lambda k: names[int(by_key.loc[k, "id"])],
-            placeholder=t("common.choose"),
-        )
-        account_id = c[2].selectbox(
-            t("pipeline.field.account"),
-            [None, *accounts],
-            format_func=lambda v: "–" if v is None else accounts[v],
-            placeholder=t("common.choose"),
-        )
-        value = c[0].number_input(t("pipeline.field.value"), min_value=0.0, step=1000.0)
-        expected = c[1].date_input(t("pipeline.field.expected_close"), value=None)
-        if st.form_submit_button(t("pipeline.deal.create"), type="primary", icon=":material/add:"):
-            common.save(
-                pipeline.create_deal,
-                "pipeline.deal.created",
-                data=DealCreate(
-                    title=title,
-                    stage_key=stage_key,
-                    account_id=account_id,
-                    value=value,
-                    expected_close=expected,
-                ),
-                before_rerun=deal_panels.open_new,  # show the new deal; the form starts empty
-            )
+    deal_contact.new_deal(actor, accounts, stages, names)
 
 search = st.text_input(t("pipeline.deal.search"), key="deal_search")
 with read_session() as session:
@@ -102,6 +71,7 @@ if detail["account"] is not None:
         query_params={"account": str(deal.account_id)},
         icon=":material/storefront:",
     )
+deal_contact.summary(detail["contact"])
 if erp_flag:
     st.warning(
         t("pipeline.erp.warning", details=ui.erp_badge(erp_flag)),
@@ -116,9 +86,10 @@ if deal.lost_reason:
         )
     )
 
-details, move, products, activities, history = st.tabs(
+details, contact, move, products, activities, history = st.tabs(
     [
         t("pipeline.deal.tab_details"),
+        t("pipeline.contact.title"),
         t("pipeline.deal.tab_move"),
         t("pipeline.deal.tab_products"),
         t("pipeline.deal.tab_activities"),
@@ -185,6 +156,9 @@ with details, st.form(f"edit_{deal.id}"):
 with move:
     deal_panels.move(actor, deal, stage, look, erp_flag, stock, may_write)
 
+with contact:
+    deal_contact.panel(deal, detail, deal_contact.may_edit(actor, deal))
+
 with products:
     deal_panels.products(deal, detail, look, stock, may_write)
 
@@ -192,23 +166,4 @@ with activities:
     deal_panels.activities(deal, detail, may_write)
 
 with history:
-    hist = detail["history"]
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "at": hist["at"].map(fmt_datetime),
-                "from": hist["from_stage_id"].map(lambda i: names.get(int(i), "–") if pd.notna(i) else "–"),
-                "to": hist["to_stage_id"].map(names),
-                "by": hist["by"],
-            }
-        ),
-        placeholder=common.EMPTY,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "at": t("field.when"),
-            "from": t("pipeline.deal.from"),
-            "to": t("pipeline.deal.to"),
-            "by": t("field.user"),
-        },
-    )
+    deal_panels.history(detail["history"], names)

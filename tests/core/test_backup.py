@@ -35,7 +35,7 @@ from crm_impl.core.db import get_engine
 from crm_impl.core.errors import PermissionDenied
 from crm_impl.core.models import AuditEntry, UserAccount
 from crm_impl.core.permissions import Actor
-from crm_impl.defects.models import SavedFilter
+from crm_impl.core.saved_filters import SavedFilter
 from crm_impl.pipeline.models import Account, Deal, StageDefinition
 from crm_impl.pipeline.services.stages import ensure_default_stages
 from tests.conftest import PG_URL, need
@@ -112,7 +112,11 @@ def _seed(url: str) -> None:
                 parent_deal_id=parent.id,
             )
         )
-        s.add(SavedFilter(name="f", user_id=admin.id, criteria={"b": [1, 2.5, None], "a": "ż"}))
+        s.add(
+            SavedFilter(
+                name="f", user_id=admin.id, page_key="defects.list", criteria={"b": [1, 2.5, None], "a": "ż"}
+            )
+        )
         when = datetime(2020, 1, 1, tzinfo=UTC)
         after = {"name": "x", "n": "1.50", "ok": True}
         s.add(

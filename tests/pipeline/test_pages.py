@@ -11,13 +11,15 @@ from sqlmodel import Session, col, select
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import get_engine
 from crm_impl.core.i18n import fmt_money, fmt_number
+from crm_impl.core.models import UserAccount
+from crm_impl.core.saved_filters import SavedFilter
 from crm_impl.core.ui.nav import PAGES
-from crm_impl.pipeline.models import Deal, StageDefinition
+from crm_impl.pipeline.models import Contact, Deal, StageDefinition
 from tests.apptest import ROLE_LOGINS
 from tests.core.test_pages import metric, open_deals
 from tests.core.test_permissions import EXPECTED
 
-MINE = ("board", "deal", "client", "dashboard", "forecast", "stale", "settings")
+MINE = ("board", "deals", "deal", "client", "dashboard", "forecast", "stale", "settings")
 PIPELINE = [p for p in PAGES if p.path in {f"pages/pipeline/{n}.py" for n in MINE}]
 # charts per page; every other pipeline page draws none
 CHARTS = {"pages/pipeline/dashboard.py": 7, "pages/pipeline/forecast.py": 2, "pages/pipeline/stale.py": 1}
@@ -61,3 +63,114 @@ def test_dashboard_figures_come_from_the_data(app_as, demo_url):
     assert metric(at, "Pipeline value") == fmt_money(_open_value(demo_url))
     stale = app_as("sales_manager", "pages/pipeline/stale.py")
     assert metric(stale, "Stale deals") == metric(at, "Stale deals")  # one rule, two pages
+
+
+# ---- the deal list and a deal's contact person ---------------------------------------------------
+
+
+def _user_id(url: str, login: str) -> int:
+    with Session(get_engine(url)) as session:
+        return int(session.exec(select(UserAccount.id).where(UserAccount.username == login)).one())
+
+
+def _deals(url: str, owner_id: int | None = None) -> int:
+    with Session(get_engine(url)) as session:
+        query = select(func.count()).select_from(Deal)
+        if owner_id is not None:
+            query = query.where(Deal.owner_id == owner_id)
+        return int(session.exec(query).one())
+
+
+def test_deal_list_starts_a_rep_on_their_own_deals_and_a_manager_on_all(app_as, demo_url):
+    rep = app_as("sales_rep", "pages/pipeline/deals.py")
+    assert not rep.exception, rep.exception
+    rep_id = _user_id(demo_url, "sales_rep")
+    assert rep.multiselect(key="deals_f_owner_ids").value == [rep_id]
+    assert metric(rep, "Deals listed") == fmt_number(_deals(demo_url, rep_id))
+    assert not [h for h in rep.subheader if h.value == "Change the selected deals"]
+    table = rep.dataframe[0].value
+    assert len(table) == _deals(demo_url, rep_id) and "contact" in table.columns
+    assert table["link"].str.fullmatch(r"/pipeline_deal\?deal=\d+").all()  # the deal page reads ?deal=
+    boss = app_as("sales_manager", "pages/pipeline/deals.py")
+    assert boss.multiselect(key="deals_f_owner_ids").value == []
+    assert metric(boss, "Deals listed") == fmt_number(_deals(demo_url))
+    boss.toggle(key="deals_f_overdue").set_value(True).run()
+    overdue = boss.dataframe[0].value
+    assert 0 < len(overdue) < _deals(demo_url)
+    assert pl_title(app_as, "pages/pipeline/deals.py") == "Lista szans"
+
+
+def pl_title(app_as, path: str) -> str:  # type: ignore[no-untyped-def]
+    at = app_as("sales_manager", path, locale="pl")
+    assert not at.exception, at.exception
+    return at.title[0].value
+
+
+def test_deal_list_saves_and_applies_a_filter_even_when_it_went_stale(app_as, demo_url):
+    at = app_as("sales_manager", "pages/pipeline/deals.py")
+    stages = at.multiselect(key="deals_f_stage_ids")
+    offer = next(o for o in stages.options if o == "Offer")
+    stages.select(offer).run()
+    at.text_input(key="deals_saved_new_name").input("Offers").run()
+    at.button(key="deals_saved_create").click().run()
+    assert not at.exception, at.exception
+    with Session(get_engine(demo_url)) as session:
+        row = session.exec(select(SavedFilter).where(SavedFilter.name == "Offers")).one()
+        offer_id = session.exec(select(StageDefinition.id).where(StageDefinition.key == "offer")).one()
+        assert row.page_key == "pipeline.deals" and row.criteria == {"stage_ids": [offer_id]}
+        # a filter whose owner has gone since (and a value somebody edited by hand)
+        stale = SavedFilter(
+            user_id=_user_id(demo_url, "sales_manager"),
+            page_key="pipeline.deals",
+            name="Old team",
+            criteria={"owner_ids": [987654], "stage_ids": [offer_id], "value_min": "lots"},
+        )
+        session.add(stale)
+        session.commit()
+        stale_id = stale.id
+    at.multiselect(key="deals_f_stage_ids").set_value([]).run()  # a fresh page run lists the new one
+    at.selectbox(key="deals_saved_pick").set_value(stale_id).run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="deals_f_stage_ids").value == [offer_id]
+    assert at.multiselect(key="deals_f_owner_ids").value == []
+    assert at.number_input(key="deals_f_value_min").value is None
+    assert set(at.dataframe[0].value["stage"]) == {"Offer"}
+    # another user does not see the manager's own filters
+    rep = app_as("sales_rep", "pages/pipeline/deals.py")
+    assert rep.selectbox(key="deals_saved_pick").options == ["No saved filter"]
+
+
+def test_deal_page_shows_the_contact_person_as_text_and_offers_the_clients_contacts(app_as, demo_url):
+    rep_id = _user_id(demo_url, "sales_rep")
+    with Session(get_engine(demo_url)) as session:
+        deal = session.exec(
+            select(Deal)
+            .where(Deal.owner_id == rep_id, col(Deal.account_id).is_not(None))
+            .order_by(col(Deal.id))
+        ).first()
+        contact = session.exec(select(Contact).where(Contact.account_id == deal.account_id)).first()
+        contact.full_name = "**Ewa** [x](http://evil)"
+        deal.contact_id = contact.id
+        session.add_all([contact, deal])
+        session.commit()
+        deal_id, contact_id, position = deal.id, contact.id, contact.position
+    at = AppTest_with_deal(app_as, "sales_rep", deal_id)
+    assert not at.exception, at.exception
+    assert any(
+        el.value.startswith("Contact person: **Ewa** [x](http://evil) · " + position) for el in at.text
+    )
+    pick = at.selectbox(key=f"contact_pick_{deal_id}")
+    assert pick.value == contact_id and not pick.disabled
+    other = app_as("programmer", None)  # reads the pipeline, may not edit the deal
+    other.switch_page("pages/pipeline/deal.py")
+    other.query_params["deal"] = str(deal_id)
+    other.run()
+    assert other.selectbox(key=f"contact_pick_{deal_id}").disabled
+
+
+def AppTest_with_deal(app_as, login: str, deal_id: int):  # type: ignore[no-untyped-def]  # noqa: N802
+    at = app_as(login, None)
+    at.switch_page("pages/pipeline/deal.py")
+    at.query_params["deal"] = str(deal_id)
+    at.run()
+    return at

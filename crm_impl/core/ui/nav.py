@@ -46,6 +46,13 @@ PAGES: list[PageSpec] = [
         "pipeline.read",
     ),
     PageSpec(
+        "pages/pipeline/deals.py",
+        "page.pipeline_deals",
+        ":material/table_rows:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
         "pages/pipeline/deal.py",
         "page.pipeline_deal",
         ":material/handshake:",

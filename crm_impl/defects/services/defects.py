@@ -7,8 +7,9 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 from sqlmodel import Session, col, select
 
+from crm_impl.core import saved_filters as saved
 from crm_impl.core import validation, writes
-from crm_impl.core.errors import PermissionDenied, ValidationError
+from crm_impl.core.errors import ValidationError
 from crm_impl.core.models import utcnow
 from crm_impl.core.permissions import Actor, require
 from crm_impl.defects.models import (
@@ -52,6 +53,7 @@ FILTER_KEYS = (
     "text",
     "sort",
 )
+DEFECT_FILTERS = saved.FilterPage("defects.list", "defect.read", FILTER_KEYS)
 
 
 def clean_fields(session: Session, project_id: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -186,44 +188,37 @@ def save_filter(
     criteria: dict[str, Any],
     expected_version: int | None = None,
 ) -> SavedFilter:
-    """Save the actor's own named filter; saving the same name again updates it."""
+    """Save the actor's own named filter; saving the same name again updates it (the generic
+    store of crm_impl.core.saved_filters, page "defects.list")."""
     require(actor, "defect.read")
-    if actor.id is None:
-        raise ValidationError("error.no_user")
-    clean_name = validation.text(name, "defects.field.filter_name", max_len=80)
-    if not isinstance(criteria, dict):
-        raise ValidationError("error.choice", field="defects.field.criteria", value=type(criteria).__name__)
-    unknown = set(criteria) - set(FILTER_KEYS)
-    if unknown:
-        raise ValidationError("error.unknown_field", value=", ".join(sorted(unknown)))
-    existing = session.exec(
-        select(SavedFilter).where(SavedFilter.user_id == actor.id, SavedFilter.name == clean_name)
-    ).first()
+    existing = saved.find_own(session=session, actor=actor, page=DEFECT_FILTERS, name=name)
     if existing is None:
-        row = SavedFilter(user_id=actor.id, name=clean_name, criteria=dict(criteria))
-        return writes.create(session=session, actor=actor, row=row, entity="saved_filter")
-    return writes.update_versioned(
+        return saved.create_filter(
+            session=session,
+            actor=actor,
+            page=DEFECT_FILTERS,
+            data=saved.SavedFilterCreate(name=name, criteria=criteria),
+        )
+    return saved.update_filter(
         session=session,
         actor=actor,
-        row=existing,
+        page=DEFECT_FILTERS,
+        filter_id=int(existing.id or 0),
         expected_version=expected_version,
-        changes={"criteria": dict(criteria)},
-        entity="saved_filter",
+        data=saved.SavedFilterUpdate(criteria=criteria),
     )
 
 
 def delete_filter(*, session: Session, actor: Actor, filter_id: int) -> None:
-    require(actor, "defect.read")
-    row = writes.get(session, SavedFilter, filter_id, "saved_filter")
-    if row.user_id != actor.id:
-        raise PermissionDenied("error.permission", action="defect.read")
-    writes.delete(session=session, actor=actor, row=row, entity="saved_filter")
+    saved.delete_filter(session=session, actor=actor, page=DEFECT_FILTERS, filter_id=filter_id)
 
 
 def saved_filters(*, session: Session, actor: Actor) -> list[SavedFilter]:
     """The actor's own saved filters, by name."""
     return list(
         session.exec(
-            select(SavedFilter).where(SavedFilter.user_id == actor.id).order_by(col(SavedFilter.name))
+            select(SavedFilter)
+            .where(SavedFilter.user_id == actor.id, SavedFilter.page_key == DEFECT_FILTERS.key)
+            .order_by(col(SavedFilter.name))
         ).all()
     )

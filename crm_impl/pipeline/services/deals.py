@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
 from crm_impl.core import audit, validation, writes
-from crm_impl.core.errors import NotFound, PermissionDenied, ValidationError
+from crm_impl.core.errors import DomainError, NotFound, PermissionDenied, RowError, ValidationError
 from crm_impl.core.models import UserAccount, utcnow
 from crm_impl.core.permissions import Actor, require
 from crm_impl.pipeline.models import (
@@ -42,6 +42,7 @@ from crm_impl.pipeline.models import (
     ContactPublic,
     ContactUpdate,
     Deal,
+    DealBulkChange,
     DealCreate,
     DealProduct,
     DealProductLine,
@@ -152,6 +153,20 @@ def _check_account(session: Session, stage: StageDefinition, account_id: int | N
         raise NotFound("error.not_found", entity="account", id=account_id)
 
 
+def _check_contact(session: Session, contact_id: int | None, account_id: int | None) -> None:
+    """A deal's contact person is one of its client's contacts (never another client's, nor one
+    on a deal without a client)."""
+    if contact_id is None:
+        return
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("error.not_found", entity="contact", id=contact_id)
+    if account_id is None or contact.account_id != account_id:
+        raise ValidationError(
+            "pipeline.error.contact_other_client", field="pipeline.field.contact", value=contact.full_name
+        )
+
+
 def _probability(value: Any) -> float | None:
     if value is None or value == "":
         return None
@@ -231,6 +246,7 @@ def create_deal(
     values = _clean(session, actor, fields)
     _delivery_order(values)
     _check_account(session, stage, values.get("account_id"))
+    _check_contact(session, values.get("contact_id"), values.get("account_id"))
     now = utcnow()
     deal = Deal(
         **values,
@@ -257,6 +273,15 @@ def update_deal(
     if "account_id" in changes:
         stage = writes.get(session, StageDefinition, deal.stage_id, "stage")
         _check_account(session, stage, changes["account_id"])
+        old_contact = session.get(Contact, deal.contact_id) if deal.contact_id is not None else None
+        if "contact_id" not in changes and old_contact is not None:
+            # another client: the old client's contact person goes with it (the audit shows it)
+            if old_contact.account_id != changes["account_id"]:
+                changes["contact_id"] = None
+    if "contact_id" in changes or "account_id" in changes:
+        _check_contact(
+            session, changes.get("contact_id", deal.contact_id), changes.get("account_id", deal.account_id)
+        )
     return writes.update_versioned(
         session=session,
         actor=actor,
@@ -310,6 +335,107 @@ def move_deal(
         entity="deal",
         action="move",
     )
+
+
+class DealRefused(RowError):
+    """A bulk change refused because of one deal: "Deal #12 (Cement): <its problem> Nothing was
+    changed." (`RowError` with the deal's id and title in place of a grid row)."""
+
+    key = "pipeline.deals.bulk_refused"
+
+
+BULK_MAX = 1000  # deals per bulk change: a screenful of selections, not the whole database
+
+
+def bulk_update(
+    *,
+    session: Session,
+    actor: Actor,
+    deal_ids: list[int],
+    expected_versions: list[int | None],
+    change: DealBulkChange,
+) -> list[Deal]:
+    """Give the selected deals to another owner, move them to a stage and / or set their expected
+    close, for managers (`deal.write_any`), all or nothing: each deal goes through `update_deal`
+    and `move_deal` (their rules: Lost needs a reason, an account from Needs analysis on, Contract
+    and Completed close the deal as won; one audit entry per write), and the first refusal (a
+    stale version, a rule) names the deal and rolls every deal back (the caller's unit of work).
+    A deal already in the target stage is not moved again."""
+    require(actor, "deal.write_any")
+    if not deal_ids:
+        raise ValidationError("pipeline.deals.error.none_selected")
+    if len(deal_ids) != len(expected_versions) or len(set(deal_ids)) != len(deal_ids):
+        raise ValidationError("pipeline.deals.error.selection")
+    if len(deal_ids) > BULK_MAX:
+        raise ValidationError("pipeline.deals.error.too_many", max=BULK_MAX)
+    given = change.changes()
+    fields = {k: v for k, v in given.items() if k in ("owner_id", "expected_close")}
+    stage = _stage_by_key(session, str(given["stage_key"])) if given.get("stage_key") else None
+    if not fields and stage is None:
+        raise ValidationError("pipeline.deals.error.nothing_to_change")
+    updated: list[Deal] = []
+    for deal_id, version in zip(deal_ids, expected_versions, strict=True):
+        deal = session.get(Deal, deal_id) if _row_id(deal_id) is not None else None
+        if deal is None:
+            raise NotFound("error.not_found", entity="deal", id=deal_id)
+        try:
+            if fields:
+                deal = update_deal(
+                    session=session,
+                    actor=actor,
+                    deal_id=deal_id,
+                    expected_version=version,
+                    data=DealUpdate(**fields),
+                )
+            else:
+                writes.expect_version(deal.version, version)
+            if stage is not None and stage.id != deal.stage_id:
+                deal = move_deal(
+                    session=session,
+                    actor=actor,
+                    deal_id=deal_id,
+                    expected_version=deal.version,
+                    to_stage_key=stage.key,
+                    lost_reason=given.get("lost_reason"),
+                )
+        except DomainError as err:
+            raise DealRefused(deal_id, err, name=deal.title) from err
+        updated.append(deal)
+    return updated
+
+
+def add_deal_contact(
+    *, session: Session, actor: Actor, deal_id: int, expected_version: int | None, data: ContactCreate
+) -> Deal:
+    """A new contact person of the deal's client, made the deal's contact, in one transaction
+    (the contact through `create_contact`: the account's owner or a manager; the deal through
+    `update_deal`: its owner or a manager)."""
+    deal = _deal(session, deal_id)
+    _may_work(actor, deal.owner_id)
+    writes.expect_version(deal.version, expected_version)
+    if deal.account_id is None or data.account_id != deal.account_id:
+        raise ValidationError(
+            "pipeline.error.contact_other_client", field="pipeline.field.contact", value=data.full_name
+        )
+    contact = create_contact(session=session, actor=actor, data=data)
+    return update_deal(
+        session=session,
+        actor=actor,
+        deal_id=deal_id,
+        expected_version=expected_version,
+        data=DealUpdate(contact_id=contact.id),
+    )
+
+
+def deal_contacts(*, session: Session, actor: Actor, account_id: int | None) -> list[ContactPublic]:
+    """The contacts a deal of this client may have, by name."""
+    require(actor, "pipeline.read")
+    if account_id is None:
+        return []
+    rows = session.exec(
+        select(Contact).where(Contact.account_id == account_id).order_by(col(Contact.full_name))
+    ).all()
+    return [ContactPublic.model_validate(c) for c in rows]
 
 
 def repeat_business(*, session: Session, actor: Actor, deal_id: int, title: str | None = None) -> Deal:
@@ -577,9 +703,7 @@ def _contact_values(fields: dict[str, Any]) -> dict[str, Any]:
     if "email" in fields:
         out["email"] = validation.email(fields["email"])
     if "phone" in fields:
-        out["phone"] = (
-            validation.text(fields["phone"], "pipeline.field.phone", max_len=40, required=False) or None
-        )
+        out["phone"] = validation.phone(fields["phone"], "pipeline.field.phone")
     if "position" in fields:
         out["position"] = validation.text(
             fields["position"], "pipeline.field.job_title", max_len=80, required=False
@@ -753,6 +877,7 @@ def deal_detail(*, session: Session, actor: Actor, deal_id: int) -> dict[str, An
     activities = session.exec(
         select(Activity).where(Activity.deal_id == deal_id).order_by(col(Activity.created_at).desc())
     ).all()
+    contact = session.get(Contact, deal.contact_id) if deal.contact_id is not None else None
     return {
         "deal": DealPublic.model_validate(deal),
         "products": pd.DataFrame(
@@ -770,6 +895,8 @@ def deal_detail(*, session: Session, actor: Actor, deal_id: int) -> dict[str, An
         "activities": [ActivityPublic.model_validate(a) for a in activities],
         "history": stage_history(session=session, actor=actor, deal_ids=[deal_id]),
         "account": _account_public(session, deal.account_id),
+        "contact": ContactPublic.model_validate(contact) if contact is not None else None,
+        "contacts": deal_contacts(session=session, actor=actor, account_id=deal.account_id),
     }
 
 

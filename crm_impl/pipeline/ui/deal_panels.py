@@ -1,4 +1,4 @@
-"""The deal page's move, products and activities panels (pages/pipeline/deal.py stays a
+"""The deal page's move, products, activities and stage-history panels (pages/pipeline/deal.py stays a
 storyboard)."""
 
 from __future__ import annotations
@@ -210,3 +210,26 @@ def activities(deal: DealPublic, detail: dict[str, Any], may_write: bool) -> Non
                     ),
                     before_rerun=lambda _: common.forms_saved(),
                 )
+
+
+def history(hist: pd.DataFrame, names: dict[int, str]) -> None:
+    """The deal's stage moves: when, from, to, by whom."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "at": hist["at"].map(fmt_datetime),
+                "from": hist["from_stage_id"].map(lambda i: names.get(int(i), "–") if pd.notna(i) else "–"),
+                "to": hist["to_stage_id"].map(names),
+                "by": hist["by"],
+            }
+        ),
+        placeholder=common.EMPTY,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "at": t("field.when"),
+            "from": t("pipeline.deal.from"),
+            "to": t("pipeline.deal.to"),
+            "by": t("field.user"),
+        },
+    )
