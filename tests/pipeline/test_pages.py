@@ -17,7 +17,7 @@ from tests.apptest import ROLE_LOGINS
 from tests.core.test_pages import metric, open_deals
 from tests.core.test_permissions import EXPECTED
 
-MINE = ("board", "deal", "client", "dashboard", "forecast", "stale", "settings")
+MINE = ("board", "deal", "client", "dashboard", "forecast", "stale", "settings", "search", "my_day")
 PIPELINE = [p for p in PAGES if p.path in {f"pages/pipeline/{n}.py" for n in MINE}]
 # charts per page; every other pipeline page draws none
 CHARTS = {"pages/pipeline/dashboard.py": 7, "pages/pipeline/forecast.py": 2, "pages/pipeline/stale.py": 1}
@@ -25,7 +25,7 @@ CHARTS = {"pages/pipeline/dashboard.py": 7, "pages/pipeline/forecast.py": 2, "pa
 
 def test_every_pipeline_page_is_registered():
     assert len(PIPELINE) == len(MINE)
-    assert {p.section_key for p in PIPELINE} == {"section.pipeline", "section.admin"}
+    assert {p.section_key for p in PIPELINE} == {"section.home", "section.pipeline", "section.admin"}
 
 
 @pytest.mark.parametrize("role", list(ROLE_LOGINS))
