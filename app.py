@@ -10,6 +10,7 @@ from crm_impl.core import chart_theme as theme
 from crm_impl.core.config import get_settings
 from crm_impl.core.ui import common, login, nav, sidebar
 from crm_impl.core.ui import session as ui_session
+from crm_impl.pipeline.ui import search as _pipeline_search  # noqa: F401  (joins the sidebar's search box)
 
 common.install_error_handler()  # a page that raises shows a translated message, never a traceback
 st.set_page_config(page_title="crm-impl", page_icon=":material/hub:", layout="wide")

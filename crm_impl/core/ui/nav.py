@@ -39,6 +39,13 @@ PAGES: list[PageSpec] = [
         "pages/home/profile.py", "page.home_profile", ":material/person:", "section.home", "overview.read"
     ),
     PageSpec(
+        "pages/pipeline/my_day.py",
+        "page.pipeline_my_day",
+        ":material/today:",
+        "section.home",
+        "pipeline.read",
+    ),
+    PageSpec(
         "pages/pipeline/board.py",
         "page.pipeline_board",
         ":material/view_kanban:",
@@ -84,6 +91,13 @@ PAGES: list[PageSpec] = [
         "pages/pipeline/stale.py",
         "page.pipeline_stale",
         ":material/hourglass_bottom:",
+        "section.pipeline",
+        "pipeline.read",
+    ),
+    PageSpec(
+        "pages/pipeline/search.py",
+        "page.pipeline_search",
+        ":material/search:",
         "section.pipeline",
         "pipeline.read",
     ),
@@ -306,6 +320,12 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/admin/audit.py", "page.admin_audit", ":material/history:", "section.admin", "audit.read"),
 ]
 
+HOME = "pages/home/overview.py"
+# The page "/" opens per role (the first of the user's roles that has one), if the user may read
+# it; everyone else lands on the overview. A link to a page (`/pipeline_deal?deal=…`) still opens
+# that page: the landing page is only the default of "/".
+LANDING = {"sales_rep": "pages/pipeline/my_day.py"}
+
 SECTION_ORDER = ["section.home", "section.pipeline", "section.rollout", "section.testing", "section.admin"]
 
 
@@ -319,8 +339,18 @@ def spec_for(path: str) -> PageSpec:
     return next(p for p in PAGES if p.path == path)
 
 
+def landing(actor: Actor) -> str:
+    """The path of the page the actor lands on after sign-in (the default of "/")."""
+    for role in actor.roles:
+        path = LANDING.get(role)
+        if path is not None and actor.can(spec_for(path).action):
+            return path
+    return HOME
+
+
 def build(actor: Actor) -> dict[str, list[st.Page]]:
     sections: dict[str, list[st.Page]] = {}
+    home = landing(actor)
     order = SECTION_ORDER + sorted({p.section_key for p in PAGES} - set(SECTION_ORDER))
     for section in order:
         for spec in (p for p in PAGES if p.section_key == section):
@@ -329,7 +359,7 @@ def build(actor: Actor) -> dict[str, list[st.Page]]:
                 title=t(spec.title_key),
                 icon=spec.icon,
                 url_path=url_path(spec.path),
-                default=spec.path == "pages/home/overview.py",
+                default=spec.path == home,
                 visibility="visible" if actor.can(spec.action) else "hidden",
             )
             sections.setdefault(t(section), []).append(page)

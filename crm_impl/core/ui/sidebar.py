@@ -1,4 +1,4 @@
-"""The sidebar: who is signed in and as what, the active project, language, sign out."""
+"""The sidebar: who is signed in and as what, the search box, the active project, language, sign out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from crm_impl.core import projects, users
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import LANGUAGES, language_name, t
 from crm_impl.core.models import UserAccount
+from crm_impl.core.ui import search
 from crm_impl.core.ui import session as ui_session
 from crm_impl.core.ui.common import plain, run
 
@@ -46,6 +47,7 @@ def show(user: UserAccount) -> None:
     with st.sidebar:
         st.markdown(f"**{plain(user.display_name or user.username)}**")
         st.caption(", ".join(t(f"role.{r}") for r in user.roles))
+        search.box(ui_session.actor(user))
         with read_session() as session:
             options: dict[int, str] = {
                 p.id: p.name for p in projects.list_projects(session=session) if p.id is not None
