@@ -12,8 +12,8 @@ from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import ui as ui
-from crm_impl.pipeline.ui import dashboard_filter
 from crm_impl.pipeline.services.deals import today_utc
+from crm_impl.pipeline.ui import dashboard_filter
 
 common.page("pages/pipeline/dashboard.py")
 st.caption(t("pipeline.dashboard.caption"))

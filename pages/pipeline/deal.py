@@ -9,13 +9,15 @@ import streamlit as st
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, t
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import ui as ui
-from crm_impl.pipeline.models import DEAL_FIELDS, DealCreate, DealPublic, DealUpdate
+from crm_impl.pipeline.models import DEAL_FIELDS, DealPublic, DealUpdate
 from crm_impl.pipeline.services import deals as pipeline
 from crm_impl.pipeline.services import settlements
 from crm_impl.pipeline.ui import deal_panels
 
 actor = common.page("pages/pipeline/deal.py")
+ui_session.live_page(ui.live_every(), "deal")  # another user's change shows without a click
 look = ui.current_lookups()
 stages = look["stages"]
 names = ui.stage_name_map(stages)
@@ -26,44 +28,8 @@ with read_session() as session:
     accounts = dict(pipeline.pick_accounts(session=session, actor=actor))
 
 
-def _open_new(deal: object) -> None:
-    """After a deal is created: open it, and every form starts empty (no second deal by a
-    second click)."""
-    st.query_params["deal"] = str(getattr(deal, "id", ""))
-    common.forms_saved()
-
-
 if may_write:
-    with st.expander(t("pipeline.deal.new"), icon=":material/add:"), common.form("new_deal"):
-        c = st.columns(3)
-        title = c[0].text_input(t("pipeline.field.title"))
-        stage_key = c[1].selectbox(
-            t("field.stage"),
-            [k for k in by_key.index if by_key.loc[k, "kind"] == "open"],
-            format_func=lambda k: names[int(by_key.loc[k, "id"])],
-            placeholder=t("common.choose"),
-        )
-        account_id = c[2].selectbox(
-            t("pipeline.field.account"),
-            [None, *accounts],
-            format_func=lambda v: "–" if v is None else accounts[v],
-            placeholder=t("common.choose"),
-        )
-        value = c[0].number_input(t("pipeline.field.value"), min_value=0.0, step=1000.0)
-        expected = c[1].date_input(t("pipeline.field.expected_close"), value=None)
-        if st.form_submit_button(t("pipeline.deal.create"), type="primary", icon=":material/add:"):
-            common.save(
-                pipeline.create_deal,
-                "pipeline.deal.created",
-                data=DealCreate(
-                    title=title,
-                    stage_key=stage_key,
-                    account_id=account_id,
-                    value=value,
-                    expected_close=expected,
-                ),
-                before_rerun=_open_new,  # show the new deal; the form starts empty
-            )
+    deal_panels.new_deal(accounts, by_key, names)
 
 search = st.text_input(t("pipeline.deal.search"), key="deal_search")
 with read_session() as session:
@@ -245,7 +211,7 @@ with move:
                 pipeline.repeat_business,
                 "pipeline.deal.repeat_created",
                 deal_id=deal.id,
-                before_rerun=_open_new,
+                before_rerun=deal_panels.open_new,
             )
 
 with products:

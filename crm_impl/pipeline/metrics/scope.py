@@ -25,7 +25,16 @@ import pandas as pd
 
 from crm_impl.pipeline.metrics.base import _in_period, _month, enrich
 
-PERIODS = ("all", "this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_12", "custom")
+PERIODS = (
+    "all",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "this_year",
+    "last_12",
+    "custom",
+)
 NO_TEAM = ""
 
 

@@ -56,7 +56,9 @@ def dashboard_frames(version: int, url: str) -> PipelineFrames:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def dashboard(version: int, url: str, today: date, scope: pipeline_scope.Scope | None = None) -> dict[str, Any]:
+def dashboard(
+    version: int, url: str, today: date, scope: pipeline_scope.Scope | None = None
+) -> dict[str, Any]:
     # the figures per filter stay in the cache; the rows are read once per data version
     frames = dashboard_frames(version, url)
     data = pipeline_report.dashboard_from_frames(frames, today, scope)

@@ -12,7 +12,13 @@ from crm_impl.core.ui import common
 from crm_impl.pipeline.metrics import scope as sc
 from crm_impl.pipeline.queries.frames import PipelineFrames
 
-KEYS = {"period": "dash_period", "from": "dash_from", "to": "dash_to", "owner": "dash_owner", "team": "dash_team"}
+KEYS = {
+    "period": "dash_period",
+    "from": "dash_from",
+    "to": "dash_to",
+    "owner": "dash_owner",
+    "team": "dash_team",
+}
 
 
 def _day(text: str | None) -> date | None:
@@ -105,7 +111,9 @@ def caption(scope: sc.Scope, names: dict[int, str], deals: int) -> None:
     else:
         first = fmt_date(scope.since.date()) if scope.since else "…"
         last = fmt_date((scope.until - timedelta(days=1)).date()) if scope.until else "…"
-        period = t("pipeline.scope.span", period=t(f"pipeline.scope.periods.{scope.period}"), first=first, last=last)
+        period = t(
+            "pipeline.scope.span", period=t(f"pipeline.scope.periods.{scope.period}"), first=first, last=last
+        )
     who = [common.plain(names.get(i, "–")) for i in scope.owner_ids]
     who += [t("pipeline.scope.team_of", team=common.plain(team_label(v))) for v in scope.teams]
     st.caption(

@@ -1,4 +1,5 @@
-"""The deal page's products and activities panels (pages/pipeline/deal.py stays a storyboard)."""
+"""The deal page's new-deal form, products and activities panels (pages/pipeline/deal.py stays a
+storyboard)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,49 @@ import streamlit as st
 
 from crm_impl.core.i18n import fmt_datetime, t
 from crm_impl.core.ui import common
-from crm_impl.pipeline.models import ACTIVITY_KINDS, ActivityCreate, DealProductLine, DealPublic
+from crm_impl.pipeline.models import ACTIVITY_KINDS, ActivityCreate, DealCreate, DealProductLine, DealPublic
 from crm_impl.pipeline.services import deals as pipeline
+
+
+def open_new(deal: object) -> None:
+    """After a deal is created: open it, and every form starts empty (no second deal by a
+    second click)."""
+    st.query_params["deal"] = str(getattr(deal, "id", ""))
+    common.forms_saved()
+
+
+def new_deal(accounts: dict[int, str], by_key: pd.DataFrame, names: dict[int, str]) -> None:
+    """The "new deal" form (its fields are what `DealCreate` takes from a person)."""
+    with st.expander(t("pipeline.deal.new"), icon=":material/add:"), common.form("new_deal"):
+        c = st.columns(3)
+        title = c[0].text_input(t("pipeline.field.title"))
+        stage_key = c[1].selectbox(
+            t("field.stage"),
+            [k for k in by_key.index if by_key.loc[k, "kind"] == "open"],
+            format_func=lambda k: names[int(by_key.loc[k, "id"])],
+            placeholder=t("common.choose"),
+        )
+        account_id = c[2].selectbox(
+            t("pipeline.field.account"),
+            [None, *accounts],
+            format_func=lambda v: "–" if v is None else accounts[v],
+            placeholder=t("common.choose"),
+        )
+        value = c[0].number_input(t("pipeline.field.value"), min_value=0.0, step=1000.0)
+        expected = c[1].date_input(t("pipeline.field.expected_close"), value=None)
+        if st.form_submit_button(t("pipeline.deal.create"), type="primary", icon=":material/add:"):
+            common.save(
+                pipeline.create_deal,
+                "pipeline.deal.created",
+                data=DealCreate(
+                    title=title,
+                    stage_key=stage_key,
+                    account_id=account_id,
+                    value=value,
+                    expected_close=expected,
+                ),
+                before_rerun=open_new,  # show the new deal; the form starts empty
+            )
 
 
 def _loaded_version(deal: DealPublic, editor_key: str) -> int:
