@@ -10,7 +10,8 @@ definitions"):
   stage, stage cost, stale, fulfilment, at risk): the deals *in play* during the period, i.e.
   created before it ended and not decided before it began (an undated imported deal counts as
   created long ago);
-- the monthly trends and stage cost against the budget: the months of the period only.
+- the monthly trends and stage cost against the budget: the months of the period only, and in
+  them the deals created, decided and stages entered in the period (to the day).
 
 A team is the owner's department (the person behind the user account, `core.models.Person`);
 an owner without one is in no team, `NO_TEAM`.
@@ -151,6 +152,22 @@ def months(by_month: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     if scope.until is not None:
         keep &= month < pd.Timestamp(scope.until).tz_convert(None)
     return by_month[keep].reset_index(drop=True)
+
+
+def events_in(deals: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """Enriched deals with their creation and decision left only where they fall in the period
+    (NaT elsewhere): the monthly trends then count the new, won and lost deals of the period,
+    to the day, the same ones as the headline numbers."""
+    return deals.assign(
+        created_at=deals["created_at"].where(_in_period(deals["created_at"], scope.since, scope.until)),
+        closed_at=deals["closed_at"].where(_in_period(deals["closed_at"], scope.since, scope.until)),
+    )
+
+
+def entries_in(pairs: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """The (deal, stage) first entries of `metrics.entered`, dated only inside the period: the
+    stage cost per month counts what was spent in it (a budget month is whole)."""
+    return pairs.assign(at=pairs["at"].where(_in_period(pairs["at"], scope.since, scope.until)))
 
 
 def delivered_in(deals: pd.DataFrame, scope: Scope) -> pd.DataFrame:

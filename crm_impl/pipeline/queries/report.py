@@ -217,14 +217,14 @@ def dashboard_from_frames(
     s = frames.stages
     d, c = sc.restrict(frames.deals, frames.changes, s, frames.owners, scope)  # enriched once
     pairs = pm.entered(c, d)
-    by_month = sc.months(pm.cost_vs_budget(c, d, s, frames.budget, pairs), scope)
+    by_month = sc.months(pm.cost_vs_budget(c, d, s, frames.budget, sc.entries_in(pairs, scope)), scope)
     period = {"since": scope.since, "until": scope.until}
     return {
         "summary": pm.summary(d, s, now, **period),
         "share": pm.stage_share(d, s),
         "funnel": pm.funnel(c, d, s, pairs),
         "time_in_stage": pm.time_in_stage(c, s, deals=d, now=now),
-        "trends": sc.months(pm.monthly_trends(d, s), scope),
+        "trends": sc.months(pm.monthly_trends(sc.events_in(d, scope), s), scope),
         "undated": pm.undated_deals(d),
         "stage_cost": pm.stage_cost(c, d, s, pairs),
         "cost_vs_budget": by_month,
