@@ -54,6 +54,9 @@ max_value = c[3].number_input(
 stale_only = c[4].toggle(t("pipeline.board.stale_only"), key="board_stale")
 show_won = c[5].toggle(t("pipeline.board.show_won"), key="board_won")
 shown = path if show_won else path[path["kind"] == "open"]
+# four icon buttons fit a card of up to six columns at the default width; beyond (the won
+# stages shown) the moves go into one menu per card, so a card's actions stay one row
+compact = len(shown) > 6
 limits: dict[int, int] = st.session_state.setdefault("board_limits", {})
 by_key = {s.key: s for s in stages.itertuples()}
 decisive = {s.key for s in stages.itertuples() if rules.decides_outcome(s, stages.itertuples())}
@@ -162,28 +165,29 @@ def _card(card, rot_days: int, flags: dict, prev_key: str | None, next_key: str 
             _confirmation(pending)
             return
         is_open = kind_by_id.get(int(card.stage_id)) == "open"
+        stage_of = {k: common.plain(names[by_key[k].id]) for k in (prev_key, next_key) if k}
+        actions = [
+            (key, to, icon, tip)
+            for key, to, icon, tip in (
+                ("prev", prev_key, "chevron_left", t("pipeline.board.back_to", stage=stage_of.get(prev_key))),
+                ("won", won_key if is_open else None, "thumb_up", won_help),
+                ("lost", lost_key if is_open else None, "thumb_down", t("pipeline.board.mark_lost")),
+                ("next", next_key, "chevron_right", t("pipeline.board.on_to", stage=stage_of.get(next_key))),
+            )
+            if to
+        ]
+        if compact:  # narrow columns: one menu button, its moves spelled out inside
+            with st.popover("", icon=":material/swap_horiz:", help=t("pipeline.board.move_menu")):
+                for key, to, icon, tip in actions:
+                    if st.button(tip, icon=f":material/{icon}:", key=f"{key}_{card.id}", width="stretch"):
+                        _request(card, to)
+            return
         with st.container(horizontal=True, horizontal_alignment="distribute", gap="small"):
-            if prev_key and st.button(
-                "", icon=":material/chevron_left:", key=f"prev_{card.id}", help=t("pipeline.board.move_back")
-            ):
-                _request(card, prev_key)
-            if is_open and st.button("", icon=":material/thumb_up:", key=f"won_{card.id}", help=won_help):
-                _request(card, won_key)
-            if (
-                is_open
-                and lost_key
-                and st.button(
-                    "",
-                    icon=":material/thumb_down:",
-                    key=f"lost_{card.id}",
-                    help=t("pipeline.board.mark_lost"),
-                )
-            ):
-                _request(card, lost_key)
-            if next_key and st.button(
-                "", icon=":material/chevron_right:", key=f"next_{card.id}", help=t("pipeline.board.move_on")
-            ):
-                _request(card, next_key)
+            for key, to, icon, tip in actions:
+                if st.button(
+                    "", icon=f":material/{icon}:", key=f"{key}_{card.id}", help=tip, type="tertiary"
+                ):
+                    _request(card, to)
 
 
 @ui_session.live_fragment(ui.live_every())  # every refresh checks the session first

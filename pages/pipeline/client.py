@@ -9,6 +9,7 @@ import streamlit as st
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t, tn
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import metrics as pm
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services import deals as pipeline
@@ -17,6 +18,7 @@ from crm_impl.pipeline.services.deals import today_utc
 from crm_impl.pipeline.ui import account_panel
 
 actor = common.page("pages/pipeline/client.py")
+ui_session.live_page(ui.live_every(), "client")  # another user's change shows without a click
 look = ui.current_lookups()
 stages = look["stages"]
 names = ui.stage_name_map(stages)

@@ -7,16 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core import chart_theme
-from crm_impl.core.config import get_settings
 from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import charts as charts
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.services.deals import today_utc
+from crm_impl.pipeline.ui import dashboard_filter
 
 common.page("pages/pipeline/dashboard.py")
 st.caption(t("pipeline.dashboard.caption"))
+owner_names = ui.current_lookups()["owners"]
+scope = dashboard_filter.pick(ui.dashboard_frames(*ui_session.data_key()), owner_names, today_utc())
 
 
 def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
@@ -64,8 +66,9 @@ def _label_stages(df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
 
 @ui_session.live_fragment(ui.live_every())  # every refresh checks the session first
 def dashboard_view() -> None:
-    data = ui.dashboard(ui.data_version(), get_settings().database_url, today_utc())
+    data = ui.dashboard(*ui_session.data_key(), today_utc(), scope)
     names = ui.stage_key_names(ui.current_lookups()["stages"])
+    dashboard_filter.caption(scope, owner_names, data["deals"])
     _headline(data["summary"], data["on_time"])
     ui.currency_note(data["other_currencies"], data["currency"])
 
@@ -212,6 +215,8 @@ def dashboard_view() -> None:
                 last=fmt_month(totals["last_month"]),
             )
         )
+    if scope.owner_ids or scope.teams:
+        st.caption(t("pipeline.scope.budget_whole"))
     if totals["later_budget"]:
         st.caption(t("pipeline.dashboard.cost_later", budget=fmt_money(totals["later_budget"])))
 

@@ -8,6 +8,7 @@ import streamlit as st
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_date, fmt_money, t
 from crm_impl.core.ui import common
+from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import ui as ui
 from crm_impl.pipeline.models import DEAL_FIELDS, DealPublic, DealUpdate
 from crm_impl.pipeline.services import deals as pipeline
@@ -16,6 +17,7 @@ from crm_impl.pipeline.ui import deal_contact, deal_panels
 from crm_impl.pipeline.ui import stock as stock_ui
 
 actor = common.page("pages/pipeline/deal.py")
+ui_session.live_page(ui.live_every(), "deal")  # another user's change shows without a click
 look = ui.current_lookups()
 stages = look["stages"]
 names = ui.stage_name_map(stages)

@@ -117,6 +117,51 @@ def data_key() -> tuple[int, str]:
     return _data_version(), get_settings().database_url
 
 
+def _interaction_pending() -> bool:
+    """Whether the browser has already asked for the next run (a click, a submitted form) that
+    has not started yet. Streamlit keeps that request in the run's `script_requests` (no public
+    accessor: read defensively, and an unknown shape counts as nothing pending)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    requests = getattr(get_script_run_ctx(), "script_requests", None)
+    state = getattr(requests, "_state", None)
+    return getattr(state, "name", "") == "RERUN"
+
+
+def _watcher(run_every: int | None, seen_key: str) -> Callable[[], None]:
+    @st.fragment(run_every=run_every)
+    def watch() -> None:
+        if live_user() is None:
+            return
+        # A click must never be lost to a refresh. The click's own run redraws the page from
+        # the new data anyway, so while one is pending the watcher does not ask for a run of its
+        # own: two runs requested at once are merged by Streamlit, and a watcher rerun that wins
+        # the race redraws the page first, after which the click lands on a page redrawn under
+        # the user's pointer (a form typed into, a card that moved). The widgets a click can hit
+        # on live pages are also keyed (their identity is the key, not the data they show), so
+        # a click made on the page as drawn before another user's change still finds its widget
+        # after it (tests/pipeline/test_live_pages.py).
+        if st.session_state.get(seen_key) != _data_version() and not _interaction_pending():
+            st.rerun(scope="app")  # a fragment cannot rerun the one around it: the page does
+
+    return watch
+
+
+def live_page(run_every: int | None, name: str) -> None:
+    """Make a whole page live (deal, client): the page's run notes the data version it drew and
+    a small watcher fragment, woken every `run_every` seconds, reruns the page only when the
+    data changed since (see `live_fragment`). The page itself is no fragment: each of its own
+    actions reruns it as usual. What the user is typing survives the rerun: a form keeps its
+    name (`common.form`) and an unkeyed input of a record keeps what was typed unless that very
+    value was changed by someone else (its identity includes its default)."""
+    if live_user() is None:
+        return
+    seen_key = f"_live_seen_{name}"
+    st.session_state[seen_key] = _data_version()  # read first: a change meanwhile shows next time
+    if run_every:
+        _watcher(run_every, seen_key)()
+
+
 def live_fragment(run_every: int | None) -> Callable[[Callable[P, None]], Callable[P, None]]:
     """A fragment for a live page (board, dashboard): it redraws on its own actions (a move
     reruns only it), and a small watcher fragment inside it wakes every `run_every` seconds and
@@ -127,13 +172,7 @@ def live_fragment(run_every: int | None) -> Callable[[Callable[P, None]], Callab
 
     def decorate(body: Callable[P, None]) -> Callable[P, None]:
         seen_key = f"_live_seen_{body.__module__}.{body.__qualname__}"
-
-        @st.fragment(run_every=run_every)
-        def watch() -> None:
-            if live_user() is None:
-                return
-            if st.session_state.get(seen_key) != _data_version():
-                st.rerun(scope="app")  # a fragment cannot rerun the one around it: the page does
+        watch = _watcher(run_every, seen_key)
 
         @functools.wraps(body)
         def checked(*args: P.args, **kwargs: P.kwargs) -> None:

@@ -43,6 +43,10 @@ STAGE_SQL = (
     "FROM stage_definition ORDER BY position"
 )
 BUDGET_SQL = "SELECT month, amount FROM sales_budget ORDER BY month"
+# every user with the team they are in: the department of the person behind the account
+OWNER_SQL = (
+    "SELECT u.id, COALESCE(p.department, '') FROM user_account u LEFT JOIN person p ON p.id = u.person_id"
+)
 
 DEAL_IDS = ("id", "stage_id")
 DEAL_REFS = ("account_id", "owner_id")  # nullable: Int64
@@ -83,6 +87,10 @@ class PipelineFrames:
     # open deals in another currency than the pipeline's, left out of every sum (values.py)
     other_currencies: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"currency": [], "deals": [], "value": []})
+    )
+    # id, team of every user (`read_owners`): the dashboard's team filter
+    owners: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"id": pd.Series(dtype="int64"), "team": pd.Series(dtype=str)})
     )
 
 
@@ -208,6 +216,14 @@ def read_budget(conn: Connection) -> pd.DataFrame:
     return budget
 
 
+def read_owners(conn: Connection) -> pd.DataFrame:
+    """id, team: every user and the department of the person behind the account ('' for none)."""
+    owners = _read(conn, OWNER_SQL, ["id", "team"])
+    owners["id"] = owners["id"].astype("int64")
+    owners["team"] = owners["team"].fillna("").astype(str).str.strip()
+    return owners
+
+
 def raw_read(session: Session) -> dict[str, pd.DataFrame]:
     """The benchmark's lower bound: one raw read into pandas of every row the dashboard needs
     (stages, deals, stage changes, budget) as the loader used to read them (all columns, no
@@ -253,4 +269,5 @@ def load(session: Session, *, changes: bool = True, arrow: bool = True) -> Pipel
         changes=stage_changes,
         budget=read_budget(conn),
         other_currencies=values.other_currencies(session=session),
+        owners=read_owners(conn),
     )

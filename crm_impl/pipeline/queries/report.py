@@ -11,6 +11,7 @@ from sqlmodel import Session
 from crm_impl.core.permissions import Actor, require
 from crm_impl.pipeline import metrics as pm
 from crm_impl.pipeline.metrics import forecast as fc
+from crm_impl.pipeline.metrics import scope as sc
 from crm_impl.pipeline.queries import frames as pipeline_data
 from crm_impl.pipeline.queries import values
 from crm_impl.pipeline.queries.frames import PipelineFrames
@@ -205,26 +206,33 @@ def forecast_report(
     return forecast_from_frames(pipeline_data.load(session), today, horizon)
 
 
-def dashboard_from_frames(frames: PipelineFrames, today: date | None = None) -> dict[str, Any]:
-    """Everything the pipeline dashboard draws, computed once per data version."""
+def dashboard_from_frames(
+    frames: PipelineFrames, today: date | None = None, scope: sc.Scope | None = None
+) -> dict[str, Any]:
+    """Everything the pipeline dashboard draws, computed once per data version and filter:
+    the frames are masked once to the scope's deals (`metrics.scope`), then every figure is the
+    unchanged metric of what is left."""
     day, now = _now(today)
-    s, c = frames.stages, frames.changes
-    d = pm.enrich(frames.deals, s)  # once, not in every metric
+    scope = scope or sc.Scope()
+    s = frames.stages
+    d, c = sc.restrict(frames.deals, frames.changes, s, frames.owners, scope)  # enriched once
     pairs = pm.entered(c, d)
-    by_month = pm.cost_vs_budget(c, d, s, frames.budget, pairs)
+    by_month = sc.months(pm.cost_vs_budget(c, d, s, frames.budget, sc.entries_in(pairs, scope)), scope)
+    period = {"since": scope.since, "until": scope.until}
     return {
-        "summary": pm.summary(d, s, now),
+        "summary": pm.summary(d, s, now, **period),
         "share": pm.stage_share(d, s),
         "funnel": pm.funnel(c, d, s, pairs),
         "time_in_stage": pm.time_in_stage(c, s, deals=d, now=now),
-        "trends": pm.monthly_trends(d, s),
+        "trends": sc.months(pm.monthly_trends(sc.events_in(d, scope), s), scope),
         "undated": pm.undated_deals(d),
         "stage_cost": pm.stage_cost(c, d, s, pairs),
         "cost_vs_budget": by_month,
         "cost_totals": pm.cost_budget_totals(by_month, day),
         "stale_by_owner": pm.stale_by_owner(d, s, now),
-        "on_time": pm.on_time_fulfilment(d),
+        "on_time": pm.on_time_fulfilment(sc.delivered_in(d, scope)),
         "outlook": pm.relationship_outlook(d, s, day),
+        "deals": len(d),
         "currency": values.base_currency(),
         "other_currencies": frames.other_currencies,
     }

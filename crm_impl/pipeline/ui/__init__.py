@@ -8,12 +8,15 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import col
 
 from crm_impl.core import audit
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import read_session
 from crm_impl.core.i18n import fmt_money, get_locale, t
 from crm_impl.core.permissions import Actor
+from crm_impl.pipeline.metrics import scope as pipeline_scope
+from crm_impl.pipeline.models import Deal
 from crm_impl.pipeline.queries import frames as pipeline_data
 from crm_impl.pipeline.queries import report as pipeline_report
 from crm_impl.pipeline.queries import values
@@ -44,11 +47,28 @@ def current_frames() -> PipelineFrames:
     return frames(data_version(), get_settings().database_url)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def dashboard(version: int, url: str, today: date) -> dict[str, Any]:
-    # reads the stage history as well; only the computed figures stay in the cache
+@st.cache_resource(show_spinner=False, max_entries=2)
+def dashboard_frames(version: int, url: str) -> PipelineFrames:
+    """The frames with the stage history, read once per data version and shared (not copied)
+    by every filter of the dashboard: the metrics never change their input."""
     with read_session() as session:
-        return pipeline_report.dashboard_from_frames(pipeline_data.load(session), today)
+        return pipeline_data.load(session)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def dashboard(
+    version: int, url: str, today: date, scope: pipeline_scope.Scope | None = None
+) -> dict[str, Any]:
+    # the figures per filter stay in the cache; the rows are read once per data version
+    frames = dashboard_frames(version, url)
+    data = pipeline_report.dashboard_from_frames(frames, today, scope)
+    ids = pipeline_scope.owner_ids(frames.owners, scope) if scope is not None else None
+    if ids is not None:  # what the sums left out, of these owners' deals only
+        with read_session() as session:
+            data["other_currencies"] = values.other_currencies(
+                session=session, where=(col(Deal.owner_id).in_(ids),)
+            )
+    return data
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
