@@ -18,12 +18,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import String, Table, case, func, literal, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from crm_impl.adoption import rollup
 from crm_impl.adoption.metrics import usage as metrics
-from crm_impl.adoption.models import ActivityEvent, UsageImport
+from crm_impl.adoption.models import ActivityEvent, UsageDay, UsageImport
 from crm_impl.adoption.vocabulary import APP_SOURCE, USE_ENTITIES, WINDOW_DAYS
+from crm_impl.core import arrow
 from crm_impl.core.models import AuditEntry, Person, Project, UserAccount
 from crm_impl.core.permissions import APP_ROLES
 
@@ -115,10 +118,123 @@ def _read(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
     return _frame(session, query, columns)
 
 
+def _empty_daily() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "person_id": pd.Series([], dtype="int64"),
+            "day": pd.Series([], dtype="datetime64[ns]"),
+            "source": pd.Series([], dtype=object),
+            "created": pd.Series([], dtype="int64"),
+            "updated": pd.Series([], dtype="int64"),
+        }
+    )
+
+
+def _rollup_sql(dialect: str, project_id: int | None) -> list[str]:
+    """The rollup's in-app rows (user, epoch day, created, used) and imported rows (person,
+    epoch day, source, created, used) of the project, as plain SQL (every column a number but
+    the source)."""
+    r = _table(UsageDay)
+    day = rollup.epoch_day(r.c.day, dialect)
+    app = select(r.c.subject_id, day, r.c.created, r.c.used).where(r.c.imported == False)  # noqa: E712
+    imported = select(r.c.subject_id, day, r.c.source, r.c.created, r.c.used).where(r.c.imported == True)  # noqa: E712
+    if project_id is not None:
+        app = app.where(r.c.project_key.in_([0, project_id]))
+        imported = imported.where(r.c.project_key == project_id)
+    compiled = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
+    return [str(q.compile(dialect=compiled, compile_kwargs={"literal_binds": True})) for q in (app, imported)]
+
+
+def _cursor_columns(session: Session, sqls: list[str]) -> list[list[np.ndarray]]:
+    out = []
+    for sql in sqls:
+        rows = session.connection().exec_driver_sql(sql).all()
+        width = len(rows[0]) if rows else sql.count(",") + 1  # every query here selects plain columns
+        out.append([np.asarray([r[i] for r in rows], dtype=object) for i in range(width)])
+    return out
+
+
+def _number(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).astype(np.int64)
+
+
+def _rollup_daily(session: Session, project_id: int | None) -> pd.DataFrame | None:
+    """`daily` from the rollup, or None when the rollup does not count every use event."""
+    dialect = session.get_bind().dialect.name
+    sqls = [rollup.coverage_sql(dialect), *_rollup_sql(dialect, project_id)]
+    where = arrow.target(session)
+    coverage = arrow.columns(where, sqls[:1]) if where else None
+    if coverage is None:
+        where = None
+        coverage = _cursor_columns(session, sqls[:1])
+    if not rollup.covered([float(c[0]) for c in coverage[0]]):
+        return None
+    read = arrow.columns(where, sqls[1:]) if where else None
+    app, imported = read if read is not None else _cursor_columns(session, sqls[1:])
+    u = _table(UserAccount)
+    owners = _frame(session, select(u.c.id, u.c.person_id).where(u.c.person_id.is_not(None)), ["id", "person"])
+    users = owners["id"].to_numpy(dtype=np.int64)
+    persons = owners["person"].to_numpy(dtype=np.int64)
+    # in-app rows: the person of the acting user account (rows of accounts without one dropped)
+    user = _number(app[0])
+    order = np.argsort(users)
+    pos = np.clip(np.searchsorted(users[order], user), 0, max(len(users) - 1, 0))
+    known = users[order][pos] == user if len(users) else np.zeros(len(user), dtype=bool)
+    app_person = persons[order][pos][known] if len(users) else np.zeros(0, dtype=np.int64)
+    person = np.concatenate([app_person, _number(imported[0])])
+    if len(person) == 0:
+        return _empty_daily()
+    day = np.concatenate([_number(app[1])[known], _number(imported[1])])
+    s_code, s_names = pd.factorize(
+        np.concatenate([np.full(int(known.sum()), APP_SOURCE, dtype=object), imported[2].astype(object)])
+    )
+    created = np.concatenate([_number(app[2])[known], _number(imported[3])])
+    used = np.concatenate([_number(app[3])[known], _number(imported[4])])
+    # one row per person, day and source (an account's rows of several projects, and several
+    # accounts of one person, are added up): integer keys, numpy only
+    p_code, p_names = pd.factorize(person)
+    d0 = int(day.min())
+    n_days, n_sources = int(day.max()) - d0 + 1, len(s_names)
+    key = (p_code.astype(np.int64) * n_days + (day - d0)) * n_sources + s_code
+    cells = len(p_names) * n_days * n_sources
+    if cells <= 8 * len(key) + 1_000_000:  # dense enough: count into every cell, keep the used ones
+        events = np.bincount(key, weights=used, minlength=cells)
+        made = np.bincount(key, weights=created, minlength=cells)
+        groups = np.flatnonzero(events)
+        events, made = events[groups], made[groups]
+    else:
+        groups, inverse = np.unique(key, return_inverse=True)
+        events = np.bincount(inverse, weights=used)
+        made = np.bincount(inverse, weights=created)
+    s_idx = groups % n_sources
+    d_idx = (groups // n_sources) % n_days + d0
+    p_idx = groups // (n_sources * n_days)
+    made_i = made.astype(np.int64)
+    return pd.DataFrame(
+        {
+            "person_id": np.asarray(p_names, dtype=np.int64)[p_idx],
+            "day": (d_idx.astype(np.int64) * 86_400).astype("datetime64[s]").astype("datetime64[ns]"),
+            "source": np.asarray(s_names, dtype=object)[s_idx],
+            "created": made_i,
+            "updated": events.astype(np.int64) - made_i,
+        }
+    )[DAILY_COLUMNS]
+
+
 def daily(session: Session, project_id: int | None) -> pd.DataFrame:
     """person_id, day, source, created, updated: use per person, UTC day and source, in-app
-    (source "app", by the person of the acting user account) and imported. The narrow rows are
-    read once and aggregated vectorised. `project_id` None: every project's."""
+    (source "app", by the person of the acting user account) and imported. Read from the usage
+    rollup (`crm_impl.adoption.rollup`: one row per subject and day, thousands of rows where the
+    events are millions) when it counts every use event, else from the events (`events_daily`,
+    the same frame). `project_id` None: every project's."""
+    found = _rollup_daily(session, project_id)
+    return events_daily(session, project_id) if found is None else found
+
+
+def events_daily(session: Session, project_id: int | None) -> pd.DataFrame:
+    """`daily` computed from the events themselves (every use entry of the audit log and every
+    imported event read and aggregated): what the rollup is checked against, and the read
+    when the rollup does not cover the events."""
     app = _read(session, _app_rows(project_id), ["user_id", "day", "created"])
     imported = _read(session, _imported_rows(project_id), ["person_id", "day", "source", "created"])
     u = _table(UserAccount)
@@ -129,15 +245,7 @@ def daily(session: Session, project_id: int | None) -> pd.DataFrame:
     app = app.assign(person_id=app["user_id"].map(person), source=APP_SOURCE).dropna(subset=["person_id"])
     parts = [part for part in (app[["person_id", "day", "source", "created"]], imported) if len(part)]
     if not parts:
-        return pd.DataFrame(
-            {
-                "person_id": pd.Series([], dtype="int64"),
-                "day": pd.Series([], dtype="datetime64[ns]"),
-                "source": pd.Series([], dtype=object),
-                "created": pd.Series([], dtype="int64"),
-                "updated": pd.Series([], dtype="int64"),
-            }
-        )
+        return _empty_daily()
     rows = pd.concat(parts, ignore_index=True)
     # group by integer codes (numpy), not by the text of the keys: seconds, not minutes, for millions
     p_code, p_names = pd.factorize(rows["person_id"].astype("int64"))
