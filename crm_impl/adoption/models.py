@@ -61,7 +61,6 @@ class ActivityEvent(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
 
 
-
 class UsageDay(SQLModel, table=True):
     """The usage rollup: one row per source of use, subject and UTC day with its counts, so the
     usage figures read thousands of rows instead of every event. Kept by

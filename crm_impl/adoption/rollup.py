@@ -64,7 +64,10 @@ def _adding(stmt: Any) -> Any:
     """On a row that is already there: add the new counts to it."""
     return stmt.on_conflict_do_update(
         index_elements=KEY,
-        set_={"created": ROLLUP.c.created + stmt.excluded.created, "used": ROLLUP.c.used + stmt.excluded.used},
+        set_={
+            "created": ROLLUP.c.created + stmt.excluded.created,
+            "used": ROLLUP.c.used + stmt.excluded.used,
+        },
     )
 
 
@@ -179,26 +182,23 @@ def rebuild(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(ROLLUP)).scalar_one())
 
 
-def coverage_sql(dialect: str) -> str:
-    """One row: use entries in the audit log, in-app use counted by the rollup, imported events,
-    imported use counted by the rollup (the rollup covers the events when the pairs are equal)."""
-    r = ROLLUP
-    query = select(
-        select(func.count()).select_from(AUDIT).where(AUDIT.c.entity.in_(USE_ENTITIES)).scalar_subquery(),
-        select(func.coalesce(func.sum(r.c.used), 0)).where(r.c.imported == False).scalar_subquery(),  # noqa: E712
-        select(func.count()).select_from(EVENTS).scalar_subquery(),
-        select(func.coalesce(func.sum(r.c.used), 0)).where(r.c.imported == True).scalar_subquery(),  # noqa: E712
-    )
+def events_sql(dialect: str) -> str:
+    """One row: the use entries of the audit log and the imported events (every one of which is
+    use), to hold against the rollup's in-app and imported `used` sums (`covered`)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    compiled_dialect = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
-    return str(query.compile(dialect=compiled_dialect, compile_kwargs={"literal_binds": True}))
+    query = select(
+        select(func.count()).select_from(AUDIT).where(AUDIT.c.entity.in_(USE_ENTITIES)).scalar_subquery(),
+        select(func.count()).select_from(EVENTS).scalar_subquery(),
+    )
+    compiled = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
+    return str(query.compile(dialect=compiled, compile_kwargs={"literal_binds": True}))
 
 
-def covered(counts: list[float]) -> bool:
-    """`coverage_sql`'s row: does the rollup count every use event?"""
-    entries, app, events, imported = (int(c) for c in counts)
-    return entries == app and events == imported
+def covered(events: list[float], sums: list[float]) -> bool:
+    """Does the rollup count every use event? `events`: `events_sql`'s row; `sums`: the rollup's
+    `used` added up over its in-app rows and over its imported rows."""
+    return [int(x) for x in events] == [int(x) for x in sums]
 
 
-__all__ = ["coverage_sql", "covered", "epoch_day", "fold_entries", "fold_events", "rebuild", "utc_day"]
+__all__ = ["covered", "events_sql", "epoch_day", "fold_entries", "fold_events", "rebuild", "utc_day"]

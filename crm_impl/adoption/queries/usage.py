@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, Table, case, func, literal, select
+from sqlalchemy import BigInteger, Integer, String, Table, case, func, literal, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -130,93 +130,125 @@ def _empty_daily() -> pd.DataFrame:
     )
 
 
-def _rollup_sql(dialect: str, project_id: int | None) -> list[str]:
-    """The rollup's in-app rows (user, epoch day, created, used) and imported rows (person,
-    epoch day, source, created, used) of the project, as plain SQL (every column a number but
-    the source)."""
+# The rollup is read in one scan of its rows packed into three integers each (the driver then
+# hands over three number columns instead of six): subject and day as
+# subject · 2^20 + (epoch day + 2^19), the counts as used · 2^32 + created, the project and the
+# kind as project · 2 + imported; and the source.
+_DAY_BITS, _DAY_BIAS, _COUNT_BITS = 20, 1 << 19, 32
+
+
+def _rollup_sql(dialect: str) -> str:
     r = _table(UsageDay)
     day = rollup.epoch_day(r.c.day, dialect)
-    app = select(r.c.subject_id, day, r.c.created, r.c.used).where(r.c.imported == False)  # noqa: E712
-    imported = select(r.c.subject_id, day, r.c.source, r.c.created, r.c.used).where(r.c.imported == True)  # noqa: E712
-    if project_id is not None:
-        app = app.where(r.c.project_key.in_([0, project_id]))
-        imported = imported.where(r.c.project_key == project_id)
+    query = select(
+        sql_cast(r.c.subject_id, BigInteger) * (1 << _DAY_BITS) + (day + _DAY_BIAS),
+        sql_cast(r.c.used, BigInteger) * (1 << _COUNT_BITS) + r.c.created,
+        sql_cast(r.c.project_key, BigInteger) * 2 + sql_cast(r.c.imported, Integer),
+        r.c.source,
+    )
     compiled = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
-    return [str(q.compile(dialect=compiled, compile_kwargs={"literal_binds": True})) for q in (app, imported)]
+    return str(query.compile(dialect=compiled, compile_kwargs={"literal_binds": True}))
 
 
-def _cursor_columns(session: Session, sqls: list[str]) -> list[list[np.ndarray]]:
-    out = []
-    for sql in sqls:
-        rows = session.connection().exec_driver_sql(sql).all()
-        width = len(rows[0]) if rows else sql.count(",") + 1  # every query here selects plain columns
-        out.append([np.asarray([r[i] for r in rows], dtype=object) for i in range(width)])
-    return out
+Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]  # 3 packed, source code, sources
 
 
-def _number(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64).astype(np.int64)
+def _packed_arrow(table: Any) -> Packed:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ints = [table.column(i).cast(pa.int64()).to_numpy() for i in range(3)]
+    coded = pc.dictionary_encode(table.column(3)).combine_chunks()
+    codes = coded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return ints[0], ints[1], ints[2], codes, [str(n) for n in coded.dictionary.to_pylist()]
+
+
+def _packed_cursor(session: Session, sql: str) -> Packed:
+    rows = session.connection().exec_driver_sql(sql).all()
+    ints = [np.asarray([r[i] for r in rows], dtype=np.int64) for i in range(3)]
+    codes, names = pd.factorize(pd.Series([r[3] for r in rows], dtype=object))
+    return ints[0], ints[1], ints[2], codes.astype(np.int64), [str(n) for n in names]
 
 
 def _rollup_daily(session: Session, project_id: int | None) -> pd.DataFrame | None:
-    """`daily` from the rollup, or None when the rollup does not count every use event."""
+    """`daily` from the rollup, or None when the rollup does not count every use event (the
+    use entries of the audit log and the imported events, counted, against the rollup's sums)."""
+    import pyarrow as pa
+
     dialect = session.get_bind().dialect.name
-    sqls = [rollup.coverage_sql(dialect), *_rollup_sql(dialect, project_id)]
+    sqls = [rollup.events_sql(dialect), _rollup_sql(dialect)]
     where = arrow.target(session)
-    coverage = arrow.columns(where, sqls[:1]) if where else None
-    if coverage is None:
-        where = None
-        coverage = _cursor_columns(session, sqls[:1])
-    if not rollup.covered([float(c[0]) for c in coverage[0]]):
+    read = arrow.tables(where, sqls) if where else None
+    if read is None:
+        events = [float(c) for c in session.connection().exec_driver_sql(sqls[0]).one()]
+        key, packed, kind, s_code, s_names = _packed_cursor(session, sqls[1])
+    else:
+        events = [float(c[0].as_py()) for c in read[0].columns]
+        key, packed, kind, s_code, s_names = _packed_arrow(read[1])
+    imported = (kind & 1).astype(bool)
+    used = packed >> _COUNT_BITS
+    if not rollup.covered(events, [float(used[~imported].sum()), float(used[imported].sum())]):
         return None
-    read = arrow.columns(where, sqls[1:]) if where else None
-    app, imported = read if read is not None else _cursor_columns(session, sqls[1:])
+    project = kind >> 1
+    if project_id is not None:  # in-app use outside any project counts for every project
+        keep = np.where(imported, project == project_id, (project == 0) | (project == project_id))
+        key, packed, imported, s_code, used = (
+            key[keep],
+            packed[keep],
+            imported[keep],
+            s_code[keep],
+            used[keep],
+        )
     u = _table(UserAccount)
-    owners = _frame(session, select(u.c.id, u.c.person_id).where(u.c.person_id.is_not(None)), ["id", "person"])
+    owners = _frame(
+        session, select(u.c.id, u.c.person_id).where(u.c.person_id.is_not(None)), ["id", "person"]
+    )
     users = owners["id"].to_numpy(dtype=np.int64)
     persons = owners["person"].to_numpy(dtype=np.int64)
     # in-app rows: the person of the acting user account (rows of accounts without one dropped)
-    user = _number(app[0])
+    subject = key >> _DAY_BITS
     order = np.argsort(users)
-    pos = np.clip(np.searchsorted(users[order], user), 0, max(len(users) - 1, 0))
-    known = users[order][pos] == user if len(users) else np.zeros(len(user), dtype=bool)
-    app_person = persons[order][pos][known] if len(users) else np.zeros(0, dtype=np.int64)
-    person = np.concatenate([app_person, _number(imported[0])])
-    if len(person) == 0:
+    pos = np.clip(np.searchsorted(users[order], subject), 0, max(len(users) - 1, 0))
+    found = users[order][pos] == subject if len(users) else np.zeros(len(subject), dtype=bool)
+    person = np.where(imported, subject, persons[order][pos] if len(users) else 0)
+    keep = imported | found
+    if not keep.any():
         return _empty_daily()
-    day = np.concatenate([_number(app[1])[known], _number(imported[1])])
-    s_code, s_names = pd.factorize(
-        np.concatenate([np.full(int(known.sum()), APP_SOURCE, dtype=object), imported[2].astype(object)])
-    )
-    created = np.concatenate([_number(app[2])[known], _number(imported[3])])
-    used = np.concatenate([_number(app[3])[known], _number(imported[4])])
-    # one row per person, day and source (an account's rows of several projects, and several
-    # accounts of one person, are added up): integer keys, numpy only
+    person, s_code, used = person[keep], s_code[keep], used[keep]
+    day = (key[keep] & ((1 << _DAY_BITS) - 1)) - _DAY_BIAS
+    created = packed[keep] & ((1 << _COUNT_BITS) - 1)
+    # one row per person, day and source (an account's rows of several projects, several accounts
+    # of one person, and an imported log called "app" and in-app use are added up): integer keys
     p_code, p_names = pd.factorize(person)
     d0 = int(day.min())
-    n_days, n_sources = int(day.max()) - d0 + 1, len(s_names)
-    key = (p_code.astype(np.int64) * n_days + (day - d0)) * n_sources + s_code
+    n_days, n_sources = int(day.max()) - d0 + 1, max(len(s_names), 1)
+    cell = (p_code.astype(np.int64) * n_days + (day - d0)) * n_sources + s_code
     cells = len(p_names) * n_days * n_sources
-    if cells <= 8 * len(key) + 1_000_000:  # dense enough: count into every cell, keep the used ones
-        events = np.bincount(key, weights=used, minlength=cells)
-        made = np.bincount(key, weights=created, minlength=cells)
-        groups = np.flatnonzero(events)
-        events, made = events[groups], made[groups]
+    if cells <= 8 * len(cell) + 1_000_000:  # dense enough: count into every cell, keep the used ones
+        events_n = np.bincount(cell, weights=used, minlength=cells)
+        made = np.bincount(cell, weights=created, minlength=cells)
+        groups = np.flatnonzero(events_n)
+        events_n, made = events_n[groups], made[groups]
     else:
-        groups, inverse = np.unique(key, return_inverse=True)
-        events = np.bincount(inverse, weights=used)
+        groups, inverse = np.unique(cell, return_inverse=True)
+        events_n = np.bincount(inverse, weights=used)
         made = np.bincount(inverse, weights=created)
     s_idx = groups % n_sources
     d_idx = (groups // n_sources) % n_days + d0
     p_idx = groups // (n_sources * n_days)
     made_i = made.astype(np.int64)
+    source = pa.DictionaryArray.from_arrays(
+        pa.array(s_idx.astype(np.int32)), pa.array(s_names, pa.large_string())
+    )
     return pd.DataFrame(
         {
             "person_id": np.asarray(p_names, dtype=np.int64)[p_idx],
             "day": (d_idx.astype(np.int64) * 86_400).astype("datetime64[s]").astype("datetime64[ns]"),
-            "source": np.asarray(s_names, dtype=object)[s_idx],
+            "source": pd.array(
+                source.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)
+            ),
             "created": made_i,
-            "updated": events.astype(np.int64) - made_i,
+            "updated": events_n.astype(np.int64) - made_i,
         }
     )[DAILY_COLUMNS]
 
@@ -368,7 +400,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def report_from_frames(frames: UsageFrames, today: date, window: int = WINDOW_DAYS) -> dict[str, Any]:
     """Every usage figure (docs/adoption.md) as JSON-ready data."""
-    d, p = frames.daily, frames.people
+    d, p = metrics.prepare(frames.daily), frames.people  # read once for every figure
     return {
         "go_live_date": frames.go_live,
         "today": today,
