@@ -35,6 +35,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from bench.timing import interleaved
+from crm_impl.adoption import rollup
 from crm_impl.adoption.queries import usage as queries
 from crm_impl.adoption.vocabulary import USE_ENTITIES
 from crm_impl.core.db import get_engine, upgrade
@@ -174,6 +175,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", help="Write the database here instead of a temporary file.")
     parser.add_argument("--existing", help="Measure a database generated before (with --keep).")
+    parser.add_argument("--skip-events", action="store_true", help="Do not time the event-based report.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.existing or args.keep or f"{tmp}/bench.db")
@@ -184,6 +186,13 @@ def main() -> None:
             sizes = generate(url, args.events, args.people, args.days)
             print(f"generated {sizes} in {time.perf_counter() - start:.1f} s")
         engine = get_engine(url)
+        with engine.begin() as conn:  # the events went in through raw SQL: the rollup from them
+            start, start_cpu = time.perf_counter(), time.process_time()
+            rows = rollup.rebuild(conn)
+            print(
+                f"usage rollup rebuilt from the events ({rows:,} rows): {time.perf_counter() - start:.1f} s "
+                f"(cpu {time.process_time() - start_cpu:.1f} s; a one-off, `crm-impl adoption refresh-usage`)"
+            )
         how, raw = arrow_reader(path)
         with Session(engine) as s:
             frames = queries.load(s, 1)
@@ -195,7 +204,19 @@ def main() -> None:
         def metrics_only() -> dict[str, Any]:
             return queries.report_from_frames(frames, TODAY)
 
-        wall, cpu, results = interleaved({"raw": raw, "report": report, "metrics": metrics_only}, args.rounds)
+        def from_events() -> dict[str, Any]:  # the computation before the rollup (the oracle)
+            with Session(engine) as s:
+                use = queries.events_daily(s, 1)
+                return queries.report_from_frames(
+                    queries.UsageFrames(frames.go_live, use, queries.people(s)), TODAY
+                )
+
+        fns = {"raw": raw, "report": report, "metrics": metrics_only}
+        if not args.skip_events:
+            fns["events"] = from_events
+        wall, cpu, results = interleaved(fns, args.rounds)
+        if "events" in results:
+            assert results["events"] == results["report"], "the rollup's figures differ from the events'"
         tracemalloc.start()
         report()
         _, peak = tracemalloc.get_traced_memory()
@@ -215,7 +236,15 @@ def main() -> None:
             f"(a') the metrics alone on the read frames ({len(frames.daily):,} person-day rows, "
             f"{len(frames.people):,} people): {wall['metrics']:.3f} s"
         )
-        print(f"peak traced memory during (a): {peak / 2**20:.0f} MB; process max RSS: {rss_mb:.0f} MB")
+        if "events" in wall:
+            print(
+                f"(c) the same report from the events (no rollup: every use event read and aggregated): "
+                f"{wall['events']:.3f} s (cpu {cpu['events']:.3f} s); identical figures"
+            )
+        print(
+            f"peak memory: traced by tracemalloc during (a) {peak / 2**20:.0f} MB; "
+            f"process max RSS (ru_maxrss, whole run incl. generation) {rss_mb:.0f} MB"
+        )
         s = results["report"]["summary"]
         print(
             f"report: licensed {s['licensed']:,} MAU {s['mau']:,} adoption rate {s['adoption_rate']:.1%} "

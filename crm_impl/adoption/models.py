@@ -61,6 +61,33 @@ class ActivityEvent(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
 
 
+class UsageDay(SQLModel, table=True):
+    """The usage rollup: one row per source of use, subject and UTC day with its counts, so the
+    usage figures read thousands of rows instead of every event. Kept by
+    `crm_impl.adoption.rollup` in the same transaction as the events it counts: every audit
+    entry that is use (`vocabulary.USE_ENTITIES`) as it is inserted, every imported event as its
+    chunk is added; `crm-impl adoption refresh-usage` rebuilds it from the events.
+
+    In-app rows (`imported` false, source "app"): `subject_id` is the acting user account
+    (0: none), `project_key` the entry's project (0: none — such use counts for every project);
+    the person is looked up when the figures are read, as from the audit log. Imported rows:
+    `subject_id` is the person, `project_key` the project, `source` the log's system."""
+
+    __tablename__ = "usage_day"
+    __table_args__ = (
+        UniqueConstraint("imported", "project_key", "source", "subject_id", "day", name="uq_usage_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    imported: bool
+    project_key: int  # the project's id, 0 for in-app use outside any project
+    source: str = Field(max_length=60)
+    subject_id: int  # in-app: the user account (0: none); imported: the person
+    day: date  # UTC
+    created: int = 0  # uses that created a record
+    used: int = 0  # every use (created ones included)
+
+
 # --- registers (ADKAR, legacy tools, benefits) ---
 #
 # The ADKAR survey: a round is one survey on one date; a response is one person's five scores,
@@ -232,3 +259,8 @@ class MeasurementCreate(SQLModel):
     measured_on: date
     value: Any
     note: str = ""
+
+
+# the rollup's listener on audit-entry inserts (registered with the tables, so any process that
+# has the tables keeps the rollup); imported last: it reads the tables above
+from crm_impl.adoption import rollup as _rollup  # noqa: E402, F401

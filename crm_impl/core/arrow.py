@@ -15,6 +15,7 @@ no connection) returns None and the caller reads through the session's cursor in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -44,13 +45,12 @@ def target(session: Session) -> Target | None:
     return None
 
 
-def columns(where: Target, sqls: Sequence[str]) -> list[Columns] | None:
-    """Each query's result as numpy columns: numbers as float64 (NaN for NULL), text as objects.
-    None when Arrow cannot read them (the caller then uses the cursor)."""
+def tables(where: Target, sqls: Sequence[str]) -> list[Any] | None:
+    """Each query's result as an Arrow table (for a caller that converts the columns itself, e.g.
+    dictionary-encodes a text column or keeps 64-bit integers exact). None when Arrow cannot read
+    them (the caller then uses the cursor)."""
     driver, database = where
     try:
-        import pyarrow as pa
-
         if driver == "sqlite":
             import adbc_driver_sqlite.dbapi as adbc_sqlite
 
@@ -61,23 +61,36 @@ def columns(where: Target, sqls: Sequence[str]) -> list[Columns] | None:
             connection = adbc_postgresql.connect(database)
     except Exception:  # drivers not installed, or no connection: the cursor reads instead
         return None
-    results: list[Columns] = []
+    results: list[Any] = []
     try:
         with connection, connection.cursor() as cursor:
             for sql in sqls:
                 cursor.execute(sql)
-                table = cursor.fetch_arrow_table()
-                results.append(
-                    [
-                        np.asarray(column.to_numpy(), dtype=object)
-                        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-                        else column.cast(pa.float64()).to_numpy()
-                        for column in table.columns
-                    ]
-                )
+                results.append(cursor.fetch_arrow_table())
     except Exception:  # a driver that cannot read a result: the cursor reads instead
         return None
     return results
+
+
+def columns(where: Target, sqls: Sequence[str]) -> list[Columns] | None:
+    """Each query's result as numpy columns: numbers as float64 (NaN for NULL), text as objects.
+    None when Arrow cannot read them (the caller then uses the cursor)."""
+    try:
+        import pyarrow as pa
+    except Exception:  # pyarrow not installed: the cursor reads instead
+        return None
+    read = tables(where, sqls)
+    if read is None:
+        return None
+    return [
+        [
+            np.asarray(column.to_numpy(), dtype=object)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            else column.cast(pa.float64()).to_numpy()
+            for column in table.columns
+        ]
+        for table in read
+    ]
 
 
 def read(session: Session, sqls: Sequence[str], *, arrow: bool = True) -> list[Columns] | None:

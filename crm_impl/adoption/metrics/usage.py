@@ -30,7 +30,7 @@ Definitions (one meaning everywhere, matching DESIGN.md "Metric definitions"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -111,6 +111,7 @@ class Matrix:
     created: np.ndarray  # person × day counts
     updated: np.ndarray
     first_use: np.ndarray  # per person: the first day with use (any day, in range or not), NaT
+    source: pd.DataFrame | None = None  # the people frame it was built from
 
 
 def population(people: pd.DataFrame) -> pd.DataFrame:
@@ -120,10 +121,53 @@ def population(people: pd.DataFrame) -> pd.DataFrame:
 
 
 def _normal(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values).dt.tz_localize(None).dt.normalize() if len(values) else values
+    """Days as naive midnights (time of day dropped, a time zone's wall clock kept)."""
+    if len(values) == 0:
+        return values
+    if values.dtype == np.dtype("datetime64[ns]"):  # already days (the queries' frames): as they are
+        ns = values.to_numpy().view(np.int64)
+        if not (ns % (86_400 * 10**9)).any():
+            return values
+    return pd.to_datetime(values).dt.tz_localize(None).dt.normalize()
 
 
-def matrix(daily: pd.DataFrame, people: pd.DataFrame, first: date, last: date) -> Matrix:
+@dataclass
+class Use:
+    """A daily frame read once into arrays (`prepare`): what every figure is computed from. The
+    report computes its figures from one `Use` (the days are normalised and the person × day
+    matrices built once, not once per figure); every function here also takes the frame."""
+
+    frame: pd.DataFrame  # the daily frame
+    person: np.ndarray  # int64 per row
+    day: pd.Series  # normalised day per row (datetime64[ns])
+    created: np.ndarray  # int64 per row
+    updated: np.ndarray
+    first_use: pd.Series  # per person id: the first day with use
+    matrices: dict[tuple[int, date, date], Matrix] = field(default_factory=dict)
+
+
+def prepare(daily: pd.DataFrame | Use) -> Use:
+    if isinstance(daily, Use):
+        return daily
+    day = _normal(daily["day"]) if len(daily) else pd.Series([], dtype="datetime64[ns]")
+    day = pd.Series(np.asarray(day, dtype="datetime64[ns]"), index=daily.index)
+    person = daily["person_id"].astype("int64").to_numpy() if len(daily) else np.zeros(0, dtype=np.int64)
+    first_use = day.groupby(person).min() if len(daily) else pd.Series([], dtype="datetime64[ns]")
+    return Use(
+        frame=daily,
+        person=person,
+        day=day,
+        created=daily["created"].to_numpy(dtype=np.int64) if len(daily) else np.zeros(0, dtype=np.int64),
+        updated=daily["updated"].to_numpy(dtype=np.int64) if len(daily) else np.zeros(0, dtype=np.int64),
+        first_use=first_use,
+    )
+
+
+def matrix(daily: pd.DataFrame | Use, people: pd.DataFrame, first: date, last: date) -> Matrix:
+    use = prepare(daily)
+    key = (id(people), first, last)
+    if key in use.matrices and use.matrices[key].source is people:
+        return use.matrices[key]
     pop = population(people)
     days = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="D")
     n_people, n_days = len(pop), len(days)
@@ -132,21 +176,29 @@ def matrix(daily: pd.DataFrame, people: pd.DataFrame, first: date, last: date) -
     start = pd.to_datetime(pop["start"]) if len(pop) else pd.Series([], dtype="datetime64[ns]")
     rows = pd.Index(pop["id"].astype("int64"))
     first_use = pd.Series(pd.NaT, index=rows, dtype="datetime64[ns]")
-    if len(daily) and n_people and n_days:
-        day = _normal(daily["day"])
-        r = rows.get_indexer(daily["person_id"].astype("int64"))
-        first_use = day.groupby(daily["person_id"].astype("int64")).min().reindex(rows)
-        c = days.get_indexer(day)
-        inside = (r >= 0) & (c >= 0)
-        np.add.at(created, (r[inside], c[inside]), daily["created"].to_numpy(dtype=np.int64)[inside])
-        np.add.at(updated, (r[inside], c[inside]), daily["updated"].to_numpy(dtype=np.int64)[inside])
+    if len(use.person) and n_people and n_days:
+        r = rows.get_indexer(use.person)
+        first_use = use.first_use.reindex(rows)
+        # the day's column: whole days since `first` (the days are normalised; NaT is outside)
+        offset = (use.day.to_numpy() - np.datetime64(pd.Timestamp(first).to_datetime64(), "ns")).astype(
+            "timedelta64[D]"
+        )
+        c = offset.astype(np.int64)
+        inside = (r >= 0) & ~np.isnat(offset) & (c >= 0) & (c < n_days)
+        flat = r[inside].astype(np.int64) * n_days + c[inside]
+        size = n_people * n_days
+        created = np.bincount(flat, weights=use.created[inside], minlength=size).astype(np.int64)
+        updated = np.bincount(flat, weights=use.updated[inside], minlength=size).astype(np.int64)
+        created, updated = created.reshape(n_people, n_days), updated.reshape(n_people, n_days)
     begins = pd.Series(np.asarray(start, dtype="datetime64[ns]"), index=rows)
     begins = begins.where(begins.notna() & ~(begins > first_use), first_use)  # earliest of the two
     begin = begins.fillna(pd.Timestamp(first)).to_numpy(dtype="datetime64[ns]")
     exists = days.to_numpy()[None, :] >= begin[:, None] if n_people else np.zeros((0, n_days), dtype=bool)
     active = ((created + updated) > 0) & exists
     first_used = first_use.to_numpy(dtype="datetime64[ns]")
-    return Matrix(pop, days, working_mask(days), exists, active, created, updated, first_used)
+    m = Matrix(pop, days, working_mask(days), exists, active, created, updated, first_used, people)
+    use.matrices[key] = m
+    return m
 
 
 def _rolling_any(active: np.ndarray, width: int) -> np.ndarray:
@@ -229,7 +281,7 @@ def _range(daily: pd.DataFrame, today: date, go_live: date | None, window: int) 
 
 
 def summary(
-    daily: pd.DataFrame, people: pd.DataFrame, today: date, *, window: int = WINDOW_DAYS
+    daily: pd.DataFrame | Use, people: pd.DataFrame, today: date, *, window: int = WINDOW_DAYS
 ) -> dict[str, Any]:
     """The headline figures over the `window` days ending `today` (see the module docstring),
     plus the window's working days."""
@@ -248,7 +300,7 @@ def summary(
 
 
 def by_group(
-    daily: pd.DataFrame, people: pd.DataFrame, today: date, column: str, *, window: int = WINDOW_DAYS
+    daily: pd.DataFrame | Use, people: pd.DataFrame, today: date, column: str, *, window: int = WINDOW_DAYS
 ) -> pd.DataFrame:
     """The headline figures per value of `column` of people ("department", "role"); one row per
     group present in the population, sorted by the group's name. An empty group name is ''."""
@@ -260,7 +312,7 @@ def by_group(
     return out.astype({"licensed": "int64", "mau": "int64", "wau": "int64", "never_active": "int64"})
 
 
-def series(daily: pd.DataFrame, people: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
+def series(daily: pd.DataFrame | Use, people: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
     """Per calendar day from `first` to `last`: working (bool), licensed (population that day),
     dau (<NA> on days that are not working days), wau, mau, adoption_rate (MAU ÷ licensed)."""
     m = matrix(daily, people, first - timedelta(days=WINDOW_DAYS), last)
@@ -284,23 +336,27 @@ def series(daily: pd.DataFrame, people: pd.DataFrame, first: date, last: date) -
     return out.loc[keep].reset_index(drop=True)
 
 
-def trend_start(daily: pd.DataFrame, go_live: date | None, today: date) -> date:
+def trend_start(daily: pd.DataFrame | Use, go_live: date | None, today: date) -> date:
     """Where the trend begins: go-live once it is past; before it (a pilot, or a pipeline in use
     ahead of the rollout) the first month with use, at most a year back."""
     if go_live is not None and go_live <= today:
         return go_live
     floor = (pd.Timestamp(today) - pd.DateOffset(months=11)).replace(day=1).date()
-    if len(daily) == 0:
+    use = prepare(daily)
+    if len(use.person) == 0:
         return today.replace(day=1)
-    first_use = _normal(daily["day"]).min().date()
+    first_use = use.day.min().date()
     return max(floor, min(first_use, today).replace(day=1))
 
 
-def monthly(daily: pd.DataFrame, people: pd.DataFrame, go_live: date | None, today: date) -> pd.DataFrame:
+def monthly(
+    daily: pd.DataFrame | Use, people: pd.DataFrame, go_live: date | None, today: date
+) -> pd.DataFrame:
     """The trend: per calendar month from `trend_start` to today's month, the figures of
     GROUP_FIGURES over its days (from go-live) up to today; `partial` for the month in progress."""
-    first = trend_start(daily, go_live, today)
-    m = matrix(daily, people, first, today)
+    use = prepare(daily)
+    first = trend_start(use, go_live, today)
+    m = matrix(use, people, first, today)
     months = m.days.to_period("M")
     hot = np.ones((1, len(m.people)), dtype=np.int64)
     rows = []
@@ -318,28 +374,26 @@ def monthly(daily: pd.DataFrame, people: pd.DataFrame, go_live: date | None, tod
     return pd.DataFrame(rows, columns=["month", "partial", "working_days", *GROUP_FIGURES])
 
 
-def never_active(daily: pd.DataFrame, people: pd.DataFrame, today: date) -> pd.DataFrame:
+def never_active(daily: pd.DataFrame | Use, people: pd.DataFrame, today: date) -> pd.DataFrame:
     """Licensed, active people with no use up to `today`: id, name, department, role, start."""
     pop = population(people)
-    if len(daily):
-        used = daily.loc[_normal(daily["day"]) <= pd.Timestamp(today), "person_id"].astype("int64")
-    else:
-        used = pd.Series([], dtype="int64")
+    use = prepare(daily)
+    used = use.person[(use.day <= pd.Timestamp(today)).to_numpy()]
     out = pop.loc[~pop["id"].astype("int64").isin(used), ["id", "name", "department", "role", "start"]]
     return out.sort_values(["department", "name"]).reset_index(drop=True)
 
 
 def by_source(
-    daily: pd.DataFrame, people: pd.DataFrame, today: date, *, window: int = WINDOW_DAYS
+    daily: pd.DataFrame | Use, people: pd.DataFrame, today: date, *, window: int = WINDOW_DAYS
 ) -> pd.DataFrame:
     """Per source of use (this app, each imported log) over the window ending today: people of
     the population active through it, records created and updated."""
     pop_ids = population(people)["id"].astype("int64")
     first = pd.Timestamp(today - timedelta(days=window - 1))
-    day = _normal(daily["day"]) if len(daily) else pd.Series([], dtype="datetime64[ns]")
-    rows = daily.loc[
-        (day >= first) & (day <= pd.Timestamp(today)) & daily["person_id"].astype("int64").isin(pop_ids)
-    ]
+    use = prepare(daily)
+    day = use.day.to_numpy()
+    inside = (day >= first.to_datetime64()) & (day <= pd.Timestamp(today).to_datetime64())
+    rows = use.frame.loc[inside & np.isin(use.person, pop_ids.to_numpy())]
     out = rows.groupby("source").agg(
         people=("person_id", "nunique"), created=("created", "sum"), updated=("updated", "sum")
     )

@@ -16,14 +16,17 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, Table, case, func, literal, select
+from sqlalchemy import BigInteger, Integer, String, Table, case, func, literal, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from crm_impl.adoption import rollup
 from crm_impl.adoption.metrics import usage as metrics
-from crm_impl.adoption.models import ActivityEvent, UsageImport
+from crm_impl.adoption.models import ActivityEvent, UsageDay, UsageImport
 from crm_impl.adoption.vocabulary import APP_SOURCE, USE_ENTITIES, WINDOW_DAYS
+from crm_impl.core import arrow
 from crm_impl.core.models import AuditEntry, Person, Project, UserAccount
 from crm_impl.core.permissions import APP_ROLES
 
@@ -115,10 +118,155 @@ def _read(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
     return _frame(session, query, columns)
 
 
+def _empty_daily() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "person_id": pd.Series([], dtype="int64"),
+            "day": pd.Series([], dtype="datetime64[ns]"),
+            "source": pd.Series([], dtype=object),
+            "created": pd.Series([], dtype="int64"),
+            "updated": pd.Series([], dtype="int64"),
+        }
+    )
+
+
+# The rollup is read in one scan of its rows packed into three integers each (the driver then
+# hands over three number columns instead of six): subject and day as
+# subject · 2^20 + (epoch day + 2^19), the counts as used · 2^32 + created, the project and the
+# kind as project · 2 + imported; and the source.
+_DAY_BITS, _DAY_BIAS, _COUNT_BITS = 20, 1 << 19, 32
+
+
+def _rollup_sql(dialect: str) -> str:
+    r = _table(UsageDay)
+    day = rollup.epoch_day(r.c.day, dialect)
+    query = select(
+        sql_cast(r.c.subject_id, BigInteger) * (1 << _DAY_BITS) + (day + _DAY_BIAS),
+        sql_cast(r.c.used, BigInteger) * (1 << _COUNT_BITS) + r.c.created,
+        sql_cast(r.c.project_key, BigInteger) * 2 + sql_cast(r.c.imported, Integer),
+        r.c.source,
+    )
+    compiled = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
+    return str(query.compile(dialect=compiled, compile_kwargs={"literal_binds": True}))
+
+
+Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]  # 3 packed, source code, sources
+
+
+def _packed_arrow(table: Any) -> Packed:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ints = [table.column(i).cast(pa.int64()).to_numpy() for i in range(3)]
+    coded = pc.dictionary_encode(table.column(3)).combine_chunks()
+    codes = coded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return ints[0], ints[1], ints[2], codes, [str(n) for n in coded.dictionary.to_pylist()]
+
+
+def _packed_cursor(session: Session, sql: str) -> Packed:
+    rows = session.connection().exec_driver_sql(sql).all()
+    ints = [np.asarray([r[i] for r in rows], dtype=np.int64) for i in range(3)]
+    codes, names = pd.factorize(pd.Series([r[3] for r in rows], dtype=object))
+    return ints[0], ints[1], ints[2], codes.astype(np.int64), [str(n) for n in names]
+
+
+def _rollup_daily(session: Session, project_id: int | None) -> pd.DataFrame | None:
+    """`daily` from the rollup, or None when the rollup does not count every use event (the
+    use entries of the audit log and the imported events, counted, against the rollup's sums)."""
+    import pyarrow as pa
+
+    dialect = session.get_bind().dialect.name
+    sqls = [rollup.events_sql(dialect), _rollup_sql(dialect)]
+    where = arrow.target(session)
+    read = arrow.tables(where, sqls) if where else None
+    if read is None:
+        events = [float(c) for c in session.connection().exec_driver_sql(sqls[0]).one()]
+        key, packed, kind, s_code, s_names = _packed_cursor(session, sqls[1])
+    else:
+        events = [float(c[0].as_py()) for c in read[0].columns]
+        key, packed, kind, s_code, s_names = _packed_arrow(read[1])
+    imported = (kind & 1).astype(bool)
+    used = packed >> _COUNT_BITS
+    if not rollup.covered(events, [float(used[~imported].sum()), float(used[imported].sum())]):
+        return None
+    project = kind >> 1
+    if project_id is not None:  # in-app use outside any project counts for every project
+        keep = np.where(imported, project == project_id, (project == 0) | (project == project_id))
+        key, packed, imported, s_code, used = (
+            key[keep],
+            packed[keep],
+            imported[keep],
+            s_code[keep],
+            used[keep],
+        )
+    u = _table(UserAccount)
+    owners = _frame(
+        session, select(u.c.id, u.c.person_id).where(u.c.person_id.is_not(None)), ["id", "person"]
+    )
+    users = owners["id"].to_numpy(dtype=np.int64)
+    persons = owners["person"].to_numpy(dtype=np.int64)
+    # in-app rows: the person of the acting user account (rows of accounts without one dropped)
+    subject = key >> _DAY_BITS
+    order = np.argsort(users)
+    pos = np.clip(np.searchsorted(users[order], subject), 0, max(len(users) - 1, 0))
+    found = users[order][pos] == subject if len(users) else np.zeros(len(subject), dtype=bool)
+    person = np.where(imported, subject, persons[order][pos] if len(users) else 0)
+    keep = imported | found
+    if not keep.any():
+        return _empty_daily()
+    person, s_code, used = person[keep], s_code[keep], used[keep]
+    day = (key[keep] & ((1 << _DAY_BITS) - 1)) - _DAY_BIAS
+    created = packed[keep] & ((1 << _COUNT_BITS) - 1)
+    # one row per person, day and source (an account's rows of several projects, several accounts
+    # of one person, and an imported log called "app" and in-app use are added up): integer keys
+    p_code, p_names = pd.factorize(person)
+    d0 = int(day.min())
+    n_days, n_sources = int(day.max()) - d0 + 1, max(len(s_names), 1)
+    cell = (p_code.astype(np.int64) * n_days + (day - d0)) * n_sources + s_code
+    cells = len(p_names) * n_days * n_sources
+    if cells <= 8 * len(cell) + 1_000_000:  # dense enough: count into every cell, keep the used ones
+        events_n = np.bincount(cell, weights=used, minlength=cells)
+        made = np.bincount(cell, weights=created, minlength=cells)
+        groups = np.flatnonzero(events_n)
+        events_n, made = events_n[groups], made[groups]
+    else:
+        groups, inverse = np.unique(cell, return_inverse=True)
+        events_n = np.bincount(inverse, weights=used)
+        made = np.bincount(inverse, weights=created)
+    s_idx = groups % n_sources
+    d_idx = (groups // n_sources) % n_days + d0
+    p_idx = groups // (n_sources * n_days)
+    made_i = made.astype(np.int64)
+    source = pa.DictionaryArray.from_arrays(
+        pa.array(s_idx.astype(np.int32)), pa.array(s_names, pa.large_string())
+    )
+    return pd.DataFrame(
+        {
+            "person_id": np.asarray(p_names, dtype=np.int64)[p_idx],
+            "day": (d_idx.astype(np.int64) * 86_400).astype("datetime64[s]").astype("datetime64[ns]"),
+            "source": pd.array(
+                source.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)
+            ),
+            "created": made_i,
+            "updated": events_n.astype(np.int64) - made_i,
+        }
+    )[DAILY_COLUMNS]
+
+
 def daily(session: Session, project_id: int | None) -> pd.DataFrame:
     """person_id, day, source, created, updated: use per person, UTC day and source, in-app
-    (source "app", by the person of the acting user account) and imported. The narrow rows are
-    read once and aggregated vectorised. `project_id` None: every project's."""
+    (source "app", by the person of the acting user account) and imported. Read from the usage
+    rollup (`crm_impl.adoption.rollup`: one row per subject and day, thousands of rows where the
+    events are millions) when it counts every use event, else from the events (`events_daily`,
+    the same frame). `project_id` None: every project's."""
+    found = _rollup_daily(session, project_id)
+    return events_daily(session, project_id) if found is None else found
+
+
+def events_daily(session: Session, project_id: int | None) -> pd.DataFrame:
+    """`daily` computed from the events themselves (every use entry of the audit log and every
+    imported event read and aggregated): what the rollup is checked against, and the read
+    when the rollup does not cover the events."""
     app = _read(session, _app_rows(project_id), ["user_id", "day", "created"])
     imported = _read(session, _imported_rows(project_id), ["person_id", "day", "source", "created"])
     u = _table(UserAccount)
@@ -129,15 +277,7 @@ def daily(session: Session, project_id: int | None) -> pd.DataFrame:
     app = app.assign(person_id=app["user_id"].map(person), source=APP_SOURCE).dropna(subset=["person_id"])
     parts = [part for part in (app[["person_id", "day", "source", "created"]], imported) if len(part)]
     if not parts:
-        return pd.DataFrame(
-            {
-                "person_id": pd.Series([], dtype="int64"),
-                "day": pd.Series([], dtype="datetime64[ns]"),
-                "source": pd.Series([], dtype=object),
-                "created": pd.Series([], dtype="int64"),
-                "updated": pd.Series([], dtype="int64"),
-            }
-        )
+        return _empty_daily()
     rows = pd.concat(parts, ignore_index=True)
     # group by integer codes (numpy), not by the text of the keys: seconds, not minutes, for millions
     p_code, p_names = pd.factorize(rows["person_id"].astype("int64"))
@@ -260,7 +400,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def report_from_frames(frames: UsageFrames, today: date, window: int = WINDOW_DAYS) -> dict[str, Any]:
     """Every usage figure (docs/adoption.md) as JSON-ready data."""
-    d, p = frames.daily, frames.people
+    d, p = metrics.prepare(frames.daily), frames.people  # read once for every figure
     return {
         "go_live_date": frames.go_live,
         "today": today,

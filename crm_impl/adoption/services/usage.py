@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from crm_impl.adoption import rollup
 from crm_impl.adoption.models import ActivityEvent, UsageImport
 from crm_impl.adoption.vocabulary import USE_ACTIONS
 from crm_impl.core import writes
@@ -77,8 +78,10 @@ def add_events(
         raise ValidationError("adoption.usage.error.time")
     if n:
         table = cast(Table, cast(Any, ActivityEvent).__table__)
+        conn = session.connection()
+        before = rollup.last_event_id(conn, int(batch.id or 0))
         insert_columns(
-            session.connection(),
+            conn,
             table,
             {
                 "project_id": [batch.project_id] * n,
@@ -86,6 +89,7 @@ def add_events(
                 **{c: list(columns[c]) for c in EVENT_COLUMNS},
             },
         )
+        rollup.fold_events(conn, int(batch.id or 0), before)  # the usage rollup, same transaction
     batch.added += n
     batch.skipped_duplicates = skipped_duplicates
     session.add(batch)
