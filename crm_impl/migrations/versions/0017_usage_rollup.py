@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = "0009"  # activity_event (the chain is renumbered at merge)
 
