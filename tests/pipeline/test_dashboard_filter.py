@@ -69,7 +69,6 @@ def _stages() -> pd.DataFrame:
 def _frames() -> PipelineFrames:
     stages = _stages()
     sid = dict(zip(stages["key"], stages["id"], strict=True))
-    kind = dict(zip(stages["key"], stages["kind"], strict=True))
     rows, changes = [], []
     for i, owner, created, key, decided, value in DEALS:
         c, dec = _t(created), _t(decided)
@@ -105,7 +104,10 @@ def _frames() -> PipelineFrames:
     ch = pd.DataFrame(changes)
     ch["at"] = pd.to_datetime(ch["at"], utc=True)
     budget = pd.DataFrame(
-        {"month": pd.date_range("2025-06-01", "2026-12-01", freq="MS").astype("datetime64[s]"), "amount": 1000.0}
+        {
+            "month": pd.date_range("2025-06-01", "2026-12-01", freq="MS").astype("datetime64[s]"),
+            "amount": 1000.0,
+        }
     )
     owners = pd.DataFrame({"id": list(TEAMS), "team": list(TEAMS.values())})
     return PipelineFrames(stages=stages, deals=deals, changes=ch, budget=budget, owners=owners)
@@ -310,7 +312,9 @@ def _user_id(url: str, login: str) -> tuple[int, str]:
         return int(user.id or 0), user.display_name
 
 
-@pytest.mark.parametrize(("login", "locale"), [("sales_manager", "en"), ("sales_rep", "pl"), ("management", "en")])
+@pytest.mark.parametrize(
+    ("login", "locale"), [("sales_manager", "en"), ("sales_rep", "pl"), ("management", "en")]
+)
 def test_dashboard_follows_a_filter_from_the_link(app_as, demo_url, login, locale):
     rep_id, rep_name = _user_id(demo_url, "sales_rep")
     at = app_as(login, "pages/pipeline/dashboard.py", locale=locale)
