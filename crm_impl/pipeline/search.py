@@ -11,8 +11,8 @@ dropped, ł → l (NFKD keeps ł whole), and every run of other characters one s
 Ranking, best first: the NIP itself; the label starting with the query; a word of the label
 starting with it; the label containing it (or a NIP containing the digits); the secondary text
 (city, the client of a contact or deal, an e-mail) containing it; last a fuzzy match of the label
-(rapidfuzz partial ratio, about one typo per five letters). Within a tier: the closer fuzzy
-score, the shorter label, clients before contacts before deals.
+(rapidfuzz partial ratio, about one typo per five letters; not for a NIP). Within a tier: the
+closer fuzzy score, the shorter label, clients before contacts before deals.
 """
 
 from __future__ import annotations
@@ -70,12 +70,15 @@ def query_digits(text: str) -> str:
 
 @dataclass(frozen=True)
 class SearchIndex:
-    """Every searchable row, folded once: kind, id, label, secondary, link page, parameter and
-    target id, stage id (deals), and the folded keys; `keys` is the folded labels as a list
-    for rapidfuzz (built once, not per query)."""
+    """Every searchable row, folded once: kind, id, label, secondary, target id, stage id
+    (deals), and the folded keys. Built once per data version, never per query: `keys` (the
+    folded labels as a list, for rapidfuzz), `kinds` (position in KINDS) and `lengths` (of the
+    labels, for the ranking) as arrays."""
 
     rows: pd.DataFrame
     keys: list[str]
+    kinds: np.ndarray
+    lengths: np.ndarray
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -146,8 +149,12 @@ def build_index(accounts: pd.DataFrame, contacts: pd.DataFrame, deals: pd.DataFr
     rows["key"] = fold(rows["label"])
     rows["word_key"] = " " + rows["key"]  # " " + key: a word starts after a space
     rows["extra"] = fold(rows["secondary"])
-    rows["order"] = rows["kind"].map({k: i for i, k in enumerate(KINDS)}).astype("int64")
-    return SearchIndex(rows=rows, keys=rows["key"].tolist())
+    return SearchIndex(
+        rows=rows,
+        keys=rows["key"].tolist(),
+        kinds=rows["kind"].map({k: i for i, k in enumerate(KINDS)}).to_numpy(dtype="int64"),
+        lengths=rows["label"].str.len().to_numpy(dtype="int64", na_value=0),
+    )
 
 
 def fuzzy_cutoff(length: int) -> float:
@@ -177,7 +184,7 @@ def _tiers(index: SearchIndex, q: str, digits: str) -> tuple[np.ndarray, np.ndar
         tier[inside & (tier < CONTAINS)] = CONTAINS
         tier[(nip == digits).to_numpy(dtype=bool)] = NIP_EXACT
     score[tier >= 0] = 100.0
-    if len(q.replace(" ", "")) >= FUZZY_FROM and n:
+    if len(q.replace(" ", "")) >= FUZZY_FROM and not digits and n:  # a NIP: no near misses
         fuzzy = process.cdist(
             [q],
             index.keys,
@@ -192,25 +199,46 @@ def _tiers(index: SearchIndex, q: str, digits: str) -> tuple[np.ndarray, np.ndar
     return tier, score
 
 
-def search(index: SearchIndex, query: str, limit: int | None = 50) -> pd.DataFrame:
-    """The best `limit` (None: all) matches of `query`: kind, id, label, secondary, page, param,
-    target, stage_id, tier, score, best first. An empty or blank query finds nothing."""
+@dataclass(frozen=True)
+class Results:
+    """The best matches (`top`: kind, id, label, secondary, page, param, target, stage_id,
+    tier, score; best first) and how many rows of each kind matched in all."""
+
+    top: pd.DataFrame
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+COLUMNS = ["kind", "id", "label", "secondary", "target", "stage_id"]
+
+
+def results(index: SearchIndex, query: str, limit: int | None = 50) -> Results:
+    """The best `limit` (None: all) matches of `query`, ranked as the module docstring says,
+    and the count of every match per kind. An empty or blank query finds nothing."""
     q = fold_text(query)
     digits = query_digits(query)
-    columns = ["kind", "id", "label", "secondary", "page", "param", "target", "stage_id", "tier", "score"]
     if not q and not digits:
-        return pd.DataFrame(columns=columns)
+        none = pd.DataFrame(columns=[*COLUMNS, "page", "param", "tier", "score"])
+        return Results(top=none, counts=dict.fromkeys(KINDS, 0))
     tier, score = _tiers(index, q, digits)
     hit = np.flatnonzero(tier >= 0)
-    rows = index.rows.iloc[hit]
-    length = rows["label"].str.len().to_numpy(dtype="int64", na_value=0)
-    # np.lexsort sorts by the last key first
-    order = np.lexsort((rows["order"].to_numpy(), length, -score[hit], -tier[hit]))[
-        : len(hit) if limit is None else limit
-    ]
-    found = rows.iloc[order].assign(tier=tier[hit][order], score=score[hit][order])
-    found = found.assign(
-        page=found["kind"].map({k: page for k, (page, _) in LINKS.items()}),
-        param=found["kind"].map({k: param for k, (_, param) in LINKS.items()}),
+    per_kind = np.bincount(index.kinds[hit], minlength=len(KINDS))
+    # np.lexsort sorts by the last key first: tier, score, shorter label, kind
+    ranked = hit[np.lexsort((index.kinds[hit], index.lengths[hit], -score[hit], -tier[hit]))]
+    best = ranked if limit is None else ranked[:limit]
+    top = index.rows[COLUMNS].iloc[best].reset_index(drop=True)  # one take, of the best only
+    top = top.assign(
+        page=top["kind"].map({k: page for k, (page, _) in LINKS.items()}),
+        param=top["kind"].map({k: param for k, (_, param) in LINKS.items()}),
+        tier=tier[best],
+        score=score[best],
     )
-    return found[columns].reset_index(drop=True)
+    return Results(top=top, counts={k: int(n) for k, n in zip(KINDS, per_kind, strict=True)})
+
+
+def search(index: SearchIndex, query: str, limit: int | None = 50) -> pd.DataFrame:
+    """`results(...).top`: the best `limit` (None: all) matches of `query`, best first."""
+    return results(index, query, limit).top

@@ -45,7 +45,7 @@ elif len(due) < due_today + overdue:
     st.caption(tn("my_day.activities_first", due_today + overdue, shown=fmt_number(len(due))))
 for act in due.itertuples():
     with st.container(border=True, key=f"my_day_activity_{act.id}"):
-        row = st.columns([1, 4, 3, 2, 1], vertical_alignment="center")
+        row = st.columns([1, 3, 3, 2, 1.5], vertical_alignment="center")
         row[0].markdown(t(f"pipeline.activity.{act.kind}"))
         row[1].text(act.subject)  # user text is data, never Markdown
         if pd.notna(act.deal_id):

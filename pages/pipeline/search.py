@@ -17,16 +17,15 @@ if not query:
     st.info(t("search.hint"), icon=":material/search:")
     st.stop()
 
-hits = search_ui.results(actor, query)
+found = search_ui.results(actor, query)
 st.caption(t("search.results_for", query=common.plain(query)))
-if hits.empty:
+if not found.total:
     st.info(t("search.none"), icon=":material/search_off:")
     st.stop()
 
-counts = hits["kind"].value_counts()
-c = st.columns(3)
-for col, kind in zip(c, ("client", "contact", "deal"), strict=True):
-    col.metric(t(f"search.kinds.{kind}"), fmt_number(int(counts.get(kind, 0))))
-if len(hits) > search_ui.LIMIT:
-    st.caption(tn("search.first", len(hits), shown=fmt_number(search_ui.LIMIT)))
-search_ui.show_hits(hits.head(search_ui.LIMIT), ui.stage_name_map(ui.current_lookups()["stages"]))
+c = st.columns(len(found.counts))
+for col, (kind, n) in zip(c, found.counts.items(), strict=True):
+    col.metric(t(f"search.kinds.{kind}"), fmt_number(n))
+if found.total > len(found.top):
+    st.caption(tn("search.first", found.total, shown=fmt_number(len(found.top))))
+search_ui.show_hits(found.top, ui.stage_name_map(ui.current_lookups()["stages"]))

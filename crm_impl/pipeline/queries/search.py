@@ -19,7 +19,7 @@ from sqlmodel import Session
 from crm_impl.core import arrow as core_arrow
 from crm_impl.core.permissions import Actor, require
 from crm_impl.pipeline import search as pipeline_search
-from crm_impl.pipeline.search import SearchIndex
+from crm_impl.pipeline.search import Results, SearchIndex
 
 ACCOUNT_SQL = "SELECT id, name, nip, city FROM account"
 CONTACT_SQL = "SELECT id, full_name, email, account_id FROM contact"
@@ -53,13 +53,14 @@ def load_index(session: Session, *, arrow: bool = True) -> SearchIndex:
     return pipeline_search.build_index(rows["accounts"], rows["contacts"], rows["deals"])
 
 
-def find(*, index: SearchIndex, actor: Actor, query: str, limit: int | None = 50) -> pd.DataFrame:
-    """The actor's best matches of `query` (see crm_impl.pipeline.search for the ranking)."""
+def find(*, index: SearchIndex, actor: Actor, query: str, limit: int | None = 50) -> Results:
+    """The actor's best matches of `query` and the count per kind (see
+    crm_impl.pipeline.search for the ranking)."""
     require(actor, "pipeline.read")
-    return pipeline_search.search(index, query, limit)
+    return pipeline_search.results(index, query, limit)
 
 
 def search(*, session: Session, actor: Actor, query: str, limit: int | None = 50) -> pd.DataFrame:
     """Read and search in one go (the CLI, tests); pages keep the index cached instead."""
     require(actor, "pipeline.read")
-    return find(index=load_index(session), actor=actor, query=query, limit=limit)
+    return find(index=load_index(session), actor=actor, query=query, limit=limit).top

@@ -14,7 +14,7 @@ from crm_impl.core.ui import common
 from crm_impl.core.ui import search as core_search
 from crm_impl.pipeline import ui as pipeline_ui
 from crm_impl.pipeline.queries import search as search_queries
-from crm_impl.pipeline.search import SearchIndex
+from crm_impl.pipeline.search import Results, SearchIndex
 
 PAGE = "pages/pipeline/search.py"
 LIMIT = 50
@@ -30,10 +30,10 @@ def _index(version: int, url: str) -> SearchIndex:
         return search_queries.load_index(session)
 
 
-def results(actor: Actor, query: str) -> pd.DataFrame:
-    """Every match, best first (the page shows the first `LIMIT` and counts them all)."""
+def results(actor: Actor, query: str) -> Results:
+    """The first `LIMIT` matches, best first, and the count of all of them per kind."""
     index = _index(pipeline_ui.data_version(), get_settings().database_url)
-    return search_queries.find(index=index, actor=actor, query=query, limit=None)
+    return search_queries.find(index=index, actor=actor, query=query, limit=LIMIT)
 
 
 def show_hits(hits: pd.DataFrame, stage_names: dict[int, str]) -> None:
