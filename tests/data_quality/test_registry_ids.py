@@ -312,3 +312,14 @@ def test_client_page_in_polish_and_read_only_for_another_rep(app_as, demo_url):
     other.run()
     assert not other.exception, other.exception
     assert not [w for w in other.text_input if w.label == "REGON"]
+
+
+def test_records_page_lists_the_demo_typos(app_as, demo_url):
+    account = _flagged_account(demo_url)
+    at = app_as("sales_manager", "pages/data_quality/records.py")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    row = table[table["record"] == account.name]
+    assert row["what"].str.contains(f"IBAN “{account.iban}” fails the checksum").all() and len(row) == 1
+    assert table["what"].str.contains("REGON “").any() and table["what"].str.contains("NN-NNN form").any()
+    assert row["fix"].tolist() == [f"/pipeline_client?account={account.id}"]
