@@ -122,5 +122,6 @@ def caption(scope: sc.Scope, names: dict[int, str], deals: int) -> None:
             deals,
             period=period,
             who=", ".join(who) if who else t("pipeline.scope.everyone"),
-        )
+        ),
+        help=t("pipeline.scope.caption_help"),
     )
