@@ -11,9 +11,9 @@ import sqlmodel
 
 
 revision = "0017"
-down_revision = "0016"
+down_revision = ("0016", "0009")  # after saved filters, and after activity_event (0009)
 branch_labels = None
-depends_on = "0009"  # activity_event (the chain is renumbered at merge)
+depends_on = None
 
 
 def upgrade() -> None:
