@@ -191,7 +191,7 @@ def main() -> None:
             rows = rollup.rebuild(conn)
             print(
                 f"usage rollup rebuilt from the events ({rows:,} rows): {time.perf_counter() - start:.1f} s "
-                f"(cpu {time.process_time() - start_cpu:.1f} s; a one-off, `crm-impl adoption refresh-usage`)"
+                f"(cpu {time.process_time() - start_cpu:.1f} s; a one-off: rollup.rebuild)"
             )
         how, raw = arrow_reader(path)
         with Session(engine) as s:

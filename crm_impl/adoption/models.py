@@ -66,7 +66,7 @@ class UsageDay(SQLModel, table=True):
     usage figures read thousands of rows instead of every event. Kept by
     `crm_impl.adoption.rollup` in the same transaction as the events it counts: every audit
     entry that is use (`vocabulary.USE_ENTITIES`) as it is inserted, every imported event as its
-    chunk is added; `crm-impl adoption refresh-usage` rebuilds it from the events.
+    chunk is added; `rollup.rebuild` recomputes it from the events.
 
     In-app rows (`imported` false, source "app"): `subject_id` is the acting user account
     (0: none), `project_key` the entry's project (0: none — such use counts for every project);

@@ -9,8 +9,8 @@ instead of every event (docs/adoption.md "Speed").
   same bound value the entry is stored from, so it is the day the audit log says.
 - Imported use: `fold_events` adds the events of one imported chunk (`services.usage.add_events`).
 - `rebuild` recomputes the whole rollup from the events (the migration that adds the table,
-  `crm-impl adoption refresh-usage`, and anything that wrote events behind SQLAlchemy's back, such
-  as a bulk load in raw SQL).
+  and anything that wrote events behind SQLAlchemy's back, such
+  as a bulk load in raw SQL; no CLI command yet).
 - `covered` says whether the rollup counts every use event (the reads fall back to the events
   when it does not, so a figure is never computed from a stale rollup).
 
