@@ -15,6 +15,7 @@ from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common
 from crm_impl.pipeline.models import ContactCreate, ContactPublic, DealCreate, DealPublic, DealUpdate
 from crm_impl.pipeline.services import deals as pipeline
+from crm_impl.pipeline.ui.deal_panels import open_new
 
 
 def may_edit(actor: Actor, deal: DealPublic) -> bool:
@@ -164,10 +165,3 @@ def new_deal(actor: Actor, accounts: dict[int, str], stages: pd.DataFrame, names
                     ),
                     before_rerun=open_new,  # show the new deal; the form starts empty
                 )
-
-
-def open_new(deal: object) -> None:
-    """After a deal is created: open it, and every form starts empty (no second deal by a
-    second click)."""
-    st.query_params["deal"] = str(getattr(deal, "id", ""))
-    common.forms_saved()
