@@ -113,6 +113,8 @@ def _after_execute(
     """Every INSERT into the audit log through SQLAlchemy: its use entries into the rollup."""
     if not isinstance(clauseelement, Insert) or clauseelement.table is not AUDIT:
         return
+    if options.get("verbatim"):  # a restore copies the rollup's own rows (core.backup.VERBATIM)
+        return
     context = getattr(result, "context", None)
     rows = getattr(context, "compiled_parameters", None) or []  # defaults filled in, per row
     fold_entries(conn, [dict(r) for r in rows])

@@ -68,7 +68,8 @@ def test_sales_rep_sees_only_allowed_sections(page):
 def test_admin_creates_a_user_and_finds_the_audit_entry(page):
     sign_in_as(page, "Administrator")
     go_to(page, "admin_users")
-    form = page.locator('[data-testid="stForm"]').first
+    # the new-user form (the sidebar's search box is a form too)
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("textbox", name="Username"))
     form.get_by_role("textbox", name="Username").fill("jan.kowalski")
     form.get_by_role("textbox", name="Full name").fill("Jan Kowalski")
     form.get_by_role("textbox", name="Password").fill("long-enough-1")

@@ -5,13 +5,14 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from crm_impl.core.db import UnitOfWork, get_engine
@@ -91,9 +92,26 @@ def _wait(proc: subprocess.Popen[bytes], done, timeout: float = 240) -> None:  #
         time.sleep(0.1)
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _writing(url: str) -> bool:
+    """Is another connection in the middle of a write transaction on the deals (the import's
+    write phase: nothing is written before it)? SQLite: the write lock is taken; PostgreSQL: a
+    row lock on `deal` is held by another backend."""
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.split("///", 1)[1], timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            conn.close()
+    with get_engine(url).connect() as conn:
+        query = text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'deal' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()"
+        )
+        return bool(conn.execute(query).scalar_one())
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -165,8 +183,8 @@ def test_cli_killed_mid_import_leaves_nothing(db_url, engine, make_user, tmp_pat
         stderr=subprocess.PIPE,
     )
     try:
-        # well into the import: past start-up (imports, mapping, lookups), before the commit
-        _wait(proc, lambda: _cpu_seconds(proc.pid) > 4.0)
+        # in the write phase (the file read and checked, the rows going in), before the commit
+        _wait(proc, lambda: _writing(db_url))
         _kill(proc)
     finally:
         if proc.poll() is None:

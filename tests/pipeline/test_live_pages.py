@@ -69,12 +69,21 @@ def test_the_deal_page_shows_another_users_change_and_keeps_what_is_typed(app_as
     # widget's id (AppTest, like the browser, sends nothing before the submit): the refresh
     # must give every input the same id again, or the browser would drop what was typed.
     typed_in = _form_inputs(at)
-    assert {label for _form, label in typed_in} == {"Title", "Subject"}
+    # the edit form, the activity form, the new contact person's form and the search box
+    assert {label for _form, label in typed_in} == {
+        "Title",
+        "Subject",
+        "Full name",
+        "E-mail",
+        "Phone",
+        "Job title",
+        "Search",
+    }
     _someone_else_sets_value(demo_url, deal.id, "123456")
     at.run()  # the watcher's next tick reruns the page: the data version moved
     assert not at.exception, at.exception
     assert metric(at, "Value") == fmt_money(Decimal("123456"))  # no click needed
-    assert _form_inputs(at) == typed_in  # the new-deal, edit and activity forms keep their inputs
+    assert _form_inputs(at) == typed_in  # every form keeps its inputs
     value = next(n for n in at.number_input if n.form_id == f"edit_{deal.id}" and n.label == "Value")
     assert value.value == 123456.0  # the one field the other user changed shows their value
     # the form showed the new value: saving a typed title keeps the other user's value
