@@ -4,7 +4,10 @@ One app process (started like the browser tests start it, tests/e2e/server.py, w
 SQLite database holding the demo company) and one Chromium with `--sessions` contexts, each a
 user working the board and the dashboard for `--duration` seconds: sign in (demo one-click),
 open the board, switch a filter, move a deal one stage on or back, open a deal from its card,
-open the dashboard, and round again.
+open the dashboard, and round again. Between two actions a user reads the screen for a
+random `--think` time (uniform, default 1-3 s, as a load tool's "wait time" between tasks):
+without it ten sessions on two cores are a stress test that measures the queue, not what a
+user waits for (`--think 0 0` runs it that way).
 
 An interaction is timed from the action (the click) until the app is idle again: the run it
 asked for has finished (the websocket's script_finished message after the browser's rerun
@@ -89,9 +92,14 @@ class Runs:
         page.on("websocket", on_socket)
 
 
+THINK = (1.0, 3.0)  # seconds a user reads the screen between two actions (--think)
+
+
 async def interact(page: Any, runs: Runs, results: Results, kind: str, action: Any) -> None:
-    """Run `action` (a coroutine function) and time it until the app is idle again: the run it
-    asked for has finished, the status widget is gone and nothing on screen is stale."""
+    """After the user's reading time, run `action` (a coroutine function) and time it until the
+    app is idle again: the run it asked for has finished, the status widget is gone and nothing
+    on screen is stale."""
+    await asyncio.sleep(random.uniform(*THINK))  # noqa: S311 - a pause, not a secret
     start = time.perf_counter()
     await action()
     while True:
@@ -223,10 +231,21 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10, help="concurrent browser sessions")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of work per session")
     parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=THINK,
+        metavar=("MIN", "MAX"),
+        help="seconds a user reads the screen between two actions (uniform; default 1 3)",
+    )
+    parser.add_argument(
         "--database", help="the app's database URL, already holding the demo (default: a new SQLite file)"
     )
     parser.add_argument("--url", help="an app already running (default: start one)")
     args = parser.parse_args()
+    global THINK  # noqa: PLW0603 - one setting of the run, read by every session
+    THINK = (args.think[0], args.think[1])
+    print(f"think time between actions: {THINK[0]:g}-{THINK[1]:g} s", flush=True)
     if args.url:
         results = asyncio.run(load(args.url, args.sessions, args.duration))
     else:

@@ -29,7 +29,9 @@ def _won(page) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_move_on_board_shows_on_dashboard_and_in_a_second_browser(page, browser, app_url):
-    sign_in_as(page, "Sales manager")
+    """A sales rep moves one of their deals into Contract; their manager's board (everyone's
+    deals) picks the move up by itself."""
+    sign_in_as(page, "Sales rep")
     go_to(page, "pipeline_dashboard")
     expect(page.get_by_text(WON).first).to_be_visible()
     won_before = _won(page)
@@ -42,9 +44,10 @@ def test_move_on_board_shows_on_dashboard_and_in_a_second_browser(page, browser,
     expect(_negotiation(other).get_by_text(COUNT).first).to_be_visible()
     seen_before = _count(other)
 
-    go_to(page, "pipeline_board")
+    go_to(page, "pipeline_board")  # the rep's board: their own deals
     expect(_negotiation(page).get_by_text(COUNT).first).to_be_visible()
-    assert _count(page) == seen_before
+    mine_before = _count(page)
+    assert 0 < mine_before <= seen_before
     # into Contract: the deal then counts as won, so the card asks first; nothing moves until then.
     # A click that lands while the live watcher reruns the page (the other user's sign-in changed
     # the data) can be swallowed by that rerun: click again then, as a user would.
@@ -61,7 +64,7 @@ def test_move_on_board_shows_on_dashboard_and_in_a_second_browser(page, browser,
     confirm.click()
     # the toast is shown after the fragment's rerun (slow on a loaded machine) and lasts ~4 s
     expect(page.get_by_text("Deal moved.")).to_be_visible(timeout=20_000)
-    expect(_negotiation(page).get_by_text(f"{seen_before - 1:,} deals ·")).to_be_visible()
+    expect(_negotiation(page).get_by_text(f"{mine_before - 1:,} deals ·")).to_be_visible()
 
     # the other user's board refreshes by itself (live fragment), no reload, no click
     expect(_negotiation(other).get_by_text(f"{seen_before - 1:,} deals ·")).to_be_visible(timeout=25_000)
