@@ -92,7 +92,7 @@ class Runs:
         page.on("websocket", on_socket)
 
 
-THINK = (1.0, 3.0)  # seconds a user reads the screen between two actions (--think)
+THINK = [1.0, 3.0]  # seconds a user reads the screen between two actions (--think)
 
 
 async def interact(page: Any, runs: Runs, results: Results, kind: str, action: Any) -> None:
@@ -234,7 +234,7 @@ def main() -> None:
         "--think",
         type=float,
         nargs=2,
-        default=THINK,
+        default=list(THINK),
         metavar=("MIN", "MAX"),
         help="seconds a user reads the screen between two actions (uniform; default 1 3)",
     )
@@ -243,8 +243,7 @@ def main() -> None:
     )
     parser.add_argument("--url", help="an app already running (default: start one)")
     args = parser.parse_args()
-    global THINK  # noqa: PLW0603 - one setting of the run, read by every session
-    THINK = (args.think[0], args.think[1])
+    THINK[:] = args.think  # one setting of the run, read by every session
     print(f"think time between actions: {THINK[0]:g}-{THINK[1]:g} s", flush=True)
     if args.url:
         results = asyncio.run(load(args.url, args.sessions, args.duration))
