@@ -63,7 +63,9 @@ else:
     st.caption(t("adoption.usage.trend_no_go_live"))
 st.altair_chart(charts.trend(monthly, labels=ui.trend_labels()), width="stretch")
 st.dataframe(
-    monthly.assign(partial=monthly["partial"].map({True: t("adoption.usage.partial_yes"), False: ""})),
+    ui.shares_in_percent(monthly).assign(
+        partial=monthly["partial"].map({True: t("adoption.usage.partial_yes"), False: ""})
+    ),
     hide_index=True,
     width="stretch",
     placeholder=common.EMPTY,
@@ -95,7 +97,7 @@ for column, heading in (("department", "adoption.usage.by_department"), ("role",
         groups = groups.assign(role=groups["role"].map(lambda r: ui.role_label(r) if r else ""))
     st.altair_chart(charts.rates_by_group(groups, column, labels=ui.rate_labels(column)), width="stretch")
     st.dataframe(
-        groups.assign(**{column: groups[column].replace("", common.EMPTY)}),
+        ui.shares_in_percent(groups).assign(**{column: groups[column].replace("", common.EMPTY)}),
         hide_index=True,
         width="stretch",
         placeholder=common.EMPTY,
