@@ -8,7 +8,7 @@ import streamlit as st
 from crm_impl.adoption.charts import usage as charts
 from crm_impl.adoption.metrics import usage as metrics
 from crm_impl.adoption.ui import usage as ui
-from crm_impl.core.i18n import fmt_date, fmt_number, fmt_pct, t, tn
+from crm_impl.core.i18n import fmt_date, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 
 actor = common.page("pages/adoption/usage.py")
@@ -64,7 +64,8 @@ else:
 st.altair_chart(charts.trend(monthly, labels=ui.trend_labels()), width="stretch")
 st.dataframe(
     ui.shares_in_percent(monthly).assign(
-        partial=monthly["partial"].map({True: t("adoption.usage.partial_yes"), False: ""})
+        partial=monthly["partial"].map({True: t("adoption.usage.partial_yes"), False: ""}),
+        month=monthly["month"].map(fmt_month),  # the app's language, not the browser's
     ),
     hide_index=True,
     width="stretch",
@@ -84,7 +85,7 @@ st.dataframe(
     ],
     column_config={
         **ui.group_config("month"),
-        "month": st.column_config.DateColumn(ui.field("month"), format="MMMM YYYY"),
+        "month": ui.field("month"),
         "partial": ui.field("partial"),
         "working_days": st.column_config.NumberColumn(ui.field("working_days"), format="%d"),
     },

@@ -91,3 +91,11 @@ def test_shares_are_shown_in_percent_to_one_decimal(app_as, demo_url):
             assert row.stickiness == pytest.approx(100 * want["stickiness"])
     monthly = next(df.value for df in at.dataframe if "working_days" in df.value.columns)
     assert monthly["adoption_rate"].max() > 1  # in percent, not a fraction
+
+
+def test_the_months_are_named_in_the_apps_language(app_as):
+    at = app_as("management", PAGE, locale="pl")
+    monthly = next(df.value for df in at.dataframe if "working_days" in df.value.columns)
+    polish = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień")
+    polish += ("wrzesień", "październik", "listopad", "grudzień")
+    assert all(str(m).split()[0] in polish for m in monthly["month"]), monthly["month"].tolist()
