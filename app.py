@@ -6,6 +6,7 @@ reload and a link to a page opens it after sign-in.
 
 import streamlit as st
 
+import crm_impl.tables  # noqa: F401  (every table, and the usage rollup's listener, before any write)
 from crm_impl.core import chart_theme as theme
 from crm_impl.core.config import get_settings
 from crm_impl.core.ui import common, login, nav, sidebar

@@ -9,8 +9,12 @@ instead of every event (docs/adoption.md "Speed").
   same bound value the entry is stored from, so it is the day the audit log says.
 - Imported use: `fold_events` adds the events of one imported chunk (`services.usage.add_events`).
 - `rebuild` recomputes the whole rollup from the events (the migration that adds the table,
-  and anything that wrote events behind SQLAlchemy's back, such
-  as a bulk load in raw SQL; no CLI command yet).
+  and anything that wrote events behind SQLAlchemy's back, such as a bulk load in raw SQL:
+  `crm-impl adoption rebuild-usage`, `services.usage.rebuild_usage`).
+- The listener is registered when this module is imported (`models` imports it, and
+  `crm_impl.tables`, which app.py and the CLI import before anything else): a process that
+  wrote audit entries without it would leave the rollup behind (the reads would then fall back
+  to the events until a rebuild).
 - `covered` says whether the rollup counts every use event (the reads fall back to the events
   when it does not, so a figure is never computed from a stale rollup).
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, event, func, literal, select, true
+from sqlalchemy import Table, bindparam, case, delete, event, func, literal, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -178,6 +182,8 @@ def last_event_id(conn: Connection, import_id: int) -> int:
 def rebuild(conn: Connection) -> int:
     """The whole rollup recomputed from the audit log and the imported events; returns its rows."""
     dialect = conn.dialect.name
+    if dialect == "postgresql":  # concurrent writers wait (their upserts would be counted twice)
+        conn.execute(text(f"LOCK TABLE {ROLLUP.name} IN EXCLUSIVE MODE"))
     conn.execute(delete(ROLLUP))
     conn.execute(_upsert(dialect).from_select(COLUMNS, _entries_select(dialect)))
     conn.execute(_upsert(dialect).from_select(COLUMNS, _events_select(true(), dialect)))

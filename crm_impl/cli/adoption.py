@@ -5,6 +5,10 @@ project (docs/adoption.md) — the same numbers as the adoption pages:
   role and source, the monthly trend, the licensed users never active
   (`crm_impl.adoption.queries.usage.report`);
 - "adkar", "legacy_tools", "benefits": the registers (`crm_impl.adoption.queries.registers.report`).
+
+`crm-impl adoption rebuild-usage [--json]`: recompute the usage rollup (`usage_day`) from the
+audit log and the imported events, after rows were written behind the app's back (a bulk load
+in raw SQL); the administrator only, audited; prints the rollup's rows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import typer
 
 from crm_impl.cli.context import cli, fail
 from crm_impl.core.errors import DomainError, NotFound
+
+adoption_app = typer.Typer(help="Adoption: the usage rollup.", no_args_is_help=True)
 
 
 def _pct(value: float | None) -> str:
@@ -88,6 +94,25 @@ def report_adoption(
     run.emit(data, _text(data))
 
 
+@adoption_app.command("rebuild-usage")
+def rebuild_usage(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Recompute the usage rollup from the audit log and the imported usage logs (administrators)."""
+    from crm_impl.adoption.services import usage
+
+    run = cli(ctx).with_json(as_json)
+    with run.unit_of_work() as uow:
+        try:
+            rows = usage.rebuild_usage(session=uow.session, actor=run.actor(uow.session))
+            uow.commit()
+        except DomainError as err:
+            fail(err)
+    run.emit({"rows": rows}, f"usage rollup rebuilt: {rows} rows")
+
+
 def register(app: typer.Typer, report: typer.Typer) -> None:
-    """Add `report adoption`."""
+    """Add `report adoption` and `adoption rebuild-usage`."""
     report.command("adoption")(report_adoption)
+    app.add_typer(adoption_app, name="adoption")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typer
 
+import crm_impl.tables  # noqa: F401  (every table, and the usage rollup's listener, before any write)
 from crm_impl.cli import adoption, backup, budget, core, defects, dq, imports, pipeline, rollout, training
 from crm_impl.cli.context import Cli
 from crm_impl.core.db import get_engine

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from crm_impl.core.clock import now
-from crm_impl.core.i18n import t
+from crm_impl.core.i18n import fmt_date, fmt_number, t
 from crm_impl.core.models import Person, UserAccount
 from crm_impl.core.permissions import Actor, require
 from crm_impl.data_quality import metrics, rules
@@ -304,6 +304,25 @@ def _field_names(value: str) -> str:
     return ", ".join(t(f"dq.field.{name.strip()}") for name in value.split(",") if name.strip())
 
 
+NUMBER_VALUES = ("deal.value_negative", "deal.value_implausible")  # {value}: an amount
+DATE_VALUES = ("deal.close_overdue", "deal.date_far")  # {value}: a day (ISO in the scan)
+
+
+def _number(value: str) -> str:
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return fmt_number(number, 0 if number.is_integer() else 2)
+
+
+def _date(value: str) -> str:
+    try:
+        return fmt_date(date.fromisoformat(value[:10]))
+    except ValueError:
+        return value
+
+
 def messages(issues: pd.DataFrame) -> pd.Series:
     """The translated "what is wrong" text of every issue row (current language). Formatted once
     per distinct (rule, value, hint), then mapped back."""
@@ -314,8 +333,12 @@ def messages(issues: pd.DataFrame) -> pd.Series:
     texts: dict[tuple[str, str, str], str] = {}
     for rule_id, value, hint in distinct.itertuples(index=False):
         shown_value, shown_hint = value, hint
-        if rule_id.endswith(".required"):
+        if rule_id.endswith(".required") or rule_id == "deal.dates_out_of_order":
             shown_value = _field_names(value)
+        elif rule_id in NUMBER_VALUES:
+            shown_value = _number(value)
+        elif rule_id in DATE_VALUES:
+            shown_value = _date(value)
         elif rule_id == "deal.contract_incomplete":
             shown_value = t(f"dq.contract.{value}")
         if rule_id in ("account.sector_unknown", "deal.product_unknown"):

@@ -74,14 +74,29 @@ def chart_labels() -> dict[str, str]:
     }
 
 
-def score_table(scores: pd.DataFrame, key: str, names: dict[Any, str] | None = None) -> pd.DataFrame:
-    """Rows `key` (entity or group) × columns dimensions + overall, translated headers."""
+def score_table(
+    scores: pd.DataFrame, key: str, header: str, names: dict[Any, str] | None = None
+) -> pd.DataFrame:
+    """Column `header` (the entity or group, named by `names`) + one column per dimension and
+    overall, translated headers."""
     wide = scores.pivot_table(index=key, columns="dimension", values="score", dropna=False, sort=False)
     wide = wide.reindex(columns=[metrics.OVERALL, *DIMENSIONS])
-    if names is not None:
-        wide.index = [names.get(i, str(i)) for i in wide.index]
+    groups = [names.get(i, str(i)) if names is not None else i for i in wide.index]
     wide.columns = [t(f"dq.dimension.{c}") for c in wide.columns]
-    return wide.round(1)
+    out = wide.round(1).reset_index(drop=True)
+    out.insert(0, header, groups)
+    return out
+
+
+def show_scores(table: pd.DataFrame) -> None:
+    """A `score_table` with every score to one decimal (as the headline shows it)."""
+    st.dataframe(
+        table,
+        placeholder=common.EMPTY,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(c, format="%.1f") for c in table.columns[1:]},
+    )
 
 
 def entity_name(entity: str) -> str:

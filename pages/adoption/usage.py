@@ -8,7 +8,7 @@ import streamlit as st
 from crm_impl.adoption.charts import usage as charts
 from crm_impl.adoption.metrics import usage as metrics
 from crm_impl.adoption.ui import usage as ui
-from crm_impl.core.i18n import fmt_date, fmt_number, fmt_pct, t, tn
+from crm_impl.core.i18n import fmt_date, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 
 actor = common.page("pages/adoption/usage.py")
@@ -63,7 +63,10 @@ else:
     st.caption(t("adoption.usage.trend_no_go_live"))
 st.altair_chart(charts.trend(monthly, labels=ui.trend_labels()), width="stretch")
 st.dataframe(
-    monthly.assign(partial=monthly["partial"].map({True: t("adoption.usage.partial_yes"), False: ""})),
+    ui.shares_in_percent(monthly).assign(
+        partial=monthly["partial"].map({True: t("adoption.usage.partial_yes"), False: ""}),
+        month=monthly["month"].map(fmt_month),  # the app's language, not the browser's
+    ),
     hide_index=True,
     width="stretch",
     placeholder=common.EMPTY,
@@ -82,7 +85,7 @@ st.dataframe(
     ],
     column_config={
         **ui.group_config("month"),
-        "month": st.column_config.DateColumn(ui.field("month"), format="MMMM YYYY"),
+        "month": ui.field("month"),
         "partial": ui.field("partial"),
         "working_days": st.column_config.NumberColumn(ui.field("working_days"), format="%d"),
     },
@@ -95,7 +98,7 @@ for column, heading in (("department", "adoption.usage.by_department"), ("role",
         groups = groups.assign(role=groups["role"].map(lambda r: ui.role_label(r) if r else ""))
     st.altair_chart(charts.rates_by_group(groups, column, labels=ui.rate_labels(column)), width="stretch")
     st.dataframe(
-        groups.assign(**{column: groups[column].replace("", common.EMPTY)}),
+        ui.shares_in_percent(groups).assign(**{column: groups[column].replace("", common.EMPTY)}),
         hide_index=True,
         width="stretch",
         placeholder=common.EMPTY,

@@ -28,10 +28,10 @@ st.subheader(t("dq.ui.dimension_chart"))
 everything = scores[scores["entity"] == metrics.ALL]
 if everything["score"].notna().any():
     st.altair_chart(charts.dimension_bars(everything, labels), width="stretch")
-st.dataframe(
-    dq.score_table(scores, "entity", {e: dq.entity_name(e) for e in (*dq.ENTITIES, metrics.ALL)}),
-    placeholder=common.EMPTY,
-    width="stretch",
+dq.show_scores(
+    dq.score_table(
+        scores, "entity", t("dq.ui.entity"), {e: dq.entity_name(e) for e in (*dq.ENTITIES, metrics.ALL)}
+    )
 )
 st.caption(
     t(
@@ -56,7 +56,7 @@ top = metrics.top_issues(found, 15)
 st.dataframe(
     pd.DataFrame(
         {
-            "rule": top["rule"].map(lambda r: t(f"dq.rule.{r}", value="…", hint="").strip()),
+            "rule": top["rule"].map(lambda r: t(f"dq.rule_name.{r}")),
             "entity": top["entity"].map(dq.entity_name),
             "dimension": top["dimension"].map(lambda d: t(f"dq.dimension.{d}")),
             "severity": top["severity"].map(lambda s: t(f"dq.severity.{s}")),
@@ -86,9 +86,9 @@ with owner_col:
     by_owner["group"] = by_owner["group"].map(
         lambda g: t("dq.ui.no_owner") if pd.isna(g) else names.get(g, g)
     )
-    st.dataframe(dq.score_table(by_owner, "group"), placeholder=common.EMPTY, width="stretch")
+    dq.show_scores(dq.score_table(by_owner, "group", t("dq.ui.owner")))
 with dept_col:
     st.subheader(t("dq.ui.by_department"))
     by_dept = metrics.group_scores(found, people["department"].replace("", pd.NA))
     by_dept["group"] = by_dept["group"].map(lambda g: t("dq.ui.no_department") if pd.isna(g) else g)
-    st.dataframe(dq.score_table(by_dept, "group"), placeholder=common.EMPTY, width="stretch")
+    dq.show_scores(dq.score_table(by_dept, "group", t("dq.ui.department")))

@@ -18,10 +18,17 @@ owners = data.owners.set_index("id")["name"].to_dict()
 
 c = st.columns(3)
 entities = c[0].multiselect(
-    t("dq.ui.filter_entity"), list(ENTITIES), default=list(ENTITIES), format_func=dq.entity_name
+    t("dq.ui.filter_entity"),
+    list(ENTITIES),
+    default=list(ENTITIES),
+    format_func=dq.entity_name,
+    placeholder=t("common.choose_many"),
 )
 dimensions = c[1].multiselect(
-    t("dq.ui.filter_dimension"), list(DIMENSIONS), format_func=lambda d: t(f"dq.dimension.{d}")
+    t("dq.ui.filter_dimension"),
+    list(DIMENSIONS),
+    format_func=lambda d: t(f"dq.dimension.{d}"),
+    placeholder=t("common.choose_many"),
 )
 owner_ids = sorted({int(o) for o in issues["owner_id"].dropna()}, key=lambda o: str(owners.get(o, o)))
 owner = c[2].selectbox(

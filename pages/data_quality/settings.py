@@ -24,6 +24,7 @@ with common.form("dq_settings"):
             list(fields),
             default=[f for f in getattr(row, f"required_{entity}") if f in fields],
             format_func=lambda f: t(f"dq.field.{f}"),
+            placeholder=t("common.choose_many"),
             key=f"dq_required_{entity}",
         )
         for entity, fields in REQUIRABLE.items()

@@ -74,3 +74,28 @@ def test_user_text_is_shown_as_text(app_as, demo_url):
     assert len(imports) == 2
     assert imports["skipped_duplicates"].iloc[0] > 0 and imports["skipped_duplicates"].iloc[1] == 0
     assert (imports["added"] > 0).all() and set(imports["source"]) == {"crm-mobile"}
+
+
+def test_shares_are_shown_in_percent_to_one_decimal(app_as, demo_url):
+    """The tables show the shares as the headline does (43.5, not 0.435 drawn as "43.48%")."""
+    data = _report(demo_url)
+    at = app_as("management", PAGE)
+    departments = next(df.value for df in at.dataframe if "department" in df.value.columns)
+    expected = {d["department"] or "–": d for d in data["by_department"]}
+    for row in departments.itertuples():
+        want = expected[row.department]
+        assert row.adoption_rate == pytest.approx(100 * want["adoption_rate"])
+        if want["stickiness"] is None:
+            assert row.stickiness != row.stickiness  # NaN: shown as "–"
+        else:
+            assert row.stickiness == pytest.approx(100 * want["stickiness"])
+    monthly = next(df.value for df in at.dataframe if "working_days" in df.value.columns)
+    assert monthly["adoption_rate"].max() > 1  # in percent, not a fraction
+
+
+def test_the_months_are_named_in_the_apps_language(app_as):
+    at = app_as("management", PAGE, locale="pl")
+    monthly = next(df.value for df in at.dataframe if "working_days" in df.value.columns)
+    polish = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień")
+    polish += ("wrzesień", "październik", "listopad", "grudzień")
+    assert all(str(m).split()[0] in polish for m in monthly["month"]), monthly["month"].tolist()

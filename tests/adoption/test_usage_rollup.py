@@ -136,6 +136,12 @@ def _covered(session: Session) -> bool:
     return rollup.covered([float(c) for c in events], [float(c) for c in sums])
 
 
+def _rollup_rows(session: Session) -> list[tuple[Any, ...]]:
+    """Every row of the rollup, sorted."""
+    columns = ["imported", "project_key", "source", "subject_id", "day", "created", "used"]
+    return sorted(tuple(r) for r in session.exec(select(*(getattr(UsageDay, c) for c in columns))).all())
+
+
 def _reference_matrix(daily: Any, people: pd.DataFrame, first: date, last: date) -> metrics.Matrix:
     """The person × day matrix as it was computed before the report read the frame once
     (np.add.at per cell, the frame's days normalised on every call): the figures' reference."""
@@ -205,30 +211,10 @@ def test_the_rollup_gives_the_figures_of_the_events(session: Session, seed: int)
     session.rollback()
     assert report == _oracle_report(frames, oracle, TODAY)
     # rebuilt from the events, the rollup is what the writes kept
-    before = session.exec(
-        select(
-            UsageDay.imported,
-            UsageDay.project_key,
-            UsageDay.source,
-            UsageDay.subject_id,
-            UsageDay.day,
-            UsageDay.created,
-            UsageDay.used,
-        )
-    ).all()
+    before = _rollup_rows(session)
     assert rollup.rebuild(session.connection()) == len(before)
-    after = session.exec(
-        select(
-            UsageDay.imported,
-            UsageDay.project_key,
-            UsageDay.source,
-            UsageDay.subject_id,
-            UsageDay.day,
-            UsageDay.created,
-            UsageDay.used,
-        )
-    ).all()
-    assert sorted(before) == sorted(after)
+    after = _rollup_rows(session)
+    assert before == after
 
 
 def test_a_rolled_back_write_leaves_the_rollup_unchanged(session: Session) -> None:

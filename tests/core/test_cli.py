@@ -16,7 +16,7 @@ from crm_impl.core.db import get_engine
 from crm_impl.core.models import AuditEntry, UserAccount
 
 CLI_DIR = Path(__file__).resolve().parents[2] / "crm_impl" / "cli"
-DOMAIN_MODULES = ["core", "pipeline", "rollout", "defects", "budget", "imports"]
+DOMAIN_MODULES = ["core", "pipeline", "rollout", "defects", "budget", "training", "adoption", "dq", "imports"]
 
 
 def _cli_imports(module: str) -> set[str]:
@@ -71,6 +71,12 @@ def test_every_command_answers_help():
         ["report", "budget"],
         ["budget"],
         ["budget", "snapshot"],
+        ["report", "adoption"],
+        ["report", "dq"],
+        ["dq"],
+        ["dq", "snapshot"],
+        ["adoption"],
+        ["adoption", "rebuild-usage"],
     ]
     for args in commands:
         result = runner.invoke(app, [*args, "--help"])

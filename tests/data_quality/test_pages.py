@@ -45,3 +45,24 @@ def test_records_page_lists_the_demo_slips(app_as):
     table = at.dataframe[0].value
     assert (table["record"] == "Test Test").any() and (table["record"] == "Umowa ramowa 2027").any()
     assert table["what"].str.contains("looks made up").any()
+
+
+@pytest.mark.parametrize(
+    ("locale", "owner", "department"), [("en", "Owner", "Department"), ("pl", "Opiekun", "Dział")]
+)
+def test_overview_tables_are_named_in_both_languages(app_as, demo_url, locale, owner, department):
+    from crm_impl.core.i18n import catalogue
+    from crm_impl.data_quality.rules import REGISTRY
+
+    names = catalogue(locale)
+    assert all(f"dq.rule_name.{r.id}" in names for r in REGISTRY)
+    with Session(get_engine(demo_url)) as session:
+        top = metrics.top_issues(queries.run(queries.load(session)), 15)
+    at = app_as("management", "pages/data_quality/overview.py", locale=locale)
+    frames = [df.value for df in at.dataframe]
+    issues = next(df for df in frames if "rule" in df.columns)
+    # the rule's name, not its per-record message with the values left out ("… (similarity )")
+    assert issues["rule"].tolist() == [names[f"dq.rule_name.{r}"] for r in top["rule"]]
+    assert not issues["rule"].str.contains("…|\\( ?\\)|\\{", regex=True).any()
+    firsts = [df.columns[0] for df in frames]
+    assert owner in firsts and department in firsts and "group" not in firsts

@@ -301,3 +301,60 @@ def test_one_meaning_of_empty_nip_and_suggestion_with_the_importer_and_services(
     for value in ("technolgy", "GTXPro", "zzz"):
         choices = ["technology", "retail", "GTX Pro"]
         assert suggest(value, choices) == cleaning.suggest(value, choices)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "en",
+            [
+                "The value 5,000,000 is implausible (a round million or far above the rest).",
+                "The value -12.50 is negative.",
+                "Expected to close on 1 Jun 2025, still open.",
+                "Dated before the deal was created: Delivered on.",
+            ],
+        ),
+        (
+            "pl",
+            [
+                "Wartość 5 000 000 jest niewiarygodna (okrągły milion lub znacznie powyżej reszty).",
+                "Wartość -12,50 jest ujemna.",
+                "Miała się zamknąć 1 cze 2025, wciąż otwarta.",
+                "Data wcześniejsza niż utworzenie szansy: Data dostawy.",
+            ],
+        ),
+    ],
+)
+def test_messages_show_amounts_dates_and_fields_in_the_language(locale, expected):
+    """The scan keeps raw values ("5000000.0", "2025-06-01", "actual_delivery"); the "what is
+    wrong" line shows them as the language writes them."""
+    from crm_impl.core.i18n import set_locale
+    from crm_impl.data_quality.queries import messages
+
+    found = rules.scan(
+        {
+            "deal": pd.DataFrame(
+                [
+                    deal(id=1, value=5_000_000.0),
+                    deal(id=2, value=-12.5),
+                    deal(id=3, expected_close=pd.Timestamp("2025-06-01")),
+                    deal(id=4, actual_delivery=pd.Timestamp("2025-05-01")),
+                ]
+            )
+        },
+        ctx(),
+    )
+    wanted = [
+        "deal.value_implausible",
+        "deal.value_negative",
+        "deal.close_overdue",
+        "deal.dates_out_of_order",
+    ]
+    issues = found.issues.set_index("rule").loc[wanted].reset_index()
+    set_locale(locale)
+    try:
+        shown = [m.replace("\u00a0", " ").replace("\u2212", "-") for m in messages(issues)]
+    finally:
+        set_locale("en")
+    assert shown == expected

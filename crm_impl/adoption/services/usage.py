@@ -3,7 +3,11 @@
 (`crm_impl.adoption.importing`), in the caller's transaction; permission `adoption.import`.
 
 In-app use needs no write of its own: every service write already leaves one audit entry, and
-the audit log is where in-app use is read from (`crm_impl.adoption.queries.usage`)."""
+the audit log is where in-app use is read from (`crm_impl.adoption.queries.usage`).
+
+`rebuild_usage` recomputes the usage rollup from the audit log and the imported events (after
+rows were written behind SQLAlchemy's back, e.g. a bulk load in raw SQL): `crm-impl adoption
+rebuild-usage`, the administrator only (`adoption.import`), audited."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from sqlmodel import Session
 from crm_impl.adoption import rollup
 from crm_impl.adoption.models import ActivityEvent, UsageImport
 from crm_impl.adoption.vocabulary import USE_ACTIONS
-from crm_impl.core import writes
+from crm_impl.core import audit, writes
 from crm_impl.core.errors import ValidationError
 from crm_impl.core.models import Project
 from crm_impl.core.permissions import Actor, require
@@ -97,4 +101,21 @@ def add_events(
     return n
 
 
-__all__ = ["EVENT_COLUMNS", "PERMISSION", "add_events", "check_source", "start_import"]
+def rebuild_usage(*, session: Session, actor: Actor) -> int:
+    """Recompute the whole usage rollup from the events, in the caller's transaction (audited);
+    returns its rows. The administrator only: the permission of the usage imports."""
+    require(actor, PERMISSION)
+    rows = rollup.rebuild(session.connection())
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="usage_rollup",
+        entity_id="",
+        action="rebuild",
+        after={"rows": rows},
+    )
+    writes.flush(session)
+    return rows
+
+
+__all__ = ["EVENT_COLUMNS", "PERMISSION", "add_events", "check_source", "rebuild_usage", "start_import"]

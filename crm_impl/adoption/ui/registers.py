@@ -179,10 +179,11 @@ def show_readiness(view: pd.DataFrame) -> None:
             "responses": count_column("responses"),
             **{e: st.column_config.NumberColumn(element(e)) for e in ADKAR_ELEMENTS},
             "barrier_label": field("barrier"),
-            "adoption_rate": pct_column("adoption_rate"),
+            # labels only: a column format would override the styler's localised percentages
+            "adoption_rate": field("adoption_rate"),
             "active": count_column("active"),
             "users": count_column("users"),
-            "coverage": pct_column("coverage"),
+            "coverage": field("coverage"),
         },
     )
 

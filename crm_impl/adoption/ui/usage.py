@@ -61,17 +61,25 @@ def source_label(source: str) -> str:
     return t("adoption.usage.source_app") if source == "app" else source
 
 
+SHARES = ("dau_share", "stickiness", "adoption_rate")
+
+
+def shares_in_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    """The share columns × 100, shown by `group_config` to one decimal like the headline."""
+    return frame.assign(**{c: frame[c] * 100 for c in SHARES if c in frame.columns})
+
+
 def group_config(column: str) -> dict[str, Any]:
-    """Column configuration of a metrics.by_group frame."""
+    """Column configuration of a metrics.by_group frame (its shares through `shares_in_percent`)."""
     return {
         column: field(column),
         "licensed": st.column_config.NumberColumn(field("licensed"), format="%d"),
         "mau": st.column_config.NumberColumn(field("mau"), format="%d"),
         "wau": st.column_config.NumberColumn(field("wau"), format="%d"),
         "dau_mean": st.column_config.NumberColumn(field("dau_mean"), format="%.1f"),
-        "dau_share": st.column_config.NumberColumn(field("dau_share"), format="percent"),
-        "stickiness": st.column_config.NumberColumn(field("stickiness"), format="percent"),
-        "adoption_rate": st.column_config.NumberColumn(field("adoption_rate"), format="percent"),
+        "dau_share": st.column_config.NumberColumn(field("dau_share"), format="%.1f%%"),
+        "stickiness": st.column_config.NumberColumn(field("stickiness"), format="%.1f%%"),
+        "adoption_rate": st.column_config.NumberColumn(field("adoption_rate"), format="%.1f%%"),
         "created_per_active": st.column_config.NumberColumn(field("created_per_active"), format="%.1f"),
         "updated_per_active": st.column_config.NumberColumn(field("updated_per_active"), format="%.1f"),
         "never_active": st.column_config.NumberColumn(field("never_active"), format="%d"),
