@@ -185,7 +185,9 @@ def as_json(data: dict[str, Any]) -> dict[str, Any]:
         "earned_value": {
             k: (round(v, 4) if isinstance(v, float) else v) for k, v in data["earned_value"].as_dict().items()
         },
-        "history": records(history, ["month", "pv", "ev", "ac", "cpi", "spi", "partial"]),
+        "history": records(
+            history, ["month", "bac", "pv", "ev", "ac", "cv", "sv", "cpi", "spi", "eac", "etc", "vac", "partial"]
+        ),
         "training_share": None if data["training_share"] is None else round(data["training_share"], 4),
         "band": data["band"],
         "findings": [f.as_dict() for f in data["findings"]],
