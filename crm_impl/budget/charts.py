@@ -122,7 +122,8 @@ def earned_value(history: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerC
 def indices(history: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
     """CPI and SPI per month with the 1.0 line (above: under budget / ahead of schedule).
 
-    labels: {"month", "value", "series", "partial", "partial_yes", "partial_no", "cpi", "spi"}."""
+    labels: {"month", "index", "series", "partial", "partial_yes", "partial_no", "cpi", "spi"}: the
+    y axis is titled "index" (a ratio, not an amount)."""
     data = history.melt(id_vars=["month", "partial"], value_vars=["cpi", "spi"], var_name="series")
     data["value"] = pd.to_numeric(data["value"], errors="coerce")
     data = data.dropna(subset=["value"])
@@ -135,4 +136,5 @@ def indices(history: pd.DataFrame, *, labels: dict[str, str]) -> alt.LayerChart:
         .mark_rule(color=theme.GREY, strokeDash=[4, 4])
         .encode(y="one:Q")
     )
-    return alt.LayerChart(layer=[_line_with_partial(data, INDEX_COLORS, series, labels, ".2f"), rule])
+    axis = labels | {"value": labels["index"]}
+    return alt.LayerChart(layer=[_line_with_partial(data, INDEX_COLORS, series, axis, ".2f"), rule])

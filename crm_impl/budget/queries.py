@@ -161,6 +161,9 @@ def budget_report(
     return report(session, project_id, today=today)
 
 
+EV_FIGURES = ["bac", "pv", "ev", "ac", "cv", "sv", "cpi", "spi", "eac", "etc", "vac"]
+
+
 def as_json(data: dict[str, Any]) -> dict[str, Any]:
     """The report as plain JSON values (`crm-impl report budget --json`)."""
 
@@ -185,7 +188,7 @@ def as_json(data: dict[str, Any]) -> dict[str, Any]:
         "earned_value": {
             k: (round(v, 4) if isinstance(v, float) else v) for k, v in data["earned_value"].as_dict().items()
         },
-        "history": records(history, ["month", "pv", "ev", "ac", "cpi", "spi", "partial"]),
+        "history": records(history, ["month", *EV_FIGURES, "partial"]),
         "training_share": None if data["training_share"] is None else round(data["training_share"], 4),
         "band": data["band"],
         "findings": [f.as_dict() for f in data["findings"]],

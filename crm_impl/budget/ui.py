@@ -74,6 +74,7 @@ def chart_labels() -> dict[str, str]:
     return words | {
         "amount": t("budget.chart.amount"),
         "value": t("budget.chart.amount"),
+        "index": t("budget.chart.index"),
         "series": t("budget.chart.series"),
         "month": t("budget.chart.month"),
         "partial": t("budget.chart.partial"),
@@ -124,7 +125,7 @@ def findings(found: list[Finding], currency: str) -> None:
 
 
 def ev_tiles(ev: EarnedValue, currency: str) -> None:
-    """BAC, PV, EV, AC and the indices as metric tiles."""
+    """BAC, PV, EV, AC, the variances, the indices and the estimates as metric tiles."""
     row = cols(4)
     row[0].metric(t("budget.ev.bac"), money(ev.bac, currency))
     row[1].metric(t("budget.ev.pv"), money(ev.pv, currency))
@@ -133,8 +134,12 @@ def ev_tiles(ev: EarnedValue, currency: str) -> None:
     row = cols(4)
     row[0].metric(t("budget.ev.cpi"), ratio(ev.cpi), help=t("budget.ev.cpi_help"))
     row[1].metric(t("budget.ev.spi"), ratio(ev.spi), help=t("budget.ev.spi_help"))
-    row[2].metric(t("budget.ev.eac"), money(ev.eac, currency))
-    row[3].metric(t("budget.ev.vac"), money(ev.vac, currency))
+    row[2].metric(t("budget.ev.cv"), money(ev.cv, currency), help=t("budget.ev.cv_help"))
+    row[3].metric(t("budget.ev.sv"), money(ev.sv, currency), help=t("budget.ev.sv_help"))
+    row = cols(4)
+    row[0].metric(t("budget.ev.eac"), money(ev.eac, currency), help=t("budget.ev.eac_help"))
+    row[1].metric(t("budget.ev.etc"), money(ev.etc, currency), help=t("budget.ev.etc_help"))
+    row[2].metric(t("budget.ev.vac"), money(ev.vac, currency), help=t("budget.ev.vac_help"))
 
 
 def ev_table(history: pd.DataFrame, currency: str) -> None:

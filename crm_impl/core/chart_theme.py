@@ -93,9 +93,10 @@ def label_expr(labels: Mapping[str, str]) -> str:
 
 def _legend(labels: Mapping[str, str], orient: Orient, symbol: str | None) -> alt.Legend:
     # labelLimit 0 and two or three entries a row: a legend entry is never cut short by the chart's
-    # width (Polish labels are longer than English ones)
+    # width (Polish labels are longer than English ones); three long labels in a half-width chart
+    # ("Wartość planowana (PV)" …) do not fit one row either, so they wrap two a row too
     longest = max((len(v) for v in labels.values()), default=0)
-    per_row = 2 if longest > 12 and len(labels) > 3 else 3
+    per_row = 2 if longest > 12 and len(labels) >= 3 else 3
     columns = min(len(labels), per_row) if orient in ("bottom", "top") else 1
     if symbol is None:
         return alt.Legend(orient=orient, labelExpr=label_expr(labels), labelLimit=0, columns=columns)

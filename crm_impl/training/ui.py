@@ -67,10 +67,6 @@ def label(kind: str, value: Any) -> str:
     return common.EMPTY if value is None or value == "" else t(f"training.{kind}.{value}")
 
 
-def pct_column(name: str) -> Any:
-    return st.column_config.NumberColumn(field(name), format="percent")
-
-
 def count_column(name: str) -> Any:
     return st.column_config.NumberColumn(field(name), format="%d")
 
@@ -108,9 +104,17 @@ def sessions_table(pid: int) -> pd.DataFrame:
     df["trainer"] = df["trainer_id"].map(lambda v: who.get(int(v), "") if pd.notna(v) else "")
     df["status_label"] = df["status"].map(lambda v: label("status", v))
     df["audience_text"] = df["audience"].map(lambda v: ", ".join(v or []))
+    df["where"] = [place(bool(o), str(v or "")) for o, v in zip(df["online"], df["venue"], strict=True)]
     df["invited"] = df["id"].map(invited).fillna(0).astype(int)
     df["attended"] = df["id"].map(attended).fillna(0).astype(int)
     return df.sort_values(["session_date", "id"], ascending=False).reset_index(drop=True)
+
+
+def place(online: bool, venue: str) -> str:
+    """Where a session takes place: "Online · <link or tool>", the room, or a dash."""
+    if online:
+        return f"{field('online')} · {venue}" if venue else field("online")
+    return venue or common.EMPTY
 
 
 def show_sessions(df: pd.DataFrame) -> None:
@@ -125,6 +129,7 @@ def show_sessions(df: pd.DataFrame) -> None:
             "module",
             "trainer",
             "audience_text",
+            "where",
             "status_label",
             "invited",
             "attended",
@@ -136,6 +141,7 @@ def show_sessions(df: pd.DataFrame) -> None:
             "module": field("module"),
             "trainer": field("trainer"),
             "audience_text": field("audience"),
+            "where": field("where"),
             "status_label": field("status"),
             "invited": count_column("invited"),
             "attended": st.column_config.NumberColumn(t("training.ui.attended_count"), format="%d"),

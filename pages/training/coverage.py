@@ -39,14 +39,17 @@ cov = metrics.coverage(status)
 st.subheader(t("training.ui.by_department"))
 st.altair_chart(charts.coverage(cov, labels=ui.chart_labels()), width="stretch")
 st.dataframe(
-    cov.assign(department=cov["department"].replace("", common.EMPTY)),
+    cov.assign(
+        department=cov["department"].replace("", common.EMPTY),
+        share=cov["share"].map(lambda v: fmt_pct(v, 1)),  # as the tile writes it, in the reader's language
+    ),
     hide_index=True,
     width="stretch",
     column_config={
         "department": ui.field("department"),
         "licensed": ui.count_column("licensed"),
         "trained": ui.count_column("trained"),
-        "share": ui.pct_column("share"),
+        "share": st.column_config.TextColumn(ui.field("share")),
     },
 )
 
@@ -70,18 +73,28 @@ else:
         ui.export_frame(left, ["name", "department", "next_session"]), "untrained.csv", key="untrained_csv"
     )
 
-st.subheader(t("training.ui.scores_by_module"))
-modules = scores["by_module"]
+modules, by_department = scores["by_module"], scores["by_department"]
 if modules.empty:
+    st.subheader(t("training.ui.scores_by_module"))
     st.info(t("training.ui.no_scores"), icon=":material/info:")
 else:
-    st.dataframe(
-        modules,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "module": ui.field("module"),
-            "mean": st.column_config.NumberColumn(ui.field("mean_score"), format="%.1f"),
-            "scored": ui.count_column("scored"),
-        },
-    )
+    by_module_col, by_department_col = st.columns(2)
+    for where, heading, frame, key in (
+        (by_module_col, "training.ui.scores_by_module", modules, "module"),
+        (by_department_col, "training.ui.scores_by_department", by_department, "department"),
+    ):
+        with where:
+            st.subheader(t(heading))
+            st.dataframe(
+                frame.assign(
+                    mean=frame["mean"].map(lambda v: fmt_number(v, 1)),
+                    **{key: frame[key].replace("", common.EMPTY)},
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    key: ui.field(key),
+                    "mean": st.column_config.TextColumn(ui.field("mean_score")),
+                    "scored": ui.count_column("scored"),
+                },
+            )

@@ -33,7 +33,13 @@ c[1].metric(
     delta_color="off",
     delta_arrow="off",
 )
-c[2].metric(t("training.ui.actions_trained"), fmt_number(trained["actions_per_user"], 1))
+c[2].metric(
+    t("training.ui.actions_trained"),
+    fmt_number(trained["actions_per_user"], 1),
+    t("training.ui.actions_untrained", n=fmt_number(untrained["actions_per_user"], 1)),
+    delta_color="off",
+    delta_arrow="off",
+)
 c[3].metric(t("training.ui.median_days"), fmt_number(summary["median_days"], 1))
 st.caption(tn("training.ui.effect_note", eff["window_days"], unused=summary["not_used_since"]))
 

@@ -53,6 +53,14 @@ def test_report_budget_json_and_text(db_url, budget_world):
     ev = data["earned_value"]
     assert (ev["bac"], ev["pv"], ev["ev"], ev["ac"]) == (78000.0, 43900.0, 37982.61, 32000.0)
     assert ev["cpi"] == 1.187 and ev["spi"] == 0.8652
+    # over time: every EV figure per month (no snapshot yet: February is the month in progress)
+    assert data["history"] == [
+        {
+            "month": "2026-02", "bac": 78000.0, "pv": 43900.0, "ev": 37982.61, "ac": 32000.0,
+            "cv": 5982.61, "sv": -5917.39, "cpi": 1.19, "spi": 0.87, "eac": 65714.28, "etc": 33714.28,
+            "vac": 12285.72, "partial": True,
+        }
+    ]  # fmt: skip
     cats = {c["category"]: c for c in data["by_category"]}
     assert cats["analysis"] == {
         "category": "analysis", "planned": 10000.0, "committed": 0.0, "actual": 12000.0,

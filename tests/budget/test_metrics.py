@@ -155,3 +155,20 @@ def test_months():
     assert metrics.month_end(date(2026, 2, 10)) == date(2026, 2, 28)
     assert metrics.last_closed_month(date(2026, 3, 1)) == date(2026, 2, 1)
     assert metrics.last_closed_month(date(2026, 1, 15)) == date(2025, 12, 1)
+
+
+def test_the_ev_legend_wraps_so_no_series_is_cut_off():
+    """Three long labels in a half-width chart: two a row, so "Actual cost (AC)" is never clipped."""
+    from crm_impl.budget import charts
+
+    snaps = pd.DataFrame(
+        {"month": [date(2026, 1, 1)], "bac": [78_000], "pv": [10_000], "ev": [9_000], "ac": [12_000]}
+    )
+    labels = {
+        "month": "Miesiąc", "value": "Kwota", "series": "Seria", "partial": "Miesiąc w toku",
+        "partial_yes": "tak", "partial_no": "nie", "pv": "Wartość planowana (PV)",
+        "ev": "Wartość wypracowana (EV)", "ac": "Koszt rzeczywisty (AC)",
+    }  # fmt: skip
+    spec = charts.earned_value(metrics.history(snaps, None), labels=labels).to_dict()
+    legends = [layer["encoding"]["color"]["legend"] for layer in spec["layer"]]
+    assert all(legend["columns"] == 2 and legend["labelLimit"] == 0 for legend in legends)

@@ -5,13 +5,14 @@ see the forms; the earned-value page opened by a PM freezes the newest closed mo
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from crm_impl.budget import metrics
+from crm_impl.budget import metrics, queries
 from crm_impl.budget.models import BudgetLine, CostPosting, EvSnapshot
 from crm_impl.core.db import get_engine
 from crm_impl.core.i18n import fmt_money, fmt_pct, set_locale
@@ -124,3 +125,27 @@ def test_a_pm_opening_earned_value_freezes_the_last_closed_month_once(app_as, de
         assert again.taken_by == "pm_vendor"
     history = at.dataframe[0].value
     assert history.iloc[-1, 1] == "yes (so far)"  # the month in progress is marked partial
+
+
+def test_the_earned_value_page_shows_every_figure_now_and_titles_the_indices_axis(app_as, demo_url):
+    with _session(demo_url) as session:
+        pid = int(session.exec(select(Project.id)).one() or 0)
+        ev = queries.report(session, pid)["earned_value"]
+    at = app_as("management", "pages/budget/earned_value.py")
+    money = {
+        "Budget at completion (BAC)": ev.bac,
+        "Planned value (PV)": ev.pv,
+        "Earned value (EV)": ev.ev,
+        "Actual cost (AC)": ev.ac,
+        "Cost variance (CV)": ev.cv,
+        "Schedule variance (SV)": ev.sv,
+        "Estimate at completion (EAC)": ev.eac,
+        "Estimate to complete (ETC)": ev.etc,
+        "Variance at completion (VAC)": ev.vac,
+    }
+    for label, value in money.items():
+        assert metric(at, label) == fmt_money(value, "PLN"), label
+    assert metric(at, "CPI") == f"{ev.cpi:.2f}" and metric(at, "SPI") == f"{ev.spi:.2f}"
+    specs = [json.dumps(json.loads(c.proto.spec)) for c in at.get("vega_lite_chart")]
+    indices = next(s for s in specs if "cpi" in s)
+    assert '"title": "Index"' in indices and '"title": "Amount"' not in indices  # a ratio, not money

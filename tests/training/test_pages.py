@@ -104,3 +104,62 @@ def test_steering_share_on_the_page_is_the_metric(app_as, demo_url):
     at = app_as("management", "pages/training/meetings.py")
     assert metric(at, "Steering meetings held") == fmt_number(steer["held"])
     assert metric(at, "With management present") == fmt_pct(steer["share"], 1)
+
+
+def test_sessions_show_where_they_take_place(app_as, demo_url):
+    from crm_impl.training.models import TrainingSession
+
+    with Session(get_engine(demo_url)) as session:
+        rows = session.exec(select(TrainingSession)).all()
+    assert len(rows) >= 20  # the demo: 20+ sessions
+    at = app_as("trainer", "pages/training/sessions.py")
+    table = at.dataframe[0].value.set_index("id")
+    for row in rows:
+        expected = f"Online · {row.venue}" if row.online else row.venue
+        assert table.loc[row.id, "where"] == expected, row.title
+    assert any(r.online for r in rows) and any(not r.online for r in rows)
+
+
+def test_coverage_shares_and_scores_per_department_in_the_readers_language(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        frames = queries.load(session, _pid(session))
+    status = metrics.training_status(frames.people, frames.sessions, frames.attendance, frames.go_live)
+    cov = metrics.coverage(status)
+    by_department = metrics.scores(frames.sessions, frames.attendance, frames.people)["by_department"]
+    pl = app_as("pm_client", "pages/training/coverage.py", locale="pl")
+    shown = pl.dataframe[0].value
+    assert shown["share"].tolist() == [fmt_pct(v, 1).replace(".", ",") for v in cov["share"]]
+    scores = pl.dataframe[-1].value  # the last table: scores per department
+    assert scores["department"].tolist() == by_department["department"].replace("", "–").tolist()
+    assert scores["mean"].tolist() == [fmt_number(v, 1).replace(".", ",") for v in by_department["mean"]]
+
+
+def test_effect_compares_the_actions_of_trained_and_untrained_users(app_as, demo_url):
+    with Session(get_engine(demo_url)) as session:
+        frames = queries.load(session, _pid(session))
+    from datetime import date
+
+    status = metrics.training_status(frames.people, frames.sessions, frames.attendance, frames.go_live)
+    eff = metrics.effect(status, frames.usage, date.today())
+    at = app_as("pm_client", "pages/training/effect.py")
+    tile = next(m for m in at.metric if m.label == "Actions per trained user")
+    assert tile.value == fmt_number(eff["trained"]["actions_per_user"], 1)
+    assert tile.proto.delta == f"untrained: {fmt_number(eff['untrained']['actions_per_user'], 1)} per user"
+
+
+def test_the_demo_has_20_plus_sessions_with_attendance_and_scores_and_a_year_of_meetings(demo_url):
+    from crm_impl.training.models import TrainingSession
+
+    with Session(get_engine(demo_url)) as session:
+        sessions = session.exec(select(TrainingSession)).all()
+        attendance = session.exec(select(Attendance)).all()
+        meetings = session.exec(select(Meeting)).all()
+    held = {s.id for s in sessions if s.status == "held"}
+    recorded = {a.session_id for a in attendance if a.attended is not None}
+    scored = [a.score for a in attendance if a.score is not None]
+    assert len(sessions) >= 20 and len(held) >= 10
+    assert len(recorded & held) >= 10 and scored and all(0 <= s <= 100 for s in scored)
+    days = sorted(m.meeting_date for m in meetings)
+    assert {m.kind for m in meetings} == {"steering", "benefit_demo", "motivation", "workshop"}
+    months = {(d.year, d.month) for d in days}
+    assert len(months) >= 12  # a year of meetings: those held since the project began and those planned
