@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core.db import read_session
-from crm_impl.core.i18n import get_locale, t
+from crm_impl.core.i18n import fmt_number, get_locale, t
 from crm_impl.core.permissions import Actor
 from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
@@ -112,9 +112,35 @@ def link(entity: pd.Series, record_id: pd.Series, account_id: pd.Series) -> pd.S
     return out.where((entity == "deal") | account_id.notna(), None)
 
 
-def fix_form(actor: Actor, issues: pd.DataFrame) -> None:
+def _record_score(scores: pd.DataFrame, entity: str, record_id: int) -> float:
+    row = scores[(scores["entity"] == entity) & (scores["id"] == record_id)]
+    return float(row["score"].iloc[0]) if len(row) and pd.notna(row["score"].iloc[0]) else 100.0
+
+
+def score_moved(scores: pd.DataFrame) -> None:
+    """The record last shown in the fix form: when its score has changed since (the user's
+    save, or anyone's), say so once, before and after — the feedback of a fix."""
+    watched = st.session_state.pop("dq_fix_watch", None)
+    if watched is None:
+        return
+    entity, record_id, label, before = watched
+    after = _record_score(scores, entity, record_id)
+    if round(after, 1) != round(before, 1):
+        st.success(
+            t(
+                "dq.ui.score_moved",
+                record=common.plain(label),
+                before=fmt_number(before, 1),
+                after=fmt_number(after, 1),
+            ),
+            icon=":material/trending_up:" if after > before else ":material/trending_down:",
+        )
+
+
+def fix_form(actor: Actor, issues: pd.DataFrame, scores: pd.DataFrame) -> None:
     """Pick a flagged contact or account and correct its fields here; saved through the
-    pipeline's services (owner or manager only, version-checked, audited)."""
+    pipeline's services (owner or manager only, version-checked, audited). `scores`: every
+    record's score (`metrics.record_scores`), for the before/after of a fix (`score_moved`)."""
     fixable = issues[issues["entity"].isin(["contact", "account"])]
     if fixable.empty or not actor.can("deal.write"):
         return
@@ -130,6 +156,12 @@ def fix_form(actor: Actor, issues: pd.DataFrame) -> None:
     if picked is None:
         return
     entity, record_id = picked
+    st.session_state["dq_fix_watch"] = (
+        entity,
+        int(record_id),
+        str(fixable["label"].iloc[options.index(picked)]),
+        _record_score(scores, entity, int(record_id)),
+    )
     with read_session() as session:
         row: Contact | Account | None = (
             session.get(Contact, int(record_id))

@@ -8,12 +8,13 @@ import streamlit as st
 
 from crm_impl.core.i18n import t, tn
 from crm_impl.core.ui import common
+from crm_impl.data_quality import metrics
 from crm_impl.data_quality import ui as dq
 from crm_impl.data_quality.vocabulary import DIMENSIONS, ENTITIES
 
 actor = common.page("pages/data_quality/records.py")
 issues = dq.record_issues()
-_found, data = dq.scan()
+found, data = dq.scan()
 owners = data.owners.set_index("id")["name"].to_dict()
 
 c = st.columns(3)
@@ -43,6 +44,8 @@ if dimensions:
 if owner is not None:
     shown = shown[shown["owner_id"] == owner]
 
+scores = metrics.record_scores(found)
+dq.score_moved(scores)  # the record fixed on the previous run: its score before and after
 st.caption(tn("dq.ui.shown", len(shown)))
 if shown.empty:
     st.info(t("dq.ui.none"), icon=":material/check_circle:")
@@ -72,4 +75,4 @@ else:
         },
     )
     common.csv_download(table.drop(columns="fix"), "data-quality-records.csv", key="dq_records_csv")
-    dq.fix_form(actor, shown)
+    dq.fix_form(actor, shown, scores)

@@ -2,12 +2,13 @@
 show no data; allowed pages draw their charts; the overall figure is the scan's."""
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from crm_impl.core.db import get_engine
 from crm_impl.core.i18n import fmt_number
 from crm_impl.core.ui.nav import PAGES
 from crm_impl.data_quality import metrics, queries
+from crm_impl.pipeline.models import Contact
 from tests.apptest import ROLE_LOGINS
 from tests.core.test_pages import metric
 from tests.core.test_permissions import EXPECTED
@@ -66,3 +67,27 @@ def test_overview_tables_are_named_in_both_languages(app_as, demo_url, locale, o
     assert not issues["rule"].str.contains("…|\\( ?\\)|\\{", regex=True).any()
     firsts = [df.columns[0] for df in frames]
     assert owner in firsts and department in firsts and "group" not in firsts
+
+
+def test_fixing_a_contact_says_its_score_before_and_after(app_as, demo_url):
+    """The demo's made-up contact (placeholder e-mail, repeated-digit phone), corrected in the
+    records page's form: the next run says her score went from what the scan gave to 100."""
+    person = "Anna Wiśniewska"
+    with Session(get_engine(demo_url)) as session:
+        scores = metrics.record_scores(queries.run(queries.load(session)))
+        contact = session.exec(select(Contact).where(Contact.full_name == person)).one()
+    before = scores[(scores["entity"] == "contact") & (scores["id"] == contact.id)]["score"].iloc[0]
+    assert before < 100
+    at = app_as("sales_manager", "pages/data_quality/records.py")
+    at.session_state["dq_fix_pick"] = ("contact", contact.id)  # picked in the "Record to fix" box
+    at.run()
+    form = f"dq_fix_contact_{contact.id}_"  # + the version the form shows
+    fields = {w.label: w for w in at.text_input if w.form_id.startswith(form)}
+    fields["E-mail"].input("anna.wisniewska@budmax.pl")
+    fields["Phone"].input("+48 601 234 567")
+    next(b for b in at.button if b.form_id.startswith(form) and b.label == "Save").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    moved = [s.value for s in at.success]
+    assert f"{person}: score {fmt_number(before, 1)} → 100.0." in moved, moved
+    at.run()  # said once: the next run (nothing changed) does not repeat it
+    assert not any(person in s.value for s in at.success)

@@ -1,7 +1,7 @@
 """A sales manager fixes a flagged record in Chromium and watches the score change: the demo's
 contact "Anna Wiśniewska" was entered with a placeholder e-mail (test@example.com) and a
 repeated-digit phone; corrected on the records page, she leaves the list of records with an
-issue and the overall score does not fall."""
+issue, the page says her score rose to 100, and the overall score does not fall."""
 
 import re
 
@@ -40,6 +40,8 @@ def test_fixing_a_flagged_contact_takes_it_off_the_list(page):
     form.get_by_role("button", name="Save").click()
     wait_ready(page)
     expect(page.get_by_text("Saved. The scores are recomputed.").first).to_be_visible(timeout=20000)
+    # her own score, before and after the fix
+    expect(page.get_by_text(re.compile(f"^{PERSON}: score [0-9.]+ → 100.0.$"))).to_be_visible(timeout=20000)
 
     go_to(page, "data_quality_overview")
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible(timeout=30000)
