@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -52,6 +53,9 @@ class Results:
     errors: Counter[str] = field(default_factory=Counter)
     conflicts: int = 0
     examples: list[str] = field(default_factory=list)
+    # the server's part of each interaction: from the browser's rerun request to the run's end
+    server: list[float] = field(default_factory=list)
+    cpu: tuple[float, float] = (0.0, 0.0)  # CPU seconds of the app process, of the whole machine
 
     def error(self, kind: str, detail: str) -> None:
         self.errors[kind] += 1
@@ -111,6 +115,7 @@ async def interact(page: Any, runs: Runs, results: Results, kind: str, action: A
             break
         await asyncio.sleep(POLL)
     results.times[kind].append(time.perf_counter() - start)
+    results.server.append(runs.finished_at - runs.requested_at)
     await check_screen(page, results, kind)
 
 
@@ -182,6 +187,31 @@ async def round_of_work(page: Any, runs: Runs, results: Results, rng: random.Ran
     await open_page(page, runs, results, "pipeline_dashboard")
 
 
+def _app_pid(url: str) -> int | None:
+    """The process serving `url` (started with --server.port PORT)."""
+    port = url.rsplit(":", 1)[1].strip("/")
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--server.port" in args and args[args.index(b"--server.port") + 1 :][:1] == [port.encode()]:
+            return int(proc.name)
+    return None
+
+
+def _cpu(pid: int | None) -> tuple[float, float]:
+    """CPU seconds so far: of process `pid` (user + system), and of the whole machine (busy)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    own = 0.0
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / tick
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(v) for i, v in enumerate(cpu) if i not in (3, 4))  # all but idle and iowait
+    return own, busy / tick
+
+
 async def load(url: str, sessions: int, duration: float) -> Results:
     """Sign every session in (all at once; each sign-in is timed), then let them all work for
     `duration` seconds at once."""
@@ -192,9 +222,13 @@ async def load(url: str, sessions: int, duration: float) -> Results:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         signed_in = await asyncio.gather(*(sign_in(browser, url, n, results) for n in range(sessions)))
         deadline = time.perf_counter() + duration
+        pid = _app_pid(url)
+        before = _cpu(pid)
         await asyncio.gather(
             *(work(s[0], s[1], n, deadline, results) for n, s in enumerate(signed_in) if s is not None)
         )
+        after = _cpu(pid)
+        results.cpu = (after[0] - before[0], after[1] - before[1])
         await browser.close()
     return results
 
@@ -213,6 +247,15 @@ def report(results: Results, sessions: int, duration: float) -> bool:
         if values:
             p50, p95 = percentile(values, 50), percentile(values, 95)
             print(f"{kind:<28}{len(values):>6}{p50:>9.2f}{p95:>9.2f}{max(values):>9.2f}")
+    if results.server:
+        p50, p95 = percentile(results.server, 50), percentile(results.server, 95)
+        print(f"{'  of which the server run':<28}{len(results.server):>6}{p50:>9.2f}{p95:>9.2f}")
+    app, machine = results.cpu
+    if machine:
+        print(
+            f"CPU while working: the app process {app:.1f} s of {machine:.1f} s used on the machine "
+            f"({100 * app / machine:.0f} %; the rest is mostly the {sessions} browser sessions)"
+        )
     total = sum(results.errors.values())
     print(f"errors: {total}" + (f" {dict(results.errors)}" if total else ""))
     for example in results.examples:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -43,8 +44,15 @@ def prepare_database(url: str, *, demo: bool = True, extra_env: dict[str, str] |
 
 
 @contextmanager
-def running_app(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_app(db_url: str, *, env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+    """The app serving `db_url` on a free port; its output goes to `log` (default: a file
+    beside the database, or in the temp dir). Never a pipe nobody reads: once its 64 KiB
+    buffer is full the server blocks on its next log line and every session hangs."""
     port = free_port()
+    if log is None:
+        folder = Path(db_url.split("///", 1)[1]).parent if db_url.startswith("sqlite:///") else None
+        log = (folder or Path(tempfile.gettempdir())) / f"app-{port}.log"
+    out = log.open("ab")
     full_env = {**os.environ, "CRM_IMPL_DATABASE_URL": db_url, "CRM_IMPL_DEMO_MODE": "true", **(env or {})}
     proc = subprocess.Popen(
         [
@@ -62,7 +70,7 @@ def running_app(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[s
         ],
         cwd=ROOT,
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -84,6 +92,7 @@ def running_app(db_url: str, *, env: dict[str, str] | None = None) -> Iterator[s
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        out.close()
 
 
 def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
