@@ -188,6 +188,9 @@ def report_from_frames(frames: TrainingFrames, today: date, window_days: int = 3
             "by_department": _records(scores["by_department"]),
         },
         "effect": metrics.effect(status, frames.usage, today, window_days),
+        "effect_by_department": _records(
+            metrics.effect_by_department(status, frames.usage, today, window_days)
+        ),
         "first_use": metrics.first_use_summary(first_use),
         "meetings": {
             "total": len(frames.meetings),

@@ -43,6 +43,42 @@ c[2].metric(
 c[3].metric(t("training.ui.median_days"), fmt_number(summary["median_days"], 1))
 st.caption(tn("training.ui.effect_note", eff["window_days"], unused=summary["not_used_since"]))
 
+st.subheader(t("training.ui.effect_by_department"))
+st.caption(t("training.ui.effect_by_department_note"))
+by_department = metrics.effect_by_department(status, f.usage, ui.today(), eff["window_days"])
+shares = ["trained_active_share", "untrained_active_share"]
+st.dataframe(
+    by_department.assign(
+        department=by_department["department"].replace("", common.EMPTY),
+        **{c: by_department[c].map(lambda v: fmt_pct(v, 1) if pd.notna(v) else None) for c in shares},
+    ),
+    hide_index=True,
+    width="stretch",
+    placeholder=common.EMPTY,
+    column_order=[
+        "department",
+        "trained_users",
+        "trained_active_share",
+        "trained_actions_per_user",
+        "untrained_users",
+        "untrained_active_share",
+        "untrained_actions_per_user",
+    ],
+    column_config={
+        "department": ui.field("department"),
+        "trained_users": st.column_config.NumberColumn(t("training.ui.col_trained_users"), format="%d"),
+        "trained_active_share": t("training.ui.col_trained_active"),
+        "trained_actions_per_user": st.column_config.NumberColumn(
+            t("training.ui.col_trained_actions"), format="%.1f"
+        ),
+        "untrained_users": st.column_config.NumberColumn(t("training.ui.col_untrained_users"), format="%d"),
+        "untrained_active_share": t("training.ui.col_untrained_active"),
+        "untrained_actions_per_user": st.column_config.NumberColumn(
+            t("training.ui.col_untrained_actions"), format="%.1f"
+        ),
+    },
+)
+
 weekly = metrics.weekly_use(status, f.usage)
 st.subheader(t("training.ui.weekly_use"))
 if weekly.empty:

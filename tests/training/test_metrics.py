@@ -216,3 +216,44 @@ def test_workshop_involvement_per_department():
     assert per.loc["Sales", ["people", "involved"]].tolist() == [5, 1]
     assert per.loc["Logistics", ["people", "involved"]].tolist() == [2, 1]
     assert per.loc["Logistics", "share"] == 0.5
+
+
+def test_effect_within_departments_where_the_overall_comparison_points_the_wrong_way():
+    """Simpson's paradox, by hand: sales reps (trained or not) write far more than back-office
+    users, and most reps are untrained, so over everyone the untrained look busier; within each
+    department the trained use it more."""
+    people = pd.DataFrame(
+        {
+            "department": ["Sales"] * 4 + ["Office"] * 4,
+            "user_id": pd.array([1, 2, 3, 4, 5, 6, 7, 8], dtype="Int64"),
+            "trained": [True, False, False, False, True, True, True, False],
+        }
+    )
+    # Sales: trained 60; untrained 40, 30, 20. Office: trained 6, 4, 2; untrained 0.
+    actions = {1: 60, 2: 40, 3: 30, 4: 20, 5: 6, 6: 4, 7: 2}
+    usage = pd.DataFrame(
+        {
+            "user_id": pd.array(list(actions), dtype="Int64"),
+            "day": pd.to_datetime(["2026-03-10"] * len(actions)),
+            "actions": list(actions.values()),
+        }
+    )
+    overall = m.effect(people, usage, TODAY)
+    assert overall["trained"]["actions_per_user"] == 72 / 4 == 18.0
+    assert overall["untrained"]["actions_per_user"] == 90 / 4 == 22.5  # the wrong way round
+    by = m.effect_by_department(people, usage, TODAY).set_index("department")
+    assert by.loc["Sales", ["trained_actions_per_user", "untrained_actions_per_user"]].tolist() == [
+        60.0,
+        30.0,
+    ]
+    assert by.loc["Office", ["trained_actions_per_user", "untrained_actions_per_user"]].tolist() == [4.0, 0.0]
+    assert by.loc[
+        "Office", ["trained_users", "trained_active", "untrained_users", "untrained_active"]
+    ].tolist() == [
+        3,
+        3,
+        1,
+        0,
+    ]
+    assert by.loc["Office", "untrained_active_share"] == 0.0
+    assert list(by.index) == ["Office", "Sales"]

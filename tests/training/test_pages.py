@@ -2,6 +2,7 @@
 no data; allowed pages draw exactly their charts; the coverage figures are the database's; the
 PM's untrained list is exportable; my training shows my own record only; user text stays text."""
 
+import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
@@ -145,6 +146,14 @@ def test_effect_compares_the_actions_of_trained_and_untrained_users(app_as, demo
     tile = next(m for m in at.metric if m.label == "Actions per trained user")
     assert tile.value == fmt_number(eff["trained"]["actions_per_user"], 1)
     assert tile.proto.delta == f"untrained: {fmt_number(eff['untrained']['actions_per_user'], 1)} per user"
+    # and within each department, where the kind of work is alike
+    by = metrics.effect_by_department(status, frames.usage, date.today())
+    table = next(d.value for d in at.dataframe if "trained_actions_per_user" in d.value.columns)
+    assert table["department"].tolist() == by["department"].replace("", "–").tolist()
+    assert table["trained_actions_per_user"].tolist() == by["trained_actions_per_user"].tolist()
+    assert [None if pd.isna(v) else v for v in table["untrained_active_share"]] == [
+        fmt_pct(v, 1) if v == v else None for v in by["untrained_active_share"]
+    ]
 
 
 def test_the_demo_has_20_plus_sessions_with_attendance_and_scores_and_a_year_of_meetings(demo_url):
