@@ -35,20 +35,25 @@ def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarra
     d, e = d[keep], e[keep]
     if not len(d):
         return np.empty(0), np.empty(0)
-    times = np.unique(d[e])
-    if not len(times):
-        return times, np.empty(0)
-    ordered = np.sort(d)
-    at_risk = len(d) - np.searchsorted(ordered, times, side="left")
-    events = np.bincount(np.searchsorted(times, d[e]), minlength=len(times))
-    return times, np.cumprod(1.0 - events / at_risk)
+    # one sort: equal times form runs; a run's first index says how many ended before it
+    order = np.argsort(d, kind="stable")
+    ds, es = d[order], e[order]
+    first = np.flatnonzero(np.r_[True, ds[1:] != ds[:-1]])
+    events = np.add.reduceat(es.astype(np.int64), first)
+    at_risk = len(d) - first
+    surv = np.cumprod(1.0 - events / at_risk)
+    has = events > 0
+    return ds[first][has], surv[has]
+
+
+def _quantile(times: np.ndarray, surv: np.ndarray, q: float) -> float | None:
+    reached = np.flatnonzero(surv <= 1.0 - q + 1e-12)
+    return float(times[reached[0]]) if len(reached) else None
 
 
 def quantile(durations: np.ndarray, observed: np.ndarray, q: float) -> float | None:
     """The smallest time by which a share `q` has finished (S(t) ≤ 1 − q); None if never reached."""
-    times, surv = kaplan_meier(durations, observed)
-    reached = np.flatnonzero(surv <= 1.0 - q + 1e-12)
-    return float(times[reached[0]]) if len(reached) else None
+    return _quantile(*kaplan_meier(durations, observed), q)
 
 
 def summary(durations: np.ndarray, observed: np.ndarray) -> Summary:
@@ -58,11 +63,12 @@ def summary(durations: np.ndarray, observed: np.ndarray) -> Summary:
     keep = ~np.isnan(d)
     d, e = d[keep], e[keep]
     finished = d[e]
+    curve = kaplan_meier(d, e)  # once, for both quantiles
     return {
         "n": len(d),
         "events": len(finished),
         "censored": int(len(d) - len(finished)),
-        "median": quantile(d, e, 0.5),
-        "p90": quantile(d, e, 0.9),
+        "median": _quantile(*curve, 0.5),
+        "p90": _quantile(*curve, 0.9),
         "median_finished": float(np.median(finished)) if len(finished) else None,
     }
