@@ -50,7 +50,8 @@ def main(role: str, pages: list[str], lang: str = "en") -> None:
             if lang == "pl":
                 page.get_by_text("Polski").first.click()
                 wait_ready(page)
-            # by the demo login (e.g. "management"), else by the button's label
+            # by the demo login (e.g. "management"), else by the button's label; once they are drawn
+            page.locator('[class*="st-key-demo_"] button').first.wait_for(timeout=60000)
             keyed = page.locator(f".st-key-demo_{role} button")
             if keyed.count():
                 keyed.first.click()
