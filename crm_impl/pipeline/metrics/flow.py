@@ -33,17 +33,25 @@ def stage_conversion(changes: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFram
     order, pair, starts = _runs(deal * _STAGE_SLOTS + stage)
     ends = np.r_[starts[1:], len(order)].astype("int64")
     last_next = nxt[order][ends - 1] if len(order) else nxt
-    from_stage = pair % _STAGE_SLOTS
-    by_id = stages.set_index("id")
-    pos = by_id["position"]
-    to_lost = pd.Series(last_next).map(by_id["kind"]).eq("lost").to_numpy()
-    ahead = (pd.Series(last_next).map(pos).to_numpy() > pd.Series(from_stage).map(pos).to_numpy()) & ~to_lost
-    frame = pd.DataFrame({"stage_id": from_stage, "left": 1, "forward": ahead, "to_lost": to_lost})
-    frame["back"] = ~(frame["forward"] | frame["to_lost"])
-    out = frame.groupby("stage_id")[["left", "forward", "to_lost", "back"]].sum().astype(int)
-    out = out.reindex(stages["id"], fill_value=0)
+    from_stage = (pair % _STAGE_SLOTS).astype("int64")
+    # stage id -> position / is Lost as lookup arrays (ids are small integers); an id the stage
+    # list lacks has position -1 and is not Lost, so a move to it counts as back, as before
+    ids = stages["id"].to_numpy(dtype="int64")
+    size = int(max(ids.max(initial=0), from_stage.max(initial=0), last_next.max(initial=0))) + 1
+    pos = np.full(size, -1, dtype="int64")
+    pos[ids] = stages["position"].to_numpy(dtype="int64")
+    lost = np.zeros(size, dtype=bool)
+    lost[ids] = (stages["kind"] == "lost").to_numpy()
+    to_lost = lost[last_next]
+    ahead = (pos[last_next] > pos[from_stage]) & ~to_lost
+    back = ~(ahead | to_lost)
+    count = {
+        name: np.bincount(from_stage, weights=w, minlength=size)[ids].astype(int)
+        for name, w in (("left", None), ("forward", ahead), ("to_lost", to_lost), ("back", back))
+    }
+    out = pd.DataFrame(count, index=pd.Index(ids, name="stage_id"))
     out["conversion"] = out["forward"] / out["left"].where(out["left"] > 0)
-    return out.rename_axis("stage_id").reset_index()
+    return out.reset_index()
 
 
 def funnel(
