@@ -19,12 +19,11 @@ s = metrics.benefit_summary(table)
 
 c = st.columns(4)
 c[0].metric(t("adoption.benefits.count"), fmt_number(s["benefits"]))
-c[1].metric(
+common.noted_metric(
+    c[1],
     t("adoption.benefits.improved"),
     fmt_number(s["improved"]),
     t("adoption.benefits.measured_of", n=s["measured"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[2].metric(t("adoption.benefits.mean_gain"), fmt_pct(s["mean_gain_share"], 1))
 c[3].metric(t("adoption.benefits.shown"), fmt_number(s["shown"]))

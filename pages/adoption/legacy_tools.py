@@ -18,12 +18,11 @@ table = ui.tools_table(pid, day)
 s = metrics.tool_summary(table)
 
 c = st.columns(4)
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("adoption.tools.share_retired"),
     fmt_pct(s["share_retired"], 1),
     t("adoption.tools.retired_of", n=s["retired"], total=s["tools"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[1].metric(t("adoption.tools.overdue"), fmt_number(s["overdue"]))
 c[2].metric(t("adoption.tools.in_use"), fmt_number(s["in_use"]))

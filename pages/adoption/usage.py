@@ -18,28 +18,25 @@ today = ui.today()
 s = metrics.summary(f.daily, f.people, today)
 
 c = st.columns(5)
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("adoption.usage.field.adoption_rate"),
     fmt_pct(s["adoption_rate"], 1),
     t("adoption.usage.mau_of", n=s["mau"], total=s["licensed"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[1].metric(t("adoption.usage.field.wau"), fmt_number(s["wau"]))
-c[2].metric(
+common.noted_metric(
+    c[2],
     t("adoption.usage.field.dau_mean"),
     fmt_number(s["dau_mean"], 1),
     t("adoption.usage.dau_share", share=fmt_pct(s["dau_share"], 1)),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[3].metric(t("adoption.usage.field.stickiness"), fmt_pct(s["stickiness"], 1))
-c[4].metric(
+common.noted_metric(
+    c[4],
     t("adoption.usage.per_active"),
     fmt_number(s["created_per_active"], 1),
     t("adoption.usage.updated_per_active", n=fmt_number(s["updated_per_active"], 1)),
-    delta_color="off",
-    delta_arrow="off",
 )
 st.caption(
     tn(

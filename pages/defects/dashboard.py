@@ -25,19 +25,17 @@ totals, reopen, real = data["totals"], data["reopen"], data["real_data"]
 c = st.columns(4)
 c[0].metric(t(d + "defects"), fmt_number(totals["defects"]))
 c[1].metric(t(d + "open"), fmt_number(totals["open"]))
-c[2].metric(
+common.noted_metric(
+    c[2],
     t(d + "reopen_rate"),
     fmt_pct(reopen["rate"], 1),
     t(d + "reopened_of", n=reopen["reopened"], fixed=reopen["fixed"]),
-    delta_color="off",
-    delta_arrow="off",
 )
-c[3].metric(
+common.noted_metric(
+    c[3],
     t(d + "real_data_share"),
     fmt_pct(real["share"], 1),
     t(d + "real_data_of", n=real["real_data_by_client"], total=real["defects"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c = st.columns(4)
 c[0].metric(t(d + "fix_median"), days(data["fix"]["median"]))

@@ -38,19 +38,17 @@ else:
     st.markdown(f"**{p(project.name)}** · {p(project.client_name)} · {p(project.vendor_name)}")
     days = (project.go_live_date - date.today()).days if project.go_live_date else None
     c = st.columns(4)
-    c[0].metric(
+    common.noted_metric(
+        c[0],
         t("overview.go_live"),
         fmt_date(project.go_live_date),
         tn("overview.days_to_go", days) if days is not None else None,
-        delta_color="off",
-        delta_arrow="off",
     )
-    c[1].metric(
+    common.noted_metric(
+        c[1],
         t("overview.team_size"),
         fmt_number(team["total"]),
         t("overview.team_split", client=team["client"], vendor=team["vendor"]),
-        delta_color="off",
-        delta_arrow="off",
     )
     c[2].metric(t("overview.roles_filled"), f"{team['roles']} / 10")
     c[3].metric(t("overview.active_users"), fmt_number(active))
@@ -62,12 +60,11 @@ if project is not None and actor.can("plan.read"):
     creep = report["scope_creep"]
     broken = [f for f in report["role_findings"] if not f["ok"]]
     c = st.columns(4)
-    c[0].metric(
+    common.noted_metric(
+        c[0],
         t("overview.phases_slipped"),
         fmt_number(sum(p["slipped"] for p in report["phases"])),
         tn("overview.phases_total", len(report["phases"])),
-        delta_color="off",
-        delta_arrow="off",
     )
     c[1].metric(
         t("overview.scope_creep"),
@@ -86,12 +83,11 @@ if project is not None and actor.can("plan.read"):
 st.subheader(t("overview.pipeline"))
 c = st.columns(5)
 currency = snap["currency"]  # the pipeline's one currency (crm_impl.pipeline.queries.values)
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("metric.open_deals"),
     fmt_number(snap["open_deals"]),
     tn("overview.open_accounts", snap["open_accounts"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[1].metric(
     t("metric.pipeline_value"),
@@ -103,12 +99,11 @@ c[2].metric(
     fmt_money_short(snap["weighted_value"], currency),
     help=fmt_money(snap["weighted_value"], currency),
 )
-c[3].metric(
+common.noted_metric(
+    c[3],
     tn("overview.won_recent", snap["days"]),
     fmt_money_short(snap["won_value_recent"], currency),
     tn("overview.won_count", snap["won_recent"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[4].metric(tn("overview.win_rate_recent", snap["days"]), fmt_pct(snap["win_rate_recent"]))
 pipeline_ui.currency_note(snap["other_currencies"], currency)

@@ -66,26 +66,15 @@ if flags:
 
 open_deals, won = deals[deals["kind"] == "open"], deals[deals["kind"] == "won"]
 c = st.columns(4)
-c[0].metric(
-    t("metric.open_deals"),
-    fmt_number(len(open_deals)),
-    fmt_money(open_deals["value"].sum()),
-    delta_color="off",
-    delta_arrow="off",
+common.noted_metric(
+    c[0], t("metric.open_deals"), fmt_number(len(open_deals)), fmt_money(open_deals["value"].sum())
 )
-c[1].metric(
-    t("pipeline.client.won"),
-    fmt_number(len(won)),
-    fmt_money(won["value"].sum()),
-    delta_color="off",
-    delta_arrow="off",
-)
-c[2].metric(
+common.noted_metric(c[1], t("pipeline.client.won"), fmt_number(len(won)), fmt_money(won["value"].sum()))
+common.noted_metric(
+    c[2],
     t("pipeline.client.erp_balance"),
     fmt_money(balance.balance) if balance else "–",
     t("pipeline.client.as_of", date=fmt_date(balance.as_of)) if balance else None,
-    delta_color="off",
-    delta_arrow="off",
 )
 c[3].metric(t("pipeline.client.overdue"), fmt_money(balance.overdue) if balance else "–")
 

@@ -26,12 +26,11 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
     c[0].metric(t("metric.open_deals"), fmt_number(s["open"]))
     c[1].metric(t("metric.pipeline_value"), fmt_money(s["pipeline_value"]))
     c[2].metric(t("metric.weighted_value"), fmt_money(s["weighted_value"]))
-    c[3].metric(
+    common.noted_metric(
+        c[3],
         t("pipeline.metric.win_rate"),
         fmt_pct(s["win_rate"], 1),
         t("pipeline.metric.won_lost", won=s["won"], lost=s["lost"]),
-        delta_color="off",
-        delta_arrow="off",
     )
     c = st.columns(4)
     cycle = s["avg_sales_cycle_days"]
@@ -44,7 +43,8 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
         help=t("pipeline.metric.velocity_help"),
     )
     c[2].metric(t("pipeline.metric.stale"), fmt_number(s["stale_deals"]))
-    c[3].metric(
+    common.noted_metric(
+        c[3],
         t("pipeline.metric.on_time"),
         fmt_pct(on_time["on_time_rate"]),
         t("pipeline.metric.delivered", n=on_time["delivered"]),
@@ -55,8 +55,6 @@ def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
             if (delay := on_time["mean_delay_days"])
             else "–",
         ),
-        delta_color="off",
-        delta_arrow="off",
     )
 
 

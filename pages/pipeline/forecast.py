@@ -207,12 +207,11 @@ if outlook.empty:
     st.info(t("pipeline.forecast.no_outlook"), icon=":material/info:")
 else:
     at_risk = outlook[outlook["at_risk"]]
-    st.metric(
+    common.noted_metric(
+        st,
         t("pipeline.forecast.at_risk"),
         fmt_number(len(at_risk)),
         tn("pipeline.forecast.of_accounts", len(outlook)),
-        delta_color="off",
-        delta_arrow="off",
     )
     names = ui.account_names([int(a) for a in outlook["account_id"]])
     view = outlook.assign(

@@ -26,27 +26,24 @@ with read_session() as session:
 creep = m.scope_creep(df, project.baseline_effort_days, project.baseline_cost, settings.scope_creep_limit)
 st.subheader(t("plan.changes.scope_creep"))
 c = st.columns(4)
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("plan.changes.effort_creep"),
     fmt_pct(creep["effort_ratio"], 1),
     t("plan.changes.limit", limit=fmt_pct(creep["limit"])),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[1].metric(t("plan.changes.cost_creep"), fmt_pct(creep["cost_ratio"], 1))
-c[2].metric(
+common.noted_metric(
+    c[2],
     t("plan.changes.metric_effort"),
     fmt_number(creep["approved_effort_days"]),
     f"{t('plan.changes.baseline')}: {fmt_number(project.baseline_effort_days)}",
-    delta_color="off",
-    delta_arrow="off",
 )
-c[3].metric(
+common.noted_metric(
+    c[3],
     t("plan.changes.pending"),
     fmt_number(creep["pending_count"]),
     tn("pipeline.metric.days", creep["pending_effort_days"], n=fmt_number(creep["pending_effort_days"])),
-    delta_color="off",
-    delta_arrow="off",
 )
 if creep["effort_ratio"] is None:
     st.info(t("plan.changes.no_baseline"), icon=":material/info:")

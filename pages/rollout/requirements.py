@@ -25,19 +25,14 @@ can_write = actor.can("plan.write")
 cov = m.requirement_coverage(reqs)
 c = st.columns(3)
 c[0].metric(t("plan.requirements.total"), fmt_number(cov["total"]))
-c[1].metric(
+common.noted_metric(
+    c[1],
     t("plan.requirements.coverage"),
     fmt_pct(cov["process_share"]),
     f"{cov['with_process']} / {cov['total']}",
-    delta_color="off",
-    delta_arrow="off",
 )
-c[2].metric(
-    t("plan.requirements.core_share"),
-    fmt_pct(cov["core_share"]),
-    f"{cov['core']} / {cov['total']}",
-    delta_color="off",
-    delta_arrow="off",
+common.noted_metric(
+    c[2], t("plan.requirements.core_share"), fmt_pct(cov["core_share"]), f"{cov['core']} / {cov['total']}"
 )
 
 if len(reqs):

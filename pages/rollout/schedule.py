@@ -43,12 +43,11 @@ choice = st.selectbox(
 variance = m.schedule_variance(phases, items.get(choice) if choice else None, today=today)
 c = st.columns([1.4, 1, 1, 1, 1])
 days_left = (project.go_live_date - today).days if project.go_live_date else None
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("plan.schedule.go_live_in"),
     fmt_date(project.go_live_date),
     tn("overview.days_to_go", days_left) if days_left is not None else None,
-    delta_color="off",
-    delta_arrow="off",
 )
 c[1].metric(t("plan.schedule.done_phases"), f"{int((phases['status'] == 'done').sum())} / {len(phases)}")
 c[2].metric(t("plan.schedule.slipped_n"), fmt_number(int(variance["slipped"].sum())))

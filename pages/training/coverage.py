@@ -17,12 +17,11 @@ scores = metrics.scores(f.sessions, f.attendance, f.people)
 left = ui.untrained_table(pid)
 
 c = st.columns(4)
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("training.ui.coverage"),
     fmt_pct(total["share"], 1),
     t("training.ui.trained_of", n=total["trained"], total=total["licensed"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[1].metric(t("training.ui.untrained"), fmt_number(len(left)))
 c[2].metric(t("training.field.mean_score"), fmt_number(scores["mean"], 1))

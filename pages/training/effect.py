@@ -19,26 +19,23 @@ summary = metrics.first_use_summary(first)
 trained, untrained = eff["trained"], eff["untrained"]
 
 c = st.columns(4)
-c[0].metric(
+common.noted_metric(
+    c[0],
     t("training.ui.active_trained"),
     fmt_pct(trained["active_share"], 1),
     t("training.ui.active_of", n=trained["active"], total=trained["users"]),
-    delta_color="off",
-    delta_arrow="off",
 )
-c[1].metric(
+common.noted_metric(
+    c[1],
     t("training.ui.active_untrained"),
     fmt_pct(untrained["active_share"], 1),
     t("training.ui.active_of", n=untrained["active"], total=untrained["users"]),
-    delta_color="off",
-    delta_arrow="off",
 )
-c[2].metric(
+common.noted_metric(
+    c[2],
     t("training.ui.actions_trained"),
     fmt_number(trained["actions_per_user"], 1),
     t("training.ui.actions_untrained", n=fmt_number(untrained["actions_per_user"], 1)),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[3].metric(t("training.ui.median_days"), fmt_number(summary["median_days"], 1))
 st.caption(tn("training.ui.effect_note", eff["window_days"], unused=summary["not_used_since"]))

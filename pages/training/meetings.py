@@ -19,12 +19,11 @@ labels = ui.chart_labels()
 
 c = st.columns(4)
 c[0].metric(t("training.ui.steering_held"), fmt_number(steer["held"]))
-c[1].metric(
+common.noted_metric(
+    c[1],
     t("training.ui.management_share"),
     fmt_pct(steer["share"], 1),
     t("training.ui.with_management_of", n=steer["with_management"], total=steer["held"]),
-    delta_color="off",
-    delta_arrow="off",
 )
 c[2].metric(t("training.ui.demos_after"), fmt_number(demos["held_after_go_live"]))
 c[3].metric(t("training.ui.demos_planned"), fmt_number(demos["planned"]))

@@ -239,6 +239,13 @@ def xlsx_download(
     )
 
 
+def noted_metric(where: Any, label: str, value: str, note: str | None, *, help: str | None = None) -> None:  # noqa: A002 - Streamlit's name
+    """A metric tile with a grey note under the value (counts behind a share, the other
+    group's figure…): Streamlit's delta line, without its colour and arrow, which would read
+    as a rise or fall. (A note that should turn red past a limit is a plain `st.metric`.)"""
+    where.metric(label, value, note, help=help, delta_color="off", delta_arrow="off")
+
+
 def plain(text: object) -> str:
     """User text (a name, title or note) for an element that renders Markdown (st.markdown,
     st.caption, st.subheader, st.info...): every Markdown special character escaped, so
