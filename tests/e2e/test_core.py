@@ -76,7 +76,7 @@ def test_admin_creates_a_user_and_finds_the_audit_entry(page):
     choose(page, form.locator('[data-testid="stMultiSelect"]'), "Trainer")
     form.get_by_role("button", name="New user").click()
     # the success toast lasts about four seconds: look for it before waiting for the run to end
-    expect(page.locator('[data-testid="stToast"]', has_text="User created.")).to_be_visible()
+    expect(page.locator('[data-testid="stToast"]', has_text="User created.")).to_be_visible(timeout=20_000)
     wait_ready(page)
     go_to(page, "admin_audit")
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()  # the log, then the role grants
