@@ -78,10 +78,13 @@ def choose(page, widget, option: str) -> None:  # type: ignore[no-untyped-def]
         page.keyboard.press("Escape")
         try:
             expect(chip).to_be_visible(timeout=10000)
-            return
+            break
         except AssertionError:
             continue
     expect(chip).to_be_visible(timeout=10000)
+    # The next click must wait until the dropdown has gone: while it closes, a click elsewhere
+    # only dismisses it (CI once lost a form's submit click that came 30 ms after the Escape).
+    expect(page.get_by_role("listbox")).to_have_count(0, timeout=10000)
 
 
 SignIn = Callable[[object, str], None]
