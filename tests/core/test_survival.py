@@ -33,3 +33,26 @@ def test_the_curve_is_the_product_limit_estimate(seed):
     assert np.allclose(surv, want_surv)
     median = next((t for t, s in zip(want_times, want_surv, strict=True) if s <= 0.5 + 1e-12), None)
     assert survival.summary(d, e)["median"] == median
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_sort_per_group_gives_each_groups_own_summary(seed):
+    """summary_by_group (one sort of every stay, used per stage) == summary of each group alone."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    group = rng.choice([0, 3, 4, 9, 17], n)  # gaps between the ids, like stage ids
+    d = rng.integers(0, 15, n).astype(float) + (rng.random(n) < 0.3) * rng.random(n)
+    e = rng.random(n) < rng.random()  # some groups never reach half finished
+    d[rng.random(n) < 0.05] = np.nan
+    got = survival.summary_by_group(group, d, e)
+    keep = ~np.isnan(d)
+    assert sorted(got) == sorted(set(group[keep].tolist()))
+    for g, s in got.items():
+        assert s == survival.summary(d[group == g], e[group == g]), g
+    medians = survival.grouped_median(group[keep], d[keep])
+    assert medians == {g: float(np.median(d[keep][group[keep] == g])) for g in got}
+
+
+def test_grouped_figures_of_nothing_are_empty():
+    assert survival.summary_by_group(np.empty(0, int), np.empty(0), np.empty(0, bool)) == {}
+    assert survival.grouped_median(np.empty(0, int), np.empty(0)) == {}
