@@ -41,6 +41,28 @@ def test_funnel_entered_is_not_reached_when_a_stage_is_skipped():
     assert (f.loc["contact_made", "entered"], f.loc["offer", "entered"]) == (2, 1)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_funnel_on_random_paths_matches_counting_deal_by_deal(seed):
+    """Random paths with skips, moves back and losses: entered = deals with a stay in the stage,
+    reached = deals whose furthest non-lost stage is that one or later, counted per deal."""
+    st = stages()
+    path = st[st["kind"] != "lost"].sort_values("position")
+    keys = st["key"].tolist()
+    rng = np.random.default_rng(seed)
+    paths = {
+        deal: [(str(rng.choice(keys)), step * 2) for step in range(int(rng.integers(1, 6)))]
+        for deal in range(1, 60)
+    }
+    deals, changes = frames(paths)
+    f = pm.funnel(changes, deals, st).set_index("key")
+    pos = dict(zip(path["key"], path["position"], strict=True))
+    for key in path["key"]:
+        been = [{k for k, _ in p} for p in paths.values()]
+        assert f.loc[key, "entered"] == sum(key in b for b in been), key
+        furthest = [max((pos[k] for k in b if k in pos), default=None) for b in been]
+        assert f.loc[key, "reached"] == sum(p is not None and p >= pos[key] for p in furthest), key
+
+
 # 2. Stage conversion among the deals that LEFT the stage -------------------------------------
 def test_conversion_does_not_count_deals_still_in_the_stage_as_failures():
     paths = {

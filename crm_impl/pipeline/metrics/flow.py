@@ -61,15 +61,30 @@ def funnel(
     deals that **reached** it (entered it or any later stage: a skip counts as passing through,
     so this column is monotone), and the stage conversion of `stage_conversion`."""
     path = stages[stages["kind"] != "lost"].sort_values("position")
-    pos = stages.set_index("id")["position"]
     pairs = entered(changes, deals) if pairs is None else pairs
-    pairs = pairs[pairs["stage_id"].isin(path["id"])]
-    entered_n = pairs.groupby("stage_id").size()
-    furthest = pd.Series(pairs["stage_id"].map(pos).to_numpy()).groupby(pairs["deal_id"].to_numpy()).max()
-    counts = furthest.value_counts()
-    at_pos = path["position"].map(counts).fillna(0).to_numpy()[::-1].cumsum()[::-1]
+    deal, stage = pairs["deal_id"].to_numpy(dtype="int64"), pairs["stage_id"].to_numpy(dtype="int64")
+    # stage id -> position, and whether it is on the path, as lookup arrays (ids are small ints)
+    ids = path["id"].to_numpy(dtype="int64")
+    size = int(max(stages["id"].max() if len(stages) else 0, stage.max(initial=0))) + 1
+    on_path = np.zeros(size, dtype=bool)
+    on_path[ids] = True
+    pos = np.zeros(size, dtype="int64")
+    pos[ids] = path["position"].to_numpy(dtype="int64")
+    keep = on_path[stage]
+    deal, stage = deal[keep], stage[keep]
+    entered_n = np.bincount(stage, minlength=size)[ids]
+    # each deal's furthest position: its pairs are contiguous once sorted by deal (entered() is)
+    if len(deal) and (np.diff(deal) < 0).any():
+        by_deal = np.argsort(deal, kind="stable")
+        deal, stage = deal[by_deal], stage[by_deal]
+    starts = np.flatnonzero(np.r_[True, deal[1:] != deal[:-1]]) if len(deal) else np.empty(0, "int64")
+    furthest = np.maximum.reduceat(pos[stage], starts) if len(deal) else np.empty(0, "int64")
+    at, n = np.unique(furthest, return_counts=True)
+    counts = dict(zip(at.tolist(), n.tolist(), strict=True))
+    furthest_here = np.array([counts.get(p, 0) for p in path["position"].tolist()], dtype="int64")
+    at_pos = furthest_here[::-1].cumsum()[::-1]  # reached: this stage or a later one
     out = path[["id", "key", "position"]].rename(columns={"id": "stage_id"}).reset_index(drop=True)
-    out["entered"] = out["stage_id"].map(entered_n).fillna(0).astype(int)
+    out["entered"] = entered_n.astype(int)
     out["reached"] = at_pos.astype(int)
     return out.merge(stage_conversion(changes, stages), on="stage_id", how="left")
 
