@@ -19,7 +19,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from crm_impl.pipeline.metrics.base import DAY, _in_period, _month, _ts, enrich, entered
+from crm_impl.pipeline.metrics.base import DAY, _in_period, _month, _sum_by_month, _ts, enrich, entered
 from crm_impl.pipeline.metrics.flow import (
     funnel,
     open_stays,
@@ -171,9 +171,12 @@ def cost_vs_budget(
 ) -> pd.DataFrame:
     """Stage cost per month (the month a deal first entered the stage) next to the sales budget.
     A stage entered at an unknown time (an undated imported deal) has no month and is left out."""
-    pairs = (entered(changes, deals) if pairs is None else pairs).copy()
-    pairs["cost"] = pairs["stage_id"].map(stages.set_index("id")["stage_cost"])
-    cost = pairs.groupby(_month(pairs["at"]))["cost"].sum().rename("cost")
+    pairs = entered(changes, deals) if pairs is None else pairs
+    stage = pairs["stage_id"].to_numpy(dtype="int64")
+    ids = stages["id"].to_numpy(dtype="int64")
+    per_stage = np.zeros(int(max(ids.max(initial=0), stage.max(initial=0))) + 1)  # an unknown stage costs 0
+    per_stage[ids] = stages["stage_cost"].to_numpy(dtype=float)
+    cost = _sum_by_month(pairs["at"], per_stage[stage], "cost")
     plan = budget.assign(month=_month(budget["month"])).groupby("month")["amount"].sum().rename("budget")
     out = pd.concat([cost, plan], axis=1).fillna(0.0).sort_index()
     out.index.name = "month"
@@ -213,13 +216,13 @@ def monthly_trends(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Per month: new deals (created; an unknown creation date is left out), won (by close) and
     lost (by the day of the loss, even after Contract), won value."""
     d = enrich(deals, stages)
-    new = d.groupby(_month(d["created_at"])).size().rename("new")
-    closed = d.loc[d["closed_at"].notna(), ["closed_at", "kind", "value"]]
-    month = _month(closed["closed_at"])
-    won_mask = closed["kind"] == "won"
-    won = won_mask.groupby(month).sum().rename("won")
-    lost = (closed["kind"] == "lost").groupby(month).sum().rename("lost")
-    won_value = closed["value"].where(won_mask, 0.0).groupby(month).sum().rename("won_value")
+    new = _sum_by_month(d["created_at"], np.ones(len(d)), "new")
+    kind = d["kind"].to_numpy(dtype=object)
+    won_mask = kind == "won"
+    won = _sum_by_month(d["closed_at"], won_mask.astype(float), "won")
+    lost = _sum_by_month(d["closed_at"], (kind == "lost").astype(float), "lost")
+    value = d["value"].to_numpy(dtype=float, na_value=np.nan)
+    won_value = _sum_by_month(d["closed_at"], np.where(won_mask, value, 0.0), "won_value")
     out = pd.concat([new, won, lost, won_value], axis=1).fillna(0).sort_index()
     if len(out):
         full = pd.date_range(out.index.min(), out.index.max(), freq="MS")

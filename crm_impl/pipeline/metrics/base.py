@@ -98,19 +98,38 @@ def entered(changes: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _month(col: pd.Series) -> pd.Series:
-    """The first day of each value's (UTC) month, naive; NaT stays NaT."""
+def _month_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Every month start (naive, datetime64[us]) from the first to the last value's (UTC) month,
+    and each value's index into them (-1 for NaT), found by bisection."""
     values = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
     stamps = values.to_numpy()  # datetime64 in the column's own unit (a date may be far away)
     known = ~np.isnat(stamps)
-    months = np.full(len(stamps), np.datetime64("NaT"), dtype="datetime64[us]")
-    if known.any():
-        # month starts from the first to the last value; each value finds its own by bisection
-        lo, hi = stamps[known].min().astype("datetime64[M]"), stamps[known].max().astype("datetime64[M]")
-        starts = np.arange(lo, hi + 1)
-        index = np.searchsorted(starts.astype(stamps.dtype), stamps[known], side="right") - 1
-        months[known] = starts.astype("datetime64[us]")[index]
+    index = np.full(len(stamps), -1, dtype="int64")
+    if not known.any():
+        return np.empty(0, dtype="datetime64[us]"), index
+    lo, hi = stamps[known].min().astype("datetime64[M]"), stamps[known].max().astype("datetime64[M]")
+    starts = np.arange(lo, hi + 1)
+    index[known] = np.searchsorted(starts.astype(stamps.dtype), stamps[known], side="right") - 1
+    return starts.astype("datetime64[us]"), index
+
+
+def _month(col: pd.Series) -> pd.Series:
+    """The first day of each value's (UTC) month, naive; NaT stays NaT."""
+    starts, index = _month_codes(col)
+    months = np.full(len(index), np.datetime64("NaT"), dtype="datetime64[us]")
+    known = index >= 0
+    months[known] = starts[index[known]]
     return pd.Series(months, index=col.index, name=col.name)
+
+
+def _sum_by_month(col: pd.Series, weights: np.ndarray, name: str) -> pd.Series:
+    """Σ `weights` (NaN counts as 0) per (UTC) month of `col`, for the months with any value;
+    a NaT value is left out. What `weights.groupby(_month(col)).sum()` gives, by bincount."""
+    starts, index = _month_codes(col)
+    known = index >= 0
+    sums = np.bincount(index[known], weights=np.nan_to_num(weights[known]), minlength=len(starts))
+    present = np.bincount(index[known], minlength=len(starts)) > 0
+    return pd.Series(sums[present], index=pd.DatetimeIndex(starts[present]), name=name)
 
 
 def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
