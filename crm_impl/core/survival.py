@@ -75,9 +75,13 @@ def summary(durations: np.ndarray, observed: np.ndarray) -> Summary:
 
 
 def _group_order(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order that sorts by `group` (ints in 0..65535), then by `values`, and the groups in
-    that order: one float sort and one stable radix sort of the 16-bit groups (numpy's stable
-    sort of ≤16-bit ints), instead of one sort per group."""
+    """The order that sorts by `group` (non-negative ints), then by `values`, and the groups in
+    that order. Groups in 0..65535 (stage ids): one float sort and one stable radix sort of the
+    16-bit groups (numpy's stable sort of ≤16-bit ints), instead of one sort per group; larger
+    ids (accounts): a lexsort."""
+    if len(group) and group.max() > np.iinfo(np.uint16).max:
+        order = np.lexsort((values, group))
+        return order, group[order]
     by_value = np.argsort(values)
     small = group.astype(np.uint16)[by_value]
     then = np.argsort(small, kind="stable")
@@ -90,8 +94,8 @@ def grouped_median(group: np.ndarray, values: np.ndarray) -> dict[int, float]:
     v = np.asarray(values, dtype=float)
     if not len(v):
         return {}
-    if g.min() < 0 or g.max() > np.iinfo(np.uint16).max:
-        return {int(i): float(np.median(v[g == i])) for i in np.unique(g)}
+    if g.min() < 0:
+        raise ValueError("groups are non-negative integers")
     order, gs = _group_order(g, v)
     vs = v[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
@@ -111,8 +115,8 @@ def summary_by_group(group: np.ndarray, durations: np.ndarray, observed: np.ndar
         g, d, e = g[~unknown], d[~unknown], e[~unknown]
     if not len(d):
         return {}
-    if g.min() < 0 or g.max() > np.iinfo(np.uint16).max:
-        return {int(i): summary(d[g == i], e[g == i]) for i in np.unique(g)}
+    if g.min() < 0:
+        raise ValueError("groups are non-negative integers")
     order, gs = _group_order(g, d)
     ds, es = d[order], e[order]
     new_group = np.r_[True, gs[1:] != gs[:-1]]

@@ -19,7 +19,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from crm_impl.pipeline.metrics.base import DAY, _in_period, _month, _sum_by_month, _ts, enrich, entered
+from crm_impl.core import survival
+from crm_impl.pipeline.metrics.base import DAY, _in_period, _month, _ns, _sum_by_month, _ts, enrich, entered
 from crm_impl.pipeline.metrics.flow import (
     funnel,
     open_stays,
@@ -257,12 +258,23 @@ def relationship_outlook(
     (`tolerance` × the median gap; DESIGN.md's default is half of it)."""
     d = enrich(deals, stages)
     won = d[(d["kind"] == "won") & d["closed_at"].notna() & d["account_id"].notna()]
-    won = won[["id", "account_id", "closed_at", "value"]].sort_values(["account_id", "closed_at"])
-    gap = won["closed_at"].diff() / DAY
-    gap = gap.where(won["account_id"].eq(won["account_id"].shift()))
-    grouped = won.assign(gap=gap).groupby("account_id")
-    out = grouped.agg(won_deals=("id", "size"), won_value=("value", "sum"), last_won=("closed_at", "max"))
-    out["median_gap_days"] = grouped["gap"].median()
+    account, at = won["account_id"].to_numpy(dtype="int64"), _ns(won["closed_at"])
+    order = np.lexsort((at, account))  # each account's wins in time order, accounts contiguous
+    account, at = account[order], at[order]
+    starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]]) if len(account) else order
+    ends = np.r_[starts[1:], len(account)].astype("int64")
+    value = np.nan_to_num(won["value"].to_numpy(dtype=float, na_value=np.nan)[order])  # a sum skips NaN
+    same = account[1:] == account[:-1]  # a gap between two wins of one account
+    gaps = survival.grouped_median(account[1:][same], (at[1:] - at[:-1])[same] / DAY.value)
+    out = pd.DataFrame(
+        {
+            "won_deals": ends - starts,
+            "won_value": np.add.reduceat(value, starts) if len(account) else value,
+            "last_won": won["closed_at"].iloc[order[ends - 1]].to_numpy(),
+            "median_gap_days": [gaps.get(a, np.nan) for a in account[starts].tolist()],
+        },
+        index=pd.Index(account[starts], name="account_id", dtype=won["account_id"].dtype),
+    )
     out = out[out["won_deals"] >= 2].copy()
     out["next_expected"] = out["last_won"] + pd.to_timedelta(out["median_gap_days"], unit="D")
     now = _ts(pd.Timestamp(today))
