@@ -262,7 +262,7 @@ def relationship_outlook(
     order = np.lexsort((at, account))  # each account's wins in time order, accounts contiguous
     account, at = account[order], at[order]
     starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]]) if len(account) else order
-    ends = np.r_[starts[1:], len(account)].astype("int64")
+    ends = np.r_[starts[1:], len(account)].astype("int64") if len(account) else order
     value = np.nan_to_num(won["value"].to_numpy(dtype=float, na_value=np.nan)[order])  # a sum skips NaN
     same = account[1:] == account[:-1]  # a gap between two wins of one account
     gaps = survival.grouped_median(account[1:][same], (at[1:] - at[:-1])[same] / DAY.value)
@@ -270,7 +270,7 @@ def relationship_outlook(
         {
             "won_deals": ends - starts,
             "won_value": np.add.reduceat(value, starts) if len(account) else value,
-            "last_won": won["closed_at"].iloc[order[ends - 1]].to_numpy(),
+            "last_won": won["closed_at"].iloc[order[ends - 1]].array,  # its dtype kept
             "median_gap_days": [gaps.get(a, np.nan) for a in account[starts].tolist()],
         },
         index=pd.Index(account[starts], name="account_id", dtype=won["account_id"].dtype),
