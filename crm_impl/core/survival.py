@@ -74,6 +74,9 @@ def summary(durations: np.ndarray, observed: np.ndarray) -> Summary:
     }
 
 
+_FEW_GROUPS = 64  # up to this many groups, a median per group by selection beats one sort
+
+
 def _group_order(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The order that sorts by `group` (non-negative ints), then by `values`, and the groups in
     that order. Groups in 0..65535 (stage ids): one float sort and one stable radix sort of the
@@ -89,13 +92,22 @@ def _group_order(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def grouped_median(group: np.ndarray, values: np.ndarray) -> dict[int, float]:
-    """The median of `values` per small non-negative integer `group` (no NaN), from one sort."""
+    """The median of `values` per non-negative integer `group` (no NaN): by selection within each
+    of a few groups, else from one sort of everything."""
     g = np.asarray(group, dtype=np.int64)
     v = np.asarray(values, dtype=float)
     if not len(v):
         return {}
     if g.min() < 0:
         raise ValueError("groups are non-negative integers")
+    if g.max() <= np.iinfo(np.uint16).max and np.count_nonzero(np.bincount(g)) <= _FEW_GROUPS:
+        # a few groups (stages): a radix sort by group, then each group's median by selection
+        order = np.argsort(g.astype(np.uint16), kind="stable")
+        gs, vs = g[order], v[order]
+        starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+        ends = np.r_[starts[1:], len(gs)]
+        return {int(gs[a]): float(np.median(vs[a:b])) for a, b in zip(starts, ends, strict=True)}
+    # many groups (accounts): one sort of everything, each group's middle value(s)
     order, gs = _group_order(g, v)
     vs = v[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])

@@ -40,7 +40,8 @@ def test_one_sort_per_group_gives_each_groups_own_summary(seed):
     """summary_by_group (one sort of every stay, used per stage) == summary of each group alone."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 300))
-    ids = [0, 3, 4, 9, 17] if seed % 2 else [0, 5, 70_000, 1_000_000]  # stage ids; account ids
+    # stage ids; a hundred small account ids; account ids past 16 bits
+    ids = ([0, 3, 4, 9, 17], list(range(0, 300, 3)), [0, 5, 70_000, 1_000_000])[seed % 3]
     group = rng.choice(ids, n)  # gaps between the ids
     d = rng.integers(0, 15, n).astype(float) + (rng.random(n) < 0.3) * rng.random(n)
     e = rng.random(n) < rng.random()  # some groups never reach half finished

@@ -177,7 +177,7 @@ def cost_vs_budget(
     ids = stages["id"].to_numpy(dtype="int64")
     per_stage = np.zeros(int(max(ids.max(initial=0), stage.max(initial=0))) + 1)  # an unknown stage costs 0
     per_stage[ids] = stages["stage_cost"].to_numpy(dtype=float)
-    cost = _sum_by_month(pairs["at"], per_stage[stage], "cost")
+    cost = _sum_by_month(pairs["at"], {"cost": per_stage[stage]})["cost"]
     plan = budget.assign(month=_month(budget["month"])).groupby("month")["amount"].sum().rename("budget")
     out = pd.concat([cost, plan], axis=1).fillna(0.0).sort_index()
     out.index.name = "month"
@@ -217,14 +217,19 @@ def monthly_trends(deals: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """Per month: new deals (created; an unknown creation date is left out), won (by close) and
     lost (by the day of the loss, even after Contract), won value."""
     d = enrich(deals, stages)
-    new = _sum_by_month(d["created_at"], np.ones(len(d)), "new")
-    kind = d["kind"].to_numpy(dtype=object)
-    won_mask = kind == "won"
-    won = _sum_by_month(d["closed_at"], won_mask.astype(float), "won")
-    lost = _sum_by_month(d["closed_at"], (kind == "lost").astype(float), "lost")
+    new = _sum_by_month(d["created_at"], {"new": np.ones(len(d))})
+    won_mask = (d["kind"] == "won").to_numpy(dtype=bool, na_value=False)
+    lost_mask = (d["kind"] == "lost").to_numpy(dtype=bool, na_value=False)
     value = d["value"].to_numpy(dtype=float, na_value=np.nan)
-    won_value = _sum_by_month(d["closed_at"], np.where(won_mask, value, 0.0), "won_value")
-    out = pd.concat([new, won, lost, won_value], axis=1).fillna(0).sort_index()
+    closed = _sum_by_month(
+        d["closed_at"],
+        {
+            "won": won_mask.astype(float),
+            "lost": lost_mask.astype(float),
+            "won_value": np.where(won_mask, value, 0.0),
+        },
+    )
+    out = pd.concat([new, closed], axis=1).fillna(0).sort_index()
     if len(out):
         full = pd.date_range(out.index.min(), out.index.max(), freq="MS")
         out = out.reindex(full, fill_value=0)

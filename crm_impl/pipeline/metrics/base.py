@@ -122,14 +122,19 @@ def _month(col: pd.Series) -> pd.Series:
     return pd.Series(months, index=col.index, name=col.name)
 
 
-def _sum_by_month(col: pd.Series, weights: np.ndarray, name: str) -> pd.Series:
-    """Σ `weights` (NaN counts as 0) per (UTC) month of `col`, for the months with any value;
-    a NaT value is left out. What `weights.groupby(_month(col)).sum()` gives, by bincount."""
+def _sum_by_month(col: pd.Series, weights: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Σ of each of `weights` (NaN counts as 0) per (UTC) month of `col`, one column per name,
+    for the months with any value; a NaT value is left out. What
+    `pd.Series(w).groupby(_month(col)).sum()` gives for each, from one month lookup and bincounts."""
     starts, index = _month_codes(col)
     known = index >= 0
-    sums = np.bincount(index[known], weights=np.nan_to_num(weights[known]), minlength=len(starts))
-    present = np.bincount(index[known], minlength=len(starts)) > 0
-    return pd.Series(sums[present], index=pd.DatetimeIndex(starts[present]), name=name)
+    at = index[known]
+    present = np.bincount(at, minlength=len(starts)) > 0
+    sums = {
+        name: np.bincount(at, weights=np.nan_to_num(w[known]), minlength=len(starts))[present]
+        for name, w in weights.items()
+    }
+    return pd.DataFrame(sums, index=pd.DatetimeIndex(starts[present]))
 
 
 def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
