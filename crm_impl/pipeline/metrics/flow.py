@@ -112,7 +112,7 @@ def _median_mean_size(group: np.ndarray, values: np.ndarray) -> pd.DataFrame:
     counts = np.bincount(group)
     ids = np.flatnonzero(counts)
     sums = np.bincount(group, weights=values)[ids]
-    medians = survival.grouped_median(group, values)  # one sort, not one pass per stage
+    medians = survival.grouped_median(group, values)  # one radix sort by stage, then selection
     return pd.DataFrame(
         {"median": [medians[i] for i in ids.tolist()], "mean": sums / counts[ids], "size": counts[ids]},
         index=ids,
