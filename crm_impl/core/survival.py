@@ -117,8 +117,12 @@ def grouped_median(group: np.ndarray, values: np.ndarray) -> dict[int, float]:
 
 
 def summary_by_group(group: np.ndarray, durations: np.ndarray, observed: np.ndarray) -> dict[int, Summary]:
-    """`summary` for each small non-negative integer `group` (a stage id), the same figures, from
-    one sort of everything rather than one sort per group (tests/core/test_survival.py)."""
+    """`summary` for each non-negative integer `group` (a stage id), the same figures
+    (tests/core/test_survival.py), from one radix sort by group and, within each group, a sort
+    of its finished and of its censored durations apart (a plain sort, no argsort: the
+    flag is known for each part). At a distinct finished time t, the group's at-risk count is
+    everything with a duration ≥ t in either part, found by bisection; S(t) is the product over
+    the finished times only, as a censored-only time multiplies it by exactly 1."""
     g = np.asarray(group, dtype=np.int64)
     d = np.asarray(durations, dtype=float)
     e = np.asarray(observed, dtype=bool)
@@ -129,28 +133,25 @@ def summary_by_group(group: np.ndarray, durations: np.ndarray, observed: np.ndar
         return {}
     if g.min() < 0:
         raise ValueError("groups are non-negative integers")
-    order, gs = _group_order(g, d)
-    ds, es = d[order], e[order]
-    new_group = np.r_[True, gs[1:] != gs[:-1]]
-    starts = np.flatnonzero(new_group)
+    small = g.max() <= np.iinfo(np.uint16).max  # stage ids: numpy's stable sort is a radix sort
+    by_group = np.argsort(g.astype(np.uint16) if small else g, kind="stable")
+    gs, ds, es = g[by_group], d[by_group], e[by_group]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
     ends = np.r_[starts[1:], len(gs)]
-    # runs of equal (group, time): a run's first index says how many of its group ended before
-    run = np.flatnonzero(new_group | np.r_[True, ds[1:] != ds[:-1]])
-    events = np.add.reduceat(es.view(np.int8), run, dtype=np.int64)
-    run_end = ends[np.cumsum(new_group)[run] - 1]  # the end of the run's group
-    factor = 1.0 - events / (run_end - run)
     out: dict[int, Summary] = {}
-    runs_at = np.searchsorted(run, starts)
-    runs_to = np.r_[runs_at[1:], len(run)]
-    for sid, a, b, ra, rb in zip(gs[starts].tolist(), starts, ends, runs_at, runs_to, strict=True):
-        has = events[ra:rb] > 0
-        times, surv = ds[run[ra:rb]][has], np.cumprod(factor[ra:rb])[has]
-        finished = ds[a:b][es[a:b]]  # already sorted
-        k = len(finished)
+    for sid, a, b in zip(gs[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        flag = es[a:b]
+        finished, running = np.sort(ds[a:b][flag]), np.sort(ds[a:b][~flag])
+        k, m = len(finished), len(running)
+        first = np.flatnonzero(np.r_[True, finished[1:] != finished[:-1]]) if k else np.empty(0, np.int64)
+        times = finished[first]
+        events = np.diff(np.r_[first, k])
+        at_risk = (k - first) + (m - np.searchsorted(running, times, side="left"))
+        surv = np.cumprod(1.0 - events / at_risk)
         out[int(sid)] = {
-            "n": int(b - a),
+            "n": b - a,
             "events": k,
-            "censored": int(b - a - k),
+            "censored": m,
             "median": _quantile(times, surv, 0.5),
             "p90": _quantile(times, surv, 0.9),
             "median_finished": float((finished[(k - 1) // 2] + finished[k // 2]) / 2) if k else None,

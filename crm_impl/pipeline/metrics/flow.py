@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crm_impl.core import survival
-from crm_impl.pipeline.metrics.base import _STAGE_SLOTS, DAY, _key, _ns, _runs, _sorted, _ts, entered
+from crm_impl.pipeline.metrics.base import _NAT, _STAGE_SLOTS, DAY, _key, _ns, _runs, _sorted, _ts, entered
 
 
 def _moves(changes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -107,28 +107,37 @@ def stage_intervals(changes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _median_mean_size(group: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    """Median, mean and count of `values` per small non-negative integer `group` (a stage id)."""
-    counts = np.bincount(group)
+def _medians_and_means(stage: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per small non-negative integer `stage` (a stage id): the count (`size`) and each column's
+    median and mean (`{name}_median`, `{name}_mean`), from one radix sort by stage for all the
+    columns, then each stage's median by selection."""
+    counts = np.bincount(stage)
     ids = np.flatnonzero(counts)
-    sums = np.bincount(group, weights=values)[ids]
-    medians = survival.grouped_median(group, values)  # one radix sort by stage, then selection
-    return pd.DataFrame(
-        {"median": [medians[i] for i in ids.tolist()], "mean": sums / counts[ids], "size": counts[ids]},
-        index=ids,
-    )
+    order = np.argsort(stage.astype(np.uint16), kind="stable")  # stage ids are small (< 2**16)
+    bounds = np.r_[0, np.cumsum(counts[ids])]
+    out: dict[str, object] = {}
+    for name, values in columns.items():
+        ordered = values[order]
+        out[f"{name}_median"] = [
+            float(np.median(ordered[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        out[f"{name}_mean"] = np.bincount(stage, weights=values)[ids] / counts[ids]
+    out["size"] = counts[ids]
+    return pd.DataFrame(out, index=ids)
 
 
 def open_stays(deals: pd.DataFrame, stages: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """The stay each deal is in now (stage, days so far), still running: censored at `now`.
     A lost deal's stay in Lost is not a stay in the pipeline; an unknown entry time is left out."""
-    kind = deals["stage_id"].map(stages.set_index("id")["kind"])
-    keep = (kind != "lost") & deals["stage_entered_at"].notna()
-    d = deals.loc[keep, ["stage_id", "stage_entered_at"]]
-    days = ((_ts(now) - d["stage_entered_at"]) / DAY).clip(lower=0)
-    return pd.DataFrame(
-        {"stage_id": d["stage_id"].to_numpy(dtype="int64"), "days": days.to_numpy(dtype=float)}
-    )
+    stage = deals["stage_id"].to_numpy(dtype="int64")
+    ids = stages["id"].to_numpy(dtype="int64")
+    # stage id -> is Lost, as a lookup array (ids are small integers; an unknown id is not Lost)
+    lost = np.zeros(int(max(ids.max(initial=0), stage.max(initial=0))) + 1, dtype=bool)
+    lost[ids] = (stages["kind"] == "lost").to_numpy()
+    entered_at = _ns(deals["stage_entered_at"])
+    keep = ~lost[stage] & (entered_at != _NAT)
+    days = np.maximum((_ts(now).value - entered_at[keep]) / DAY.value, 0.0)
+    return pd.DataFrame({"stage_id": stage[keep], "days": days})
 
 
 def _km_per_stage(stage: np.ndarray, days: np.ndarray, finished: np.ndarray) -> pd.DataFrame:
@@ -165,8 +174,7 @@ def time_in_stage(
     stage = pair % _STAGE_SLOTS
     last = ordered[ends - 1] if len(key) else ordered
     total = np.add.reduceat(ordered, starts) if len(key) else ordered
-    latest = _median_mean_size(stage, last)
-    cumulative = _median_mean_size(stage, total)[["median", "mean"]]
+    per_deal = _medians_and_means(stage, {"latest": last, "cumulative": total})
     running = open_stays(deals, stages, now) if deals is not None and now is not None else None
     all_stage = key % _STAGE_SLOTS
     all_days, finished = days, np.ones(len(days), dtype=bool)
@@ -177,8 +185,9 @@ def time_in_stage(
     km = _km_per_stage(all_stage, all_days, finished)
     out = stages[["id", "key", "position"]].set_index("id")
     out = out.join(km)
-    out = out.join(latest.add_prefix("latest_")).join(cumulative.add_prefix("cumulative_"))
-    out = out.rename(columns={"latest_size": "deals"})
+    per_deal = per_deal.rename(columns={"size": "deals"})
+    columns = ["latest_median", "latest_mean", "deals", "cumulative_median", "cumulative_mean"]
+    out = out.join(per_deal[columns])
     counts = ["deals", "stays", "finished", "still_open"]
     out[counts] = out[counts].fillna(0).astype(int)
     return out.reset_index(names="stage_id").sort_values("position").reset_index(drop=True)
