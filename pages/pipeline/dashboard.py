@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_impl.core import chart_theme
-from crm_impl.core.i18n import fmt_money, fmt_month, fmt_number, fmt_pct, t, tn
+from crm_impl.core.i18n import fmt_money, fmt_money_short, fmt_month, fmt_number, fmt_pct, t, tn
 from crm_impl.core.ui import common
 from crm_impl.core.ui import session as ui_session
 from crm_impl.pipeline import charts as charts
@@ -24,8 +24,13 @@ scope = dashboard_filter.pick(ui.dashboard_frames(*ui_session.data_key()), owner
 def _headline(s: dict, on_time: dict) -> None:  # type: ignore[type-arg]
     c = st.columns(4)
     c[0].metric(t("metric.open_deals"), fmt_number(s["open"]))
-    c[1].metric(t("metric.pipeline_value"), fmt_money(s["pipeline_value"]))
-    c[2].metric(t("metric.weighted_value"), fmt_money(s["weighted_value"]))
+    # a tile is a quarter of the page: the amount in short (16.7M PLN), exactly in its tooltip
+    c[1].metric(
+        t("metric.pipeline_value"), fmt_money_short(s["pipeline_value"]), help=fmt_money(s["pipeline_value"])
+    )
+    c[2].metric(
+        t("metric.weighted_value"), fmt_money_short(s["weighted_value"]), help=fmt_money(s["weighted_value"])
+    )
     common.noted_metric(
         c[3],
         t("pipeline.metric.win_rate"),

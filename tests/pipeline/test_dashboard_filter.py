@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from crm_impl.core.db import get_engine
-from crm_impl.core.i18n import fmt_money, fmt_number, set_locale, t
+from crm_impl.core.i18n import fmt_money, fmt_money_short, fmt_number, set_locale, t
 from crm_impl.core.models import Person, UserAccount
 from crm_impl.pipeline.metrics import scope as sc
 from crm_impl.pipeline.models import Deal, StageDefinition
@@ -330,7 +330,9 @@ def test_dashboard_follows_a_filter_from_the_link(app_as, demo_url, login, local
     assert not at.exception, at.exception
     n, value = _open_of(demo_url, rep_id)
     assert metric(at, t("metric.open_deals")) == fmt_number(n) != everyone
-    assert metric(at, t("metric.pipeline_value")) == fmt_money(value)
+    assert metric(at, t("metric.pipeline_value")) == fmt_money_short(value)  # short in the tile,
+    tile = next(m for m in at.metric if m.label == t("metric.pipeline_value"))
+    assert tile.proto.help == fmt_money(value)  # exact in its tooltip
     caption = " ".join(c.value for c in at.caption)
     assert t("pipeline.scope.periods.this_year") in caption and rep_name in caption
     assert (at.query_params["period"], at.query_params["owner"]) == ("this_year", str(rep_id))
