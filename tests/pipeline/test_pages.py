@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from crm_impl.core.config import get_settings
 from crm_impl.core.db import get_engine
-from crm_impl.core.i18n import fmt_money, fmt_number
+from crm_impl.core.i18n import fmt_money, fmt_money_short, fmt_number
 from crm_impl.core.models import UserAccount
 from crm_impl.core.saved_filters import SavedFilter
 from crm_impl.core.ui.nav import PAGES
@@ -61,7 +61,9 @@ def test_dashboard_figures_come_from_the_data(app_as, demo_url):
     count = open_deals(demo_url)
     assert count > 0
     assert metric(at, "Open deals") == fmt_number(count)
-    assert metric(at, "Pipeline value") == fmt_money(_open_value(demo_url))
+    value = _open_value(demo_url)
+    assert metric(at, "Pipeline value") == fmt_money_short(value)  # 10.2m PLN in the tile
+    assert next(m for m in at.metric if m.label == "Pipeline value").proto.help == fmt_money(value)
     stale = app_as("sales_manager", "pages/pipeline/stale.py")
     assert metric(stale, "Stale deals") == metric(at, "Stale deals")  # one rule, two pages
 

@@ -128,6 +128,24 @@ def to_day(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col, format="ISO8601").astype("datetime64[s]")
 
 
+_NS_LIMIT = 9.2e9  # epoch seconds past which (year 2262) nanoseconds overflow int64
+
+
+def _utc(seconds: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch seconds (float, NaN for none) to UTC datetimes, the values `pd.to_datetime(seconds,
+    unit="s", utc=True)` gives (whole seconds and the fraction rounded to 9 digits apart, as
+    pandas does), about 2.5x faster than it (tests/pipeline/test_frames_read.py); seconds past
+    the nanosecond range are left to pandas (which then picks a coarser unit)."""
+    known = ~np.isnan(seconds)
+    if len(seconds) and np.abs(seconds[known]).max(initial=0.0) >= _NS_LIMIT:
+        return pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True))
+    values = np.where(known, seconds, 0.0)
+    whole = values.astype(np.int64)
+    ns = whole * 1_000_000_000 + (np.round(values - whole, 9) * 1e9).astype(np.int64)
+    ns[~known] = np.iinfo(np.int64).min  # NaT
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+
+
 def _ints(values: np.ndarray) -> pd.arrays.IntegerArray:
     missing = np.isnan(values)
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
@@ -175,7 +193,7 @@ def deals_frame(columns: list[np.ndarray]) -> pd.DataFrame:
     data: dict[str, object] = {c: col[c].astype("int64") for c in DEAL_IDS}
     data |= {c: _ints(col[c]) for c in DEAL_REFS}
     data |= {"value": col["value"], "probability": col["probability"]}
-    data |= {c: pd.to_datetime(col[c], unit="s", utc=True) for c in DEAL_TIMES}
+    data |= {c: _utc(col[c]) for c in DEAL_TIMES}
     data |= {c: _days(col[c]) for c in DEAL_DATES}
     return pd.DataFrame(data)
 
@@ -187,7 +205,7 @@ def changes_frame(key: np.ndarray, at: np.ndarray) -> pd.DataFrame:
         {
             "deal_id": key // STAGE_SLOTS,
             "to_stage_id": key % STAGE_SLOTS,
-            "at": pd.to_datetime(at, unit="s", utc=True),
+            "at": _utc(at),
         }
     )
 
