@@ -22,6 +22,8 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from crm_impl.core.db import SQLITE_BUSY_TIMEOUT_SECONDS
+
 Columns = list[np.ndarray]
 Target = tuple[str, str]
 
@@ -64,6 +66,9 @@ def tables(where: Target, sqls: Sequence[str]) -> list[Any] | None:
     results: list[Any] = []
     try:
         with connection, connection.cursor() as cursor:
+            if driver == "sqlite":  # wait for a lock as the app's own connections do (core.db)
+                cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+                cursor.fetchall()
             for sql in sqls:
                 cursor.execute(sql)
                 results.append(cursor.fetch_arrow_table())

@@ -358,3 +358,38 @@ def test_dashboard_opens_from_a_link_with_a_team(app_as, demo_url):
     assert at.multiselect(key="dash_team").value == ["Sales"]
     caption = " ".join(c.value for c in at.caption)
     assert "Last 12 complete months" in caption and "team Sales" in caption
+
+
+@pytest.mark.parametrize(("period", "kw"), SCOPES[:3], ids=lambda v: str(v))
+def test_the_figures_computed_side_by_side_are_those_computed_one_by_one(period, kw):
+    # the dashboard computes half its figures in a second thread: each is still the plain metric
+    from crm_impl.pipeline import metrics as pm
+
+    frames, scope = _frames(), sc.scope_for(period, TODAY, **kw)
+    data = report.dashboard_from_frames(frames, TODAY, scope)
+    day, now = report._now(TODAY)
+    s = frames.stages
+    d, c = sc.restrict(frames.deals, frames.changes, s, frames.owners, scope)
+    pairs = pm.entered(c, d)
+    by_month = sc.months(pm.cost_vs_budget(c, d, s, frames.budget, sc.entries_in(pairs, scope)), scope)
+    one_by_one = {
+        "summary": pm.summary(d, s, now, since=scope.since, until=scope.until),
+        "share": pm.stage_share(d, s),
+        "funnel": pm.funnel(c, d, s, pairs),
+        "time_in_stage": pm.time_in_stage(c, s, deals=d, now=now),
+        "trends": sc.months(pm.monthly_trends(sc.events_in(d, scope), s), scope),
+        "undated": pm.undated_deals(d),
+        "stage_cost": pm.stage_cost(c, d, s, pairs),
+        "cost_vs_budget": by_month,
+        "cost_totals": pm.cost_budget_totals(by_month, day),
+        "stale_by_owner": pm.stale_by_owner(d, s, now),
+        "on_time": pm.on_time_fulfilment(sc.delivered_in(d, scope)),
+        "outlook": pm.relationship_outlook(d, s, day),
+        "deals": len(d),
+    }
+    assert set(one_by_one) <= set(data)
+    for name, want in one_by_one.items():
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(data[name], want, obj=name)
+        else:
+            assert data[name] == want, name

@@ -94,3 +94,28 @@ def test_an_empty_pipeline_reads_empty_frames(engine):
         slow = frames.load(session, arrow=False)
     assert fast.deals.empty and fast.changes.empty
     pd.testing.assert_frame_equal(fast.deals, slow.deals, check_dtype=False)
+
+
+def test_deals_only_and_a_failed_deals_read_fall_back_to_the_same_frames(engine, committed, monkeypatch):
+    # the page without stage history reads the deals on this thread; with the history they come
+    # from a second thread, and when Arrow cannot read them there the cursor reads them here
+    with Session(engine) as session:
+        slow = frames.load(session, arrow=False)
+    with Session(engine) as session:
+        deals_only = frames.load(session, changes=False)
+    pd.testing.assert_frame_equal(deals_only.deals, slow.deals)
+    assert deals_only.changes.empty and list(deals_only.changes.columns) == ["deal_id", "to_stage_id", "at"]
+
+    real = arrow.columns
+    asked: list[str] = []
+
+    def no_deals(where, sqls):  # type: ignore[no-untyped-def]
+        asked.extend(sqls)
+        return None if "FROM deal" in sqls[0] else real(where, sqls)
+
+    monkeypatch.setattr(arrow, "columns", no_deals)
+    with Session(engine) as session:
+        fell_back = frames.load(session)
+    assert any("FROM deal" in sql for sql in asked) and any("FROM stage_change" in sql for sql in asked)
+    pd.testing.assert_frame_equal(fell_back.deals, slow.deals)
+    pd.testing.assert_frame_equal(fell_back.changes, slow.changes)

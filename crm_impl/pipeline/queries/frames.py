@@ -11,6 +11,7 @@ arrives as two numbers: the (deal, stage) key the metrics group by and the time.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -259,33 +260,51 @@ def raw_read(session: Session) -> dict[str, pd.DataFrame]:
     return {sql: _read(conn, sql, columns) for sql, columns in queries}
 
 
+_NO_CHANGES = pd.DataFrame(
+    {
+        "deal_id": pd.Series(dtype="int64"),
+        "to_stage_id": pd.Series(dtype="int64"),
+        "at": pd.Series(dtype="datetime64[ns, UTC]"),
+    }
+)
+
+
+def _arrow_deals(where: core_arrow.Target | None, dialect: str) -> pd.DataFrame | None:
+    """The deals frame through Arrow (None: the cursor must read them)."""
+    fast = core_arrow.columns(where, [deal_sql(dialect)]) if where is not None else None
+    return deals_frame(fast[0]) if fast is not None else None
+
+
 def load(session: Session, *, changes: bool = True, arrow: bool = True) -> PipelineFrames:
     """Stages, deals, budget and (unless `changes=False`, for pages that only look at deals) the
     stage changes. The deals and the stage changes, nearly all the rows, come through Arrow when
     it can read them (crm_impl.core.arrow: committed data, a file SQLite or PostgreSQL, the
-    drivers installed; `arrow=False`: always the session's cursor)."""
+    drivers installed; `arrow=False`: always the session's cursor).
+
+    With the stage changes, the deals are read and turned into a frame in a second thread, on a
+    connection of their own, while this one reads the changes and the small tables: the drivers
+    step through the rows in C with the GIL released, so the two large reads take about as long
+    as the larger one (0.33 -> 0.20 s at 100,000 deals / 617,589 changes on SQLite, 2 cores).
+    The two connections each see what was committed when their query ran, not one snapshot: a
+    write in between shows in one frame and not yet in the other until the next data version's
+    read."""
     dialect = session.get_bind().dialect.name
-    sqls = [deal_sql(dialect), *([change_sql(dialect)] if changes else [])]
-    fast = core_arrow.read(session, sqls, arrow=arrow)
+    where = core_arrow.target(session) if arrow else None
     conn = session.connection()
-    empty = pd.DataFrame(
-        {
-            "deal_id": pd.Series(dtype="int64"),
-            "to_stage_id": pd.Series(dtype="int64"),
-            "at": pd.Series(dtype="datetime64[ns, UTC]"),
+    with ThreadPoolExecutor(max_workers=1) as pool:  # no thread starts without a task
+        deals_read = pool.submit(_arrow_deals, where, dialect) if changes else None
+        if changes:
+            fast = core_arrow.columns(where, [change_sql(dialect)]) if where is not None else None
+            stage_changes = changes_frame(*fast[0]) if fast is not None else read_changes(conn)
+        else:
+            stage_changes = _NO_CHANGES.copy()
+        small = {
+            "stages": read_stages(conn),
+            "budget": read_budget(conn),
+            "other_currencies": values.other_currencies(session=session),
+            "owners": read_owners(conn),
         }
-    )
-    if fast is None:
+        deals = deals_read.result() if deals_read is not None else _arrow_deals(where, dialect)
+    if deals is None:  # Arrow could not read them
         deals = read_deals(conn)
-        stage_changes = read_changes(conn) if changes else empty
-    else:
-        deals = deals_frame(fast[0])
-        stage_changes = changes_frame(*fast[1]) if changes else empty
-    return PipelineFrames(
-        stages=read_stages(conn),
-        deals=deals,
-        changes=stage_changes,
-        budget=read_budget(conn),
-        other_currencies=values.other_currencies(session=session),
-        owners=read_owners(conn),
-    )
+    return PipelineFrames(deals=deals, changes=stage_changes, **small)
