@@ -16,7 +16,10 @@ request; a live fragment's own timed reruns do not count), Streamlit's status wi
 screen is stale. Every session signs in first (timed too); then all work at once.
 Prints p50 / p95 / max per kind of interaction and overall, and the errors: a traceback box, a
 message with an incident number, a timeout or a browser failure. A "changed by someone else"
-message (two users moved the same deal) is the optimistic lock working and is counted apart.
+message (two users moved the same deal) is the optimistic lock working and is counted apart, and
+so is a move a rule refuses with its translated message (a deal without an account cannot enter
+Needs analysis). A move into Contract asks for confirmation on the board: the user confirms
+(timed as "confirm move").
 Target on this machine: 0 errors, p95 <= 2 s.
 """
 
@@ -52,6 +55,7 @@ class Results:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
     conflicts: int = 0
+    refusals: int = 0  # a move a rule refuses, with its translated message (not an error)
     examples: list[str] = field(default_factory=list)
     # the server's part of each interaction: from the browser's rerun request to the run's end
     server: list[float] = field(default_factory=list)
@@ -127,8 +131,21 @@ async def check_screen(page: Any, results: Results, kind: str) -> None:
         text = await alert.inner_text()
         if "someone else" in text:
             results.conflicts += 1
+        elif any(text.startswith(prefix) for prefix in REFUSALS):
+            results.refusals += 1
         else:
             results.error("error message", f"{kind}: {text}")
+
+
+def _refusals() -> tuple[str, ...]:
+    """The start of each message a rule refuses a board move with (the demo signs in in English)."""
+    from crm_impl.core.i18n import catalogue
+
+    keys = ("pipeline.error.account_required", "pipeline.error.same_stage")
+    return tuple(catalogue("en")[key].split("{")[0] for key in keys)
+
+
+REFUSALS = _refusals()
 
 
 async def open_page(page: Any, runs: Runs, results: Results, url_path: str) -> None:
@@ -180,6 +197,9 @@ async def round_of_work(page: Any, runs: Runs, results: Results, rng: random.Ran
     if count:  # one of the first cards (the live board may redraw the ones further down)
         move = moves.nth(rng.randrange(min(count, 12)))
         await interact(page, runs, results, "move deal", lambda: move.click(timeout=TIMEOUT * 1000))
+        confirm = page.locator('[class*="st-key-board_confirm_yes"] button')
+        if await confirm.count():  # into Contract, Completed or Lost: the board asks first
+            await interact(page, runs, results, "confirm move", confirm.first.click)
     cards = page.locator('[data-testid="stPageLink"] a[href*="pipeline_deal"]')
     count = await cards.count()
     if count:
@@ -261,6 +281,7 @@ def report(results: Results, sessions: int, duration: float) -> bool:
     for example in results.examples:
         print(f"  {example}")
     print(f"conflicts shown (the same deal moved by two users; not errors): {results.conflicts}")
+    print(f"moves refused by a rule, with its message (no account yet; not errors): {results.refusals}")
     p95 = percentile(every, 95) if every else float("inf")
     ok = total == 0 and p95 <= 2.0
     print(f"target 0 errors, p95 <= 2 s: {'met' if ok else 'NOT met'}")
