@@ -131,7 +131,7 @@ async def check_screen(page: Any, results: Results, kind: str) -> None:
         text = await alert.inner_text()
         if "someone else" in text:
             results.conflicts += 1
-        elif any(text.startswith(prefix) for prefix in REFUSALS):
+        elif any(prefix in text for prefix in REFUSALS):  # after the icon's name
             results.refusals += 1
         else:
             results.error("error message", f"{kind}: {text}")
