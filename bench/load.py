@@ -74,6 +74,8 @@ class Runs:
 
     requested_at: float = 0.0
     finished_at: float = 0.0
+    sockets: int = 0  # websockets opened (a reconnect opens another)
+    closed: int = 0  # and closed
 
     def watch(self, page: Any) -> None:
         from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -93,7 +95,12 @@ class Runs:
                 if msg.WhichOneof("type") == "script_finished" and msg.script_finished != early:
                     self.finished_at = time.perf_counter()
 
+        def on_close(_ws: Any) -> None:
+            self.closed += 1
+
         def on_socket(ws: Any) -> None:
+            self.sockets += 1
+            ws.on("close", on_close)
             ws.on("framesent", sent)
             ws.on("framereceived", received)
 
@@ -180,7 +187,13 @@ async def work(page: Any, runs: Runs, n: int, deadline: float, results: Results)
         while time.perf_counter() < deadline:
             await round_of_work(page, runs, results, rng)
     except Exception as exc:  # noqa: BLE001 - a failed session is an error of the run, not a crash
-        results.error(type(exc).__name__, f"session {n}: {exc}")
+        shot = Path(tempfile.gettempdir()) / f"bench-load-session-{n}.png"
+        try:  # what the user saw, to tell a lost connection from a page that stopped answering
+            await page.screenshot(path=str(shot), timeout=10_000)
+        except Exception:  # noqa: BLE001 - the browser may be gone too
+            shot = Path("(no screenshot)")
+        where = f"websocket opened {runs.sockets}x, closed {runs.closed}x; screen {shot}"
+        results.error(type(exc).__name__, f"session {n} ({where}): {exc}")
     finally:
         await page.context.close()
 
