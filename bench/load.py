@@ -330,8 +330,10 @@ def main() -> None:
             if not args.database:
                 print("preparing the demo database (crm-impl init, demo)...", flush=True)
                 prepare_database(db)
-            with running_app(db) as url:
-                print(f"app at {url}", flush=True)
+            log = Path(tempfile.gettempdir()) / "bench-load-app.log"  # kept: what the server said
+            log.unlink(missing_ok=True)
+            with running_app(db, log=log, env={"PYTHONFAULTHANDLER": "1"}) as url:  # a crash: its stacks
+                print(f"app at {url}, its log in {log}", flush=True)
                 results = asyncio.run(load(url, args.sessions, args.duration))
     sys.exit(0 if report(results, args.sessions, args.duration) else 1)
 

@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from crm_impl.core import audit
@@ -104,6 +105,15 @@ def _take_attempt(
     return int(row[0]), locked_until if locked_until is not None and locked_until > now else None
 
 
+def _stamp_sign_in(session: Session, user: UserAccount, now: datetime) -> None:
+    """The time of the last sign-in, set by one UPDATE that leaves the row's version alone: it is
+    bookkeeping, not an edit of the account, and the same account signing in twice at once (two
+    tabs, or two demo visitors on one role) must not make one of them fail as a conflict. The
+    sign-in's audit entry is the caller's."""
+    session.execute(update(UserAccount).where(col(UserAccount.id) == user.id).values(last_login_at=now))
+    set_committed_value(user, "last_login_at", now)  # the object agrees, and has nothing to flush
+
+
 def authenticate(
     *,
     session: Session,
@@ -124,8 +134,7 @@ def authenticate(
     ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
     if ok and user is not None and user.is_active:
         session.execute(delete(LoginThrottle).where(col(LoginThrottle.username) == key))
-        user.last_login_at = now
-        session.add(user)
+        _stamp_sign_in(session, user, now)
         audit.record(
             session=session, actor=actor_for(user), entity="user", entity_id=user.id, action="sign_in"
         )
@@ -156,8 +165,7 @@ def sso_sign_in(*, session: Session, email: str) -> UserAccount:
     ).first()
     if user is None or not user.is_active:
         raise AuthError("auth.sso_unknown", email=email)
-    user.last_login_at = utcnow()
-    session.add(user)
+    _stamp_sign_in(session, user, utcnow())
     audit.record(
         session=session, actor=actor_for(user), entity="user", entity_id=user.id, action="sign_in_sso"
     )
@@ -194,8 +202,7 @@ def demo_sign_in(*, session: Session, username: str, settings: Settings | None =
     ).first()
     if user is None or not user.is_active or not user.is_demo:
         raise AuthError("auth.invalid")
-    user.last_login_at = utcnow()
-    session.add(user)
+    _stamp_sign_in(session, user, utcnow())
     audit.record(
         session=session, actor=actor_for(user), entity="user", entity_id=user.id, action="sign_in_demo"
     )

@@ -367,3 +367,51 @@ def test_password_change_reset_and_deactivation_end_the_users_sessions(session, 
         ).first()
         assert latest.revoked_reason == reason
     assert session.get(UserSession, admin_session).revoked_at is None  # nobody else's
+
+
+@pytest.mark.parametrize("how", ["password", "demo"])
+def test_one_account_signing_in_in_parallel_never_conflicts(engine, make_user, how):
+    # two tabs, or two demo visitors on one role: the last-sign-in time is no edit to protect,
+    # so no sign-in fails as "changed by someone else" (it did, from 2 at once on the demo)
+    make_user("anna", "sales_rep")
+    with Session(engine) as s:  # test setup: a demo account
+        user = s.exec(select(UserAccount).where(UserAccount.username == "anna")).one()
+        user.is_demo = True
+        s.add(user)
+        s.commit()
+        version = s.exec(select(UserAccount.version).where(UserAccount.username == "anna")).one()
+    settings = auth.get_settings().model_copy(update={"demo_mode": True})
+    # passwords: fewer at once than the lockout limit, which counts attempts in flight
+    parallel = PARALLEL if how == "demo" else auth.get_settings().lockout_attempts - 1
+    start = threading.Barrier(parallel)
+    outcomes: list[str] = []
+    guard = threading.Lock()
+
+    def attempt() -> None:
+        start.wait()
+        for _ in range(3):
+            try:
+                with Session(engine, expire_on_commit=False) as s:
+                    if how == "password":
+                        auth.authenticate(session=s, username="anna", password="correct-horse")
+                    else:
+                        auth.demo_sign_in(session=s, username="anna", settings=settings)
+                outcome = "signed_in"
+            except Exception as err:  # noqa: BLE001 - the test reports what escaped
+                outcome = f"{type(err).__name__}: {err}"
+            with guard:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=attempt) for _ in range(parallel)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert outcomes == ["signed_in"] * (3 * parallel)
+    with Session(engine) as s:
+        action = "sign_in" if how == "password" else "sign_in_demo"
+        audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action)
+        entries = s.exec(audited).one()
+        row = s.exec(select(UserAccount).where(UserAccount.username == "anna")).one()
+    assert entries == 3 * parallel  # every sign-in audited
+    assert row.last_login_at is not None and row.version == version  # bookkeeping, not an edit
