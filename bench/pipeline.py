@@ -186,7 +186,7 @@ def arrow_read(session: Session, *, parallel: bool = False) -> dict[str, object]
     connection in a second thread, beside the rest on the first (as the loader reads them)."""
     import pyarrow as pa  # noqa: F401  (the drivers hand over Arrow tables)
 
-    where = core_arrow.target(session)
+    where = core_arrow.target(session, sqlite=True)  # this process writes nothing meanwhile
     assert where is not None, "the limit needs a committed file SQLite database or PostgreSQL"
     driver, database = where
     if driver == "sqlite":

@@ -129,7 +129,7 @@ def generate(url: str, deals: int, seed: int = 1) -> dict[str, int]:
 
 def arrow_read(session: Session) -> list[object]:
     """The limit (b): the index's three queries through Arrow (ADBC) into pandas, nothing else."""
-    where = core_arrow.target(session)
+    where = core_arrow.target(session, sqlite=True)  # this process writes nothing meanwhile
     assert where is not None, "the limit needs a committed file SQLite database or PostgreSQL"
     driver, database = where
     if driver == "sqlite":

@@ -28,16 +28,26 @@ Columns = list[np.ndarray]
 Target = tuple[str, str]
 
 
-def target(session: Session) -> Target | None:
+def target(session: Session, *, sqlite: bool = False) -> Target | None:
     """(driver, database) for an ADBC connection to the session's database, or None when the
-    session has a transaction of its own or the database is not a file SQLite or PostgreSQL."""
+    session has a transaction of its own, or the database is not PostgreSQL (or, with `sqlite`,
+    a file SQLite database).
+
+    SQLite only when asked (`sqlite=True`: the benchmarks' limits, in a process that writes
+    nothing while it reads). The ADBC driver carries its own copy of SQLite (3.53 here, beside
+    Python's 3.40), and two copies of SQLite in one process do not know each other's POSIX
+    locks: when the driver closes its file, the kernel drops every lock this process holds on
+    it, the app's own write lock too (sqlite.org/howtocorrupt.html, "multiple copies of
+    SQLite"). Seen here: while the app held a write transaction, one Arrow read opened and
+    closed, and another process's write then went through at once and was lost at the app's
+    commit. tests/core/test_arrow.py keeps it that way."""
     if session.in_transaction():
         return None
     bind = session.get_bind()
     url = bind.url if isinstance(bind, Engine) else None
     if url is None:
         return None
-    if url.get_backend_name() == "sqlite":
+    if url.get_backend_name() == "sqlite" and sqlite:
         database = url.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
             return None

@@ -209,7 +209,7 @@ def test_timeline_interleaves_history_and_comments_in_time_order(session):
 
 def test_the_arrow_read_and_the_cursor_read_give_the_same_frames(session):
     pid = seed(session)
-    target = arrow.target(session)  # committed, no transaction: Arrow reads
+    target = arrow.target(session, sqlite=True)  # committed, no transaction: Arrow reads
     assert target is not None
     dialect = session.get_bind().dialect.name
     assert arrow.columns(target, [queries.change_sql(dialect, pid)]) is not None  # no fallback

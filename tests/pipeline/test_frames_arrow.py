@@ -61,8 +61,10 @@ def committed(engine) -> None:
 
 def test_arrow_and_cursor_read_the_same_frames(engine, committed):
     with Session(engine) as session:
-        where = arrow.target(session)
-        assert where is not None  # committed, no transaction: Arrow may read
+        # committed, no transaction: Arrow may read (the app on PostgreSQL; on SQLite only a
+        # benchmark's limit, core.arrow.target says why)
+        where = arrow.target(session, sqlite=True)
+        assert where is not None
         dialect = session.get_bind().dialect.name
         assert arrow.columns(where, [frames.deal_sql(dialect), frames.change_sql(dialect)]) is not None
         fast = frames.load(session)
@@ -116,6 +118,9 @@ def test_deals_only_and_a_failed_deals_read_fall_back_to_the_same_frames(engine,
     monkeypatch.setattr(arrow, "columns", no_deals)
     with Session(engine) as session:
         fell_back = frames.load(session)
-    assert any("FROM deal" in sql for sql in asked) and any("FROM stage_change" in sql for sql in asked)
+    if engine.dialect.name == "postgresql":  # SQLite: the app's own driver reads everything
+        assert any("FROM deal" in sql for sql in asked) and any("FROM stage_change" in sql for sql in asked)
+    else:
+        assert asked == []
     pd.testing.assert_frame_equal(fell_back.deals, slow.deals)
     pd.testing.assert_frame_equal(fell_back.changes, slow.changes)

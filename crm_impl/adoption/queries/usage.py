@@ -12,14 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, Integer, String, Table, case, func, literal, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from crm_impl.adoption import rollup
@@ -72,23 +70,9 @@ def _imported_rows(project_id: int | None) -> Any:
 
 
 def _arrow_target(session: Session) -> tuple[str, str] | None:
-    """(driver, database) for a read-only ADBC connection to the session's database, or None:
-    the session has a transaction of its own (its rows would be missed), an in-memory database,
-    another backend."""
-    if session.in_transaction():
-        return None
-    bind = session.get_bind()
-    url = bind.url if isinstance(bind, Engine) else None
-    if url is None:
-        return None
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:") or database.startswith("file:"):
-            return None
-        return "sqlite", f"file:{quote(database)}?mode=ro"  # read-only: never creates a file
-    if url.get_backend_name() == "postgresql":
-        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return None
+    """Where ADBC may read the session's database (`core.arrow.target`: PostgreSQL only, and
+    only with no transaction of its own)."""
+    return arrow.target(session)
 
 
 def _read(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
