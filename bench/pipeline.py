@@ -304,7 +304,10 @@ def run(label: str, url: str, deals: int) -> None:
         f"  (a) dashboard page: typed load + every metric it draws: {wall['page']:.3f} s"
         f"   a/b = {wall['page'] / b:.2f}"
     )
-    print(f"      of which the typed load (Arrow): {wall['load']:.3f} s   load/b = {wall['load'] / b:.2f}")
+    print(
+        f"      of which the typed load (as the app reads: Arrow on PostgreSQL, the cursor on SQLite): "
+        f"{wall['load']:.3f} s   load/b = {wall['load'] / b:.2f}"
+    )
     print(f"      and the dashboard's metrics on loaded frames: {wall['metrics']:.3f} s")
     print(
         f"      with the CLI's pipeline report too: {wall['dashboard']:.3f} s"
