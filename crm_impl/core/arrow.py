@@ -7,9 +7,10 @@ Arrow steps through the rows in C and hands over whole columns, where the DBAPI 
 Python tuple per row: on the benchmarks it reads the same rows 2-3x faster.
 
 It reads through a second connection, so it sees what is committed: `target` offers it only
-when the session has no transaction of its own (nothing uncommitted to miss) on a file SQLite
-database or PostgreSQL. Any failure (drivers not installed, a driver that cannot read a result,
-no connection) returns None and the caller reads through the session's cursor instead.
+when the session has no transaction of its own (nothing uncommitted to miss) on PostgreSQL (a
+file SQLite database only for a benchmark's limit: `target` says why). Any failure (drivers
+not installed, a driver that cannot read a result, no connection) returns None and the caller
+reads through the session's cursor instead.
 """
 
 from __future__ import annotations

@@ -278,13 +278,14 @@ def _arrow_deals(where: core_arrow.Target | None, dialect: str) -> pd.DataFrame 
 def load(session: Session, *, changes: bool = True, arrow: bool = True) -> PipelineFrames:
     """Stages, deals, budget and (unless `changes=False`, for pages that only look at deals) the
     stage changes. The deals and the stage changes, nearly all the rows, come through Arrow when
-    it can read them (crm_impl.core.arrow: committed data, a file SQLite or PostgreSQL, the
+    it can read them (crm_impl.core.arrow: committed data, PostgreSQL, the
     drivers installed; `arrow=False`: always the session's cursor).
 
     With the stage changes, the deals are read and turned into a frame in a second thread, on a
     connection of their own, while this one reads the changes and the small tables: the drivers
     step through the rows in C with the GIL released, so the two large reads take about as long
-    as the larger one (0.33 -> 0.20 s at 100,000 deals / 617,589 changes on SQLite, 2 cores).
+    as the larger one (0.33 -> 0.20 s at 100,000 deals / 617,589 changes, 2 cores, measured
+    with Arrow on SQLite before the app stopped reading SQLite through it; PostgreSQL 0.52 -> 0.43 s).
     The two connections each see what was committed when their query ran, not one snapshot: a
     write in between shows in one frame and not yet in the other until the next data version's
     read."""
