@@ -36,7 +36,7 @@ from sqlmodel import Session, select
 
 from bench.timing import interleaved
 from crm_impl.core import arrow as core_arrow
-from crm_impl.core.db import SQLITE_BUSY_TIMEOUT_SECONDS, UnitOfWork, dispose_engines, get_engine, upgrade
+from crm_impl.core.db import UnitOfWork, dispose_engines, get_engine, upgrade
 from crm_impl.core.permissions import SYSTEM
 from crm_impl.pipeline.models import StageDefinition
 from crm_impl.pipeline.queries import frames as pipeline_data
@@ -188,11 +188,6 @@ def arrow_read(session: Session, *, parallel: bool = False) -> dict[str, object]
 
     where = core_arrow.target(session, sqlite=True)  # this process writes nothing meanwhile
     assert where is not None, "the limit needs a committed file SQLite database or PostgreSQL"
-    driver, database = where
-    if driver == "sqlite":
-        import adbc_driver_sqlite.dbapi as adbc
-    else:
-        import adbc_driver_postgresql.dbapi as adbc  # type: ignore[no-redef]
     dialect = session.get_bind().dialect.name
     sqls = [
         pipeline_data.deal_sql(dialect),
@@ -202,15 +197,9 @@ def arrow_read(session: Session, *, parallel: bool = False) -> dict[str, object]
     ]
 
     def read(part: list[str]) -> dict[str, object]:
-        out: dict[str, object] = {}
-        with adbc.connect(database) as conn, conn.cursor() as cur:
-            if driver == "sqlite":  # as the loader's connections (core.arrow): wait for a lock
-                cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
-                cur.fetchall()
-            for sql in part:
-                cur.execute(sql)
-                out[sql] = cur.fetch_arrow_table().to_pandas()
-        return out
+        got = core_arrow.tables(where, part)  # one connection, as the loader reads through Arrow
+        assert got is not None, "the Arrow drivers could not read the limit's queries"
+        return {sql: table.to_pandas() for sql, table in zip(part, got, strict=True)}
 
     if not parallel:
         return read(sqls)

@@ -293,7 +293,8 @@ def load(session: Session, *, changes: bool = True, arrow: bool = True) -> Pipel
     where = core_arrow.target(session) if arrow else None
     conn = session.connection()
     with ThreadPoolExecutor(max_workers=1) as pool:  # no thread starts without a task
-        deals_read = pool.submit(_arrow_deals, where, dialect) if changes else None
+        # beside the changes, when Arrow reads (else the cursor reads both here, in turn)
+        deals_read = pool.submit(_arrow_deals, where, dialect) if changes and where is not None else None
         if changes:
             fast = core_arrow.columns(where, [change_sql(dialect)]) if where is not None else None
             stage_changes = changes_frame(*fast[0]) if fast is not None else read_changes(conn)
